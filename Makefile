@@ -1,0 +1,52 @@
+# govtech — the two front-door commands are `make demo` and `make test`.
+PYTHON_BIN ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test test-fast lint format messages install system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+system-deps:
+	bash .ci/services.sh install
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+# The embedded default: SQLite, filesystem Celery transport, simulator on.
+demo: system-deps messages
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py rundemo
+
+# The full suite against throwaway PostgreSQL and Redis; lint and migrations checked first.
+test: system-deps messages
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run -v 1
+	bash -c 'set -euo pipefail; trap "bash .ci/services.sh stop" EXIT; \
+	  set -a; eval "$$(bash .ci/services.sh start)"; set +a; \
+	  $(PY) -m pytest $(PYTEST_ARGS)'
+
+# Quick loop on SQLite, no servers (PostgreSQL/Redis/browser tests skip themselves).
+test-fast: install
+	$(PY) -m pytest -m "not postgres and not redis and not browser and not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .hypothesis

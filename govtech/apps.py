@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GovtechConfig(AppConfig):
+    name = "govtech"
+    verbose_name = _("Municipalities and staff")
+
+    def ready(self) -> None:
+        from govtech import receivers  # noqa: F401  (login audit hooks)

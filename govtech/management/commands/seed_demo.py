@@ -1,0 +1,122 @@
+"""Create (or bring up to date) the demo installation. Safe to run any number of times."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from govtech.models import Department, Municipality, Role, User, Vendor
+from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
+from govtech.tenancy import tenant_scope
+
+DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 - printed for the demo on purpose
+
+MUNICIPALITIES = [
+    {
+        "slug": "demo-city",
+        "name": "デモ市",
+        "name_en": "Demo City",
+        "prefecture": "神奈川県",
+        "population": 132_000,
+        "departments": [
+            ("shimin", "市民課"),
+            ("kankyo", "環境課"),
+            ("doro", "道路管理課"),
+            ("kosodate", "子育て支援課"),
+            ("kikaku", "企画課"),
+        ],
+    },
+    {
+        "slug": "other-town",
+        "name": "アザー町",
+        "name_en": "Other Town",
+        "prefecture": "山形県",
+        "population": 18_500,
+        "departments": [("jumin", "住民課")],
+    },
+]
+
+STAFF = [
+    ("demo-city", "admin@demo-city.example", "デモ市 管理者", [Role.ADMIN]),
+    ("demo-city", "designer@demo-city.example", "デモ市 手続設計担当", [Role.DESIGNER]),
+    ("demo-city", "reviewer@demo-city.example", "デモ市 審査担当", [Role.REVIEWER]),
+    ("demo-city", "broadcaster@demo-city.example", "デモ市 配信担当", [Role.BROADCASTER]),
+    ("other-town", "admin@other-town.example", "アザー町 管理者", [Role.ADMIN]),
+    ("other-town", "designer@other-town.example", "アザー町 手続設計担当", [Role.DESIGNER]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo municipalities, staff of each role, a vendor and an operator."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        municipalities = {spec["slug"]: self._municipality(spec) for spec in MUNICIPALITIES}
+        for slug, email, name, roles in STAFF:
+            self._staff(municipalities[slug], email, name, roles)
+        self._operator()
+        self._vendor()
+        self._print_logins()
+
+    def _municipality(self, spec: dict) -> Municipality:
+        municipality = Municipality.objects.filter(slug=spec["slug"]).first()
+        if municipality is None:
+            municipality = municipality_create(
+                actor=None,
+                name=spec["name"],
+                slug=spec["slug"],
+                prefecture=spec["prefecture"],
+                population=spec["population"],
+                name_en=spec["name_en"],
+            )
+        with tenant_scope(municipality):
+            existing = set(Department.objects.values_list("code", flat=True))
+        for code, name in spec["departments"]:
+            if code not in existing:
+                department_create(actor=None, municipality=municipality, name=name, code=code)
+        return municipality
+
+    def _staff(self, municipality: Municipality, email: str, name: str, roles: list[str]) -> None:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            staff_create(
+                actor=None,
+                municipality=municipality,
+                email=email,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                display_name=name,
+            )
+            return
+        with scopes_disabled():
+            current = set(user.memberships.values_list("role", flat=True))
+        if current != set(roles):
+            staff_set_roles(actor=None, municipality=municipality, user=user, roles=roles)
+
+    def _operator(self) -> None:
+        if not User.objects.filter(email="operator@govtech.example").exists():
+            User.objects.create_superuser(email="operator@govtech.example", password=DEMO_PASSWORD)
+
+    def _vendor(self) -> None:
+        vendor, _ = Vendor.objects.get_or_create(
+            slug="govtech-starter", defaults={"name": "govtech starter"}
+        )
+        user = User.objects.filter(email="vendor@starter.example").first()
+        if user is None:
+            user = User.objects.create_user(
+                email="vendor@starter.example",
+                password=DEMO_PASSWORD,
+                display_name="テンプレート提供者",
+            )
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        vendor.members.add(user)
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for slug, email, _name, roles in STAFF:
+            note = "  (sets up MFA at first login)" if Role.ADMIN in roles else ""
+            self.stdout.write(f"  {slug:<11} {', '.join(roles):<12} {email}{note}")
+        self.stdout.write(
+            "  operator    superuser    operator@govtech.example  (sets up MFA at first login)"
+        )
+        self.stdout.write("  vendor      templates    vendor@starter.example")

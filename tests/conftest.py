@@ -1,0 +1,99 @@
+"""Fixtures shared by every test: tenants, staff of each role, an outsider, a quiet network."""
+
+import socket
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
+from django_scopes import scopes_disabled
+
+from govtech.models import Role
+from govtech.tenancy import tenant_scope
+from tests.factories import MunicipalityFactory, staff_member
+
+LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")  # noqa: S104
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _block_network():
+    """Tests may talk to servers on this machine, never to the internet."""
+    original = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(LOOPBACK):
+            raise RuntimeError(f"network access to {host} is blocked in tests")
+        return original(self, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = original
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def city(db):
+    return MunicipalityFactory(slug="demo-city", name="デモ市")
+
+
+@pytest.fixture
+def other_town(db):
+    return MunicipalityFactory(slug="other-town", name="アザー町")
+
+
+@pytest.fixture
+def city_scope(city):
+    with tenant_scope(city):
+        yield city
+
+
+def _with_totp(user):
+    # The presence of a TOTP authenticator is what the MFA requirement checks.
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    return user
+
+
+@pytest.fixture
+def admin_user(city):
+    return _with_totp(staff_member(city, Role.ADMIN, email="admin@demo-city.example"))
+
+
+@pytest.fixture
+def designer(city):
+    return staff_member(city, Role.DESIGNER, email="designer@demo-city.example")
+
+
+@pytest.fixture
+def reviewer(city):
+    return staff_member(city, Role.REVIEWER, email="reviewer@demo-city.example")
+
+
+@pytest.fixture
+def broadcaster(city):
+    return staff_member(city, Role.BROADCASTER, email="broadcaster@demo-city.example")
+
+
+@pytest.fixture
+def outsider(other_town):
+    """An admin of another municipality: must never see anything of demo-city."""
+    return _with_totp(staff_member(other_town, Role.ADMIN, email="admin@other-town.example"))
+
+
+@pytest.fixture
+def operator(db):
+    from govtech.models import User
+
+    user = User.objects.create_superuser(email="operator@govtech.example", password="x" * 16)
+    return _with_totp(user)
+
+
+@pytest.fixture
+def unscoped():
+    with scopes_disabled():
+        yield

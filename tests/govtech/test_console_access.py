@@ -176,3 +176,12 @@ def test_nobody_edits_the_audit_log(client, admin_user, city_audit_entry):
     assert response.status_code == 403
     with scopes_disabled():
         assert AuditLogEntry.objects.get(pk=city_audit_entry.pk).action == "govtech.test.done"
+
+
+def test_console_speaks_japanese_by_default_and_english_on_request(client, admin_user):
+    client.force_login(admin_user)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "govtech 管理コンソール" in body
+    assert "担当課" in body
+    english = client.get(reverse("admin:index"), headers={"accept-language": "en"}).content.decode()
+    assert "govtech console" in english

@@ -33,7 +33,7 @@ test: system-deps messages
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v 1
 	bash -c 'set -euo pipefail; trap "bash .ci/services.sh stop" EXIT; \
-	  set -a; eval "$$(bash .ci/services.sh start)"; set +a; \
+	  services=$$(bash .ci/services.sh start); set -a; eval "$$services"; set +a; \
 	  $(PY) -m pytest $(PYTEST_ARGS)'
 
 # Quick loop on SQLite, no servers (PostgreSQL/Redis/browser tests skip themselves).

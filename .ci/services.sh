@@ -6,7 +6,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUN_DIR=${GOVTECH_SERVICES_DIR:-$ROOT/var/test-services}
+# Outside the work tree: var/ is private (0700, Django's file cache) and the postgres
+# user must be able to reach its data directory.
+RUN_DIR=${GOVTECH_SERVICES_DIR:-${TMPDIR:-/tmp}/govtech-services-$(echo "$ROOT" | cksum | cut -d' ' -f1)}
 PG_PORT=${TEST_PG_PORT:-55432}
 REDIS_PORT=${TEST_REDIS_PORT:-56379}
 
@@ -39,6 +41,7 @@ install() {
 start() {
   stop >/dev/null 2>&1 || true
   mkdir -p "$RUN_DIR"
+  chmod 755 "$RUN_DIR"
   local bin; bin=$(pg_bin)
   local pgdata="$RUN_DIR/pg"
   mkdir -p "$pgdata"

@@ -16,6 +16,8 @@ class StaffContext:
     roles: frozenset[str] = field(default_factory=frozenset)
     is_operator: bool = False
     is_vendor: bool = False
+    # Departments a reviewer is limited to; empty means all of the municipality's.
+    reviewer_department_ids: frozenset[int] = field(default_factory=frozenset)
 
     def has_any(self, roles: set[str] | frozenset[str]) -> bool:
         return self.is_operator or bool(self.roles & roles)
@@ -49,8 +51,20 @@ def staff_context_for(user: User, *, municipality_id: int | None = None) -> Staf
         chosen = memberships[0].municipality
     else:
         return StaffContext(is_vendor=user.vendors.exists())
-    roles = frozenset(m.role for m in memberships if m.municipality_id == chosen.pk)
-    return StaffContext(municipality=chosen, roles=roles)
+    mine = [m for m in memberships if m.municipality_id == chosen.pk]
+    return StaffContext(
+        municipality=chosen,
+        roles=frozenset(m.role for m in mine),
+        reviewer_department_ids=_reviewer_departments(mine),
+    )
+
+
+def _reviewer_departments(memberships: list[StaffMembership]) -> frozenset[int]:
+    reviewing = [m.pk for m in memberships if m.role == Role.REVIEWER]
+    if not reviewing:
+        return frozenset()
+    links = StaffMembership.departments.through.objects.filter(staffmembership_id__in=reviewing)
+    return frozenset(links.values_list("department_id", flat=True))
 
 
 def staff_context(request: HttpRequest) -> StaffContext:

@@ -57,6 +57,12 @@ class Municipality(models.Model):
     population = models.PositiveIntegerField(
         _("population"), default=0, help_text=_("Used for the friends / population coverage ratio.")
     )
+    reference_prefix = models.CharField(
+        _("reference number prefix"),
+        max_length=8,
+        blank=True,
+        help_text=_("Submission numbers look like DC-2026-000123; empty: initials of the slug."),
+    )
     mfa_required_for_all = models.BooleanField(
         _("require MFA for all staff"),
         default=False,
@@ -71,6 +77,10 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def submission_prefix(self) -> str:
+        return self.reference_prefix or "".join(part[0] for part in self.slug.split("-")).upper()
 
 
 class Department(models.Model):

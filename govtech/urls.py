@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from govtech.console import console
 from govtech.health import healthz
+from procedures.views import procedure_schema
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -13,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("schemas/procedure.v1.json", procedure_schema, name="procedure-schema"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,1 +1,312 @@
-"""Models of procedures."""
+"""Procedures, their immutable published versions, conversations and submissions."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from govtech.models import Department, Municipality, slug_validator
+
+
+class ProcedureKind(models.TextChoices):
+    APPLICATION = "application", _("Application")
+    RESERVATION = "reservation", _("Reservation")
+    REPORT = "report", _("Report")
+    SURVEY = "survey", _("Survey")
+    PROFILE = "profile", _("Resident profile")
+
+
+class Procedure(models.Model):
+    """A procedure of one municipality: an editable draft plus its published versions.
+
+    ``draft`` is a document in the portable format (govtech.procedure.v1) and may be
+    invalid while a designer works on it; publishing validates it. ``draft_revision``
+    increases on every save so that two designers cannot silently overwrite each other.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="procedures",
+        verbose_name=_("department"),
+    )
+    key = models.SlugField(_("key"), max_length=80, validators=[slug_validator])
+    draft = models.JSONField(_("draft"))
+    draft_revision = models.PositiveIntegerField(_("draft revision"), default=1)
+    draft_updated_at = models.DateTimeField(_("draft updated at"), auto_now_add=True)
+    draft_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("draft updated by"),
+    )
+    live_version = models.ForeignKey(
+        "ProcedureVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published version"),
+        help_text=_("The version residents start; empty when unpublished."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "key"], name="procedure_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        title = self.draft.get("title") or {}
+        return title.get("ja") or next(iter(title.values()), self.key)
+
+    @property
+    def kind(self) -> str:
+        return self.draft.get("kind", "")
+
+
+class ProcedureVersion(models.Model):
+    """A published, immutable snapshot of a procedure's document.
+
+    Submissions and conversations point at the version they started on; rows are only
+    ever inserted (procedures.services), never updated.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="versions", verbose_name=_("procedure")
+    )
+    number = models.PositiveIntegerField(_("version"))
+    document = models.JSONField(_("document"))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    change_note = models.TextField(_("change note"), blank=True)
+    restored_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("restored from"),
+    )
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.key} v{self.number}"
+
+
+class ConversationStatus(models.TextChoices):
+    ACTIVE = "active", _("In progress")
+    CONFIRMING = "confirming", _("Confirming")
+    EDITING = "editing", _("Correcting an answer")
+    SUBMITTED = "submitted", _("Submitted")
+    CANCELLED = "cancelled", _("Cancelled")
+    ENDED = "ended", _("Ended")
+    EXPIRED = "expired", _("Expired")
+
+
+OPEN_CONVERSATION_STATUSES = ["active", "confirming", "editing"]
+
+
+class Conversation(models.Model):
+    """One resident working through one procedure version, step by step.
+
+    ``resident`` identifies the resident within the municipality independently of the
+    transport (``line:<channel>:<user id>``, ``terminal:<name>``). A resident has at most
+    one open conversation at a time.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    resident = models.CharField(_("resident"), max_length=120, db_index=True)
+    version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ConversationStatus.choices)
+    state = models.JSONField(_("state"))
+    language = models.CharField(_("language"), max_length=8, default="ja")
+    is_test = models.BooleanField(
+        _("test"),
+        default=False,
+        help_text=_("A designer trying a draft; never mixed with real data."),
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "resident"],
+                condition=Q(status__in=OPEN_CONVERSATION_STATUSES),
+                name="one_open_conversation_per_resident",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident} / {self.version}"
+
+
+class SubmissionStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    RETURNED = "returned", _("Returned for correction")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    COMPLETED = "completed", _("Completed")
+
+
+class Submission(models.Model):
+    """What a resident sent: answers pinned to the exact version they answered."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    reference = models.CharField(_("reference number"), max_length=30)
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("procedure")
+    )
+    version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version")
+    )
+    conversation = models.OneToOneField(
+        Conversation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submission",
+        verbose_name=_("conversation"),
+    )
+    resident = models.CharField(_("resident"), max_length=120, db_index=True)
+    answers = models.JSONField(_("answers"))
+    fee = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ja")
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SubmissionStatus.choices,
+        default=SubmissionStatus.SUBMITTED,
+    )
+    is_test = models.BooleanField(_("test"), default=False)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "reference"], name="submission_reference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued per municipality and year (locked when used)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year"], name="reference_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}/{self.year}: {self.last}"
+
+
+def _upload_path(instance: "ResidentUpload", filename: str) -> str:
+    folder = f"uploads/{instance.municipality_id}/{instance.created_at:%Y/%m}"
+    return f"{folder}/{instance.pk}{_ext(filename)}"
+
+
+def _ext(filename: str) -> str:
+    return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+class ResidentUpload(models.Model):
+    """A file a resident sent during a conversation (a photo), already checked and cleaned.
+
+    Answers refer to it by ``pk`` (a UUID); on submit it is attached to the submission.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    resident = models.CharField(_("resident"), max_length=120)
+    file = models.FileField(_("file"), upload_to=_upload_path)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    submission = models.ForeignKey(
+        Submission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="uploads",
+        verbose_name=_("submission"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("resident upload")
+        verbose_name_plural = _("resident uploads")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return str(self.pk)

@@ -1,0 +1,265 @@
+"""Console pages: procedures (with versions) and submissions.
+
+The no-code builder replaces the raw draft editor here (see the builder issue); until
+then designers edit the draft as JSON, validated on publish.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from govtech.access import staff_context
+from govtech.console import TenantModelAdmin, console
+from govtech.services import ServiceError, audit_log
+from procedures.engine.steps import StepContext, localize, step_type
+from procedures.models import Procedure, ProcedureVersion, Submission
+from procedures.services import (
+    DocumentRejected,
+    procedure_publish,
+    procedure_rollback,
+    procedure_save_draft,
+    procedure_unpublish,
+)
+
+DESIGN_ROLES = frozenset({"admin", "designer"})
+REVIEW_ROLES = frozenset({"admin", "reviewer"})
+
+
+# django-scopes: a ModelForm evaluates its foreign-key querysets when the class is
+# built (import time, no scope). The querysets are scoped again per request.
+with scopes_disabled():
+
+    class ProcedureForm(forms.ModelForm):
+        draft = forms.JSONField(
+            label=_("draft (govtech.procedure.v1)"),
+            widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "class": "vLargeTextField"}),
+        )
+
+        expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+        class Meta:
+            model = Procedure
+            fields = ["key", "department", "draft"]
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["expected_revision"].initial = self.instance.draft_revision
+
+
+class VersionInline(admin.TabularInline):
+    model = ProcedureVersion
+    fields = ["number", "published_at", "published_by", "change_note", "restored_from"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-number"]
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Procedure, site=console)
+class ProcedureAdmin(TenantModelAdmin):
+    form = ProcedureForm
+    inlines = [VersionInline]
+    list_display = ["title", "key", "department", "status", "submissions", "last_published"]
+    list_filter = ["department"]
+    search_fields = ["key"]
+    list_select_related = ["department", "live_version"]
+    actions = ["publish", "unpublish"]
+    view_roles = frozenset({"admin", "designer", "reviewer", "broadcaster"})
+    edit_roles = DESIGN_ROLES
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                submission_count=Count("submissions", filter=Q(submissions__is_test=False)),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Procedure) -> str:
+        if obj.live_version is None:
+            return _("Draft")
+        if obj.live_version.document != obj.draft:
+            return _("Published, changed since")
+        return _("Published")
+
+    @admin.display(description=_("submissions"), ordering="submission_count")
+    def submissions(self, obj: Procedure) -> int:
+        return obj.submission_count
+
+    @admin.display(description=_("last published"))
+    def last_published(self, obj: Procedure):
+        return obj.live_version.published_at if obj.live_version else "—"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            procedure_save_draft(
+                actor=request.user,
+                procedure=obj,
+                document=form.cleaned_data["draft"],
+                expected_revision=form.cleaned_data["expected_revision"] or obj.draft_revision,
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+
+    @admin.action(description=_("Publish the draft"))
+    def publish(self, request, queryset):
+        for procedure in queryset:
+            try:
+                version = procedure_publish(actor=request.user, procedure=procedure)
+            except DocumentRejected as exc:
+                for error in exc.errors:
+                    messages.error(request, f"{procedure.key}: {error.located()}")
+                continue
+            messages.success(
+                request,
+                _("%(key)s published as version %(number)s")
+                % {"key": procedure.key, "number": version.number},
+            )
+
+    @admin.action(description=_("Unpublish"))
+    def unpublish(self, request, queryset):
+        for procedure in queryset:
+            procedure_unpublish(actor=request.user, procedure=procedure)
+
+
+@admin.register(ProcedureVersion, site=console)
+class ProcedureVersionAdmin(TenantModelAdmin):
+    """History: every published version, read-only, with a rollback action."""
+
+    list_display = ["procedure", "number", "published_at", "published_by", "change_note"]
+    list_filter = ["procedure"]
+    list_select_related = ["procedure", "published_by"]
+    readonly_fields = [
+        "procedure",
+        "number",
+        "published_at",
+        "published_by",
+        "change_note",
+        "pretty",
+    ]
+    exclude = ["document", "restored_from"]
+    actions = ["rollback"]
+    view_roles = DESIGN_ROLES
+    edit_roles = DESIGN_ROLES
+
+    @admin.display(description=_("document"))
+    def pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.document, ensure_ascii=False, indent=2))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Versions are immutable; the change view is read-only, actions stay available.
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.action(description=_("Republish this version (rollback)"))
+    def rollback(self, request, queryset):
+        for version in queryset.select_related("procedure"):
+            new = procedure_rollback(
+                actor=request.user, procedure=version.procedure, version=version
+            )
+            messages.success(
+                request,
+                _("%(key)s: version %(old)s republished as version %(new)s")
+                % {"key": version.procedure.key, "old": version.number, "new": new.number},
+            )
+
+
+@admin.register(Submission, site=console)
+class SubmissionAdmin(TenantModelAdmin):
+    list_display = ["reference", "procedure", "status", "submitted_at", "fee", "is_test"]
+    list_filter = ["status", "procedure", "submitted_at", "is_test"]
+    search_fields = ["reference"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["procedure"]
+    readonly_fields = [
+        "reference",
+        "procedure",
+        "version",
+        "submitted_at",
+        "fee",
+        "language",
+        "answers_table",
+    ]
+    fields = [
+        "reference",
+        "procedure",
+        "version",
+        "status",
+        "submitted_at",
+        "fee",
+        "language",
+        "answers_table",
+    ]
+    view_roles = REVIEW_ROLES
+    edit_roles = REVIEW_ROLES
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        staff = staff_context(request)
+        if staff.is_operator or staff.is_admin:
+            return queryset
+        if staff.reviewer_department_ids:
+            queryset = queryset.filter(procedure__department__in=staff.reviewer_department_ids)
+        return queryset
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.method == "GET":
+            obj = self.get_object(request, object_id)
+            audit_log(request.user, "procedures.submission.viewed", obj, request=request)
+        return response
+
+    @admin.display(description=_("answers"))
+    def answers_table(self, obj: Submission):
+        document = obj.version.document
+        rows = []
+        for step in document.get("steps", []):
+            if step["id"] not in obj.answers:
+                continue
+            label = localize(step.get("label") or step.get("prompt"), "ja", step["id"])
+            value = _summarize(step, obj.answers[step["id"]], document)
+            rows.append((label, value))
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+
+def _summarize(step, value, document) -> str:
+    ctx = StepContext(document, "ja", timezone.now())
+    try:
+        return step_type(step["type"]).summarize(step, value, ctx)
+    except (KeyError, TypeError, ValueError):
+        return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,96 @@
+"""The conversation engine: a pure state machine over `govtech.procedure.v1` documents.
+
+Public API (the transport and services build on these names):
+
+- inputs: TextInput, PostbackInput, LocationInput, ImageInput, FollowInput
+- prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
+  ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
+  prompt_from_dict
+- machine: start, advance, offer_resume, completion_prompts, compute_fee,
+  ConversationState, Result, SubmitRequested, Cancelled, Ended
+- steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
+"""
+
+from procedures.engine.inputs import (
+    FollowInput,
+    ImageInput,
+    Input,
+    LocationInput,
+    PostbackInput,
+    TextInput,
+    input_from_dict,
+    input_to_dict,
+)
+from procedures.engine.machine import (
+    STATUSES,
+    Cancelled,
+    ConversationState,
+    Ended,
+    Result,
+    SubmitRequested,
+    advance,
+    completion_prompts,
+    compute_fee,
+    offer_resume,
+    start,
+)
+from procedures.engine.prompts import (
+    Choice,
+    CompletionPrompt,
+    ConfirmationPrompt,
+    DatePickerPrompt,
+    EditFieldPrompt,
+    ImageRequestPrompt,
+    LocationRequestPrompt,
+    Prompt,
+    SummaryRow,
+    TextPrompt,
+    prompt_from_dict,
+)
+from procedures.engine.steps import (
+    InvalidAnswer,
+    StepContext,
+    StepNotAvailable,
+    StepType,
+    register,
+    step_type,
+)
+
+__all__ = [
+    "STATUSES",
+    "Cancelled",
+    "Choice",
+    "CompletionPrompt",
+    "ConfirmationPrompt",
+    "ConversationState",
+    "DatePickerPrompt",
+    "EditFieldPrompt",
+    "Ended",
+    "FollowInput",
+    "ImageInput",
+    "ImageRequestPrompt",
+    "Input",
+    "InvalidAnswer",
+    "LocationInput",
+    "LocationRequestPrompt",
+    "PostbackInput",
+    "Prompt",
+    "Result",
+    "StepContext",
+    "StepNotAvailable",
+    "StepType",
+    "SubmitRequested",
+    "SummaryRow",
+    "TextInput",
+    "TextPrompt",
+    "advance",
+    "completion_prompts",
+    "compute_fee",
+    "input_from_dict",
+    "input_to_dict",
+    "offer_resume",
+    "prompt_from_dict",
+    "register",
+    "start",
+    "step_type",
+]

@@ -1,0 +1,643 @@
+"""The conversation state machine: definition + state + one input → new state + prompts.
+
+Pure: no database, no LINE, no clock (`now` is passed in), no mutation of the state it
+is given. `advance` never raises on resident input — anything unexpected (an image when
+text was asked, a stale button from an older message, garbage postback data) re-asks
+the current question with a reason.
+
+Flow (DESIGN.md "The conversation in LINE"):
+- Steps run in document order; a step whose `when` is false is skipped, and when an
+  answer changes, answers of steps that are no longer applicable are dropped.
+- `message` steps are shown and passed; an `end` step finishes the conversation with its
+  message (outcome `Ended`); the `confirm` step shows the summary with 送信 / 修正.
+- A procedure without a `confirm` step is submitted as soon as its last applicable step
+  is answered (outcome `SubmitRequested`): surveys and quick reports need no summary.
+- 修正 lists the answered fields; the chosen field is asked again, then any newly
+  applicable, never-asked steps, then the summary again.
+- Anytime commands (typed or tapped): やめる/キャンセル/cancel, もどる/戻る/back,
+  はじめから/restart, ヘルプ/help. Commands win over answers: a text step cannot take
+  "やめる" as its answer.
+- After `idle_timeout` without input, the next input finds the state `expired` and the
+  resident is told; `offer_resume` asks 再開する / はじめから when a procedure is
+  re-triggered while a conversation is still open.
+- The conversation's language is `lang` if the document has it, else Japanese, else the
+  document's first language; engine texts go through gettext in that language.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from procedures import logic
+from procedures.engine import parsing
+from procedures.engine.inputs import Input, PostbackInput, TextInput
+from procedures.engine.prompts import (
+    Choice,
+    CompletionPrompt,
+    ConfirmationPrompt,
+    EditFieldPrompt,
+    Prompt,
+    SummaryRow,
+    TextPrompt,
+)
+from procedures.engine.steps import (
+    PRIMARY_LANGUAGE,
+    InvalidAnswer,
+    Partial,
+    StepContext,
+    localize,
+    parse_postback,
+    postback,
+    step_type,
+)
+
+STATUSES = ("active", "confirming", "editing", "submitted", "cancelled", "ended", "expired")
+OPEN_STATUSES = frozenset({"active", "confirming", "editing"})
+AWAITING = ("answer", "confirm", "edit_pick", "resume", "")
+
+COMMAND_WORDS = {
+    "cancel": {"やめる", "止める", "キャンセル", "中止", "cancel", "quit", "stop"},
+    "back": {"もどる", "戻る", "back"},
+    "restart": {"はじめから", "始めから", "初めから", "最初から", "restart", "startover"},
+    "help": {"ヘルプ", "help", "使い方"},
+}
+SKIP_WORDS = {"スキップ", "skip", "とばす", "飛ばす"}
+SUBMIT_WORDS = {"送信", "送信する", "submit", "send"}
+EDIT_WORDS = {"修正", "修正する", "edit"}
+RESUME_WORDS = {"再開", "再開する", "続ける", "つづける", "resume", "continue"}
+
+
+@dataclass
+class ConversationState:
+    """Where one resident is in one procedure. JSON round-trip: to_dict / from_dict."""
+
+    procedure_key: str
+    status: str
+    step_id: str | None
+    lang: str
+    updated_at: str
+    started_at: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Question steps answered or skipped, in order: the stack `back` pops.
+    history: list[str] = field(default_factory=list)
+    awaiting: str = ""  # what the last prompt asked for, one of AWAITING
+    resume_offered: bool = False
+    pending: Any = None  # a multi_choice selection being tapped together
+    revision: int = 0  # bumped on every change of answers; stale 送信 buttons are refused
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
+        """Rebuild a state; unknown keys are ignored, a bad status raises ValueError."""
+        names = {f.name for f in fields(cls)}
+        state = cls(**copy.deepcopy({k: v for k, v in data.items() if k in names}))
+        if state.status not in STATUSES or state.awaiting not in AWAITING:
+            raise ValueError(f"invalid conversation state: {state.status!r}/{state.awaiting!r}")
+        return state
+
+
+@dataclass(frozen=True)
+class SubmitRequested:
+    """The resident tapped 送信: store a Submission, then send `completion_prompts`."""
+
+    answers: dict[str, Any]
+    fee: int | None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class Ended:
+    step_id: str
+
+
+Outcome = SubmitRequested | Cancelled | Ended
+
+
+@dataclass
+class Result:
+    state: ConversationState
+    prompts: list[Prompt]
+    outcome: Outcome | None = None
+
+
+class _Procedure:
+    """Lookups over one definition."""
+
+    def __init__(self, definition: Mapping[str, Any]):
+        self.doc = definition
+        self.steps: list[Mapping[str, Any]] = list(definition.get("steps", []))
+        self.index = {step["id"]: i for i, step in enumerate(self.steps)}
+
+    def step(self, step_id: str | None) -> Mapping[str, Any] | None:
+        return self.steps[self.index[step_id]] if step_id in self.index else None
+
+    def language(self, lang: str) -> str:
+        languages = list(self.doc.get("languages") or [PRIMARY_LANGUAGE])
+        if lang in languages:
+            return lang
+        return PRIMARY_LANGUAGE if PRIMARY_LANGUAGE in languages else languages[0]
+
+
+def _applicable(step: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    return "when" not in step or logic.is_true(step["when"], answers)
+
+
+def compute_fee(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> int | None:
+    """The fee in int yen, or None when the document has no `fee`."""
+    if "fee" not in definition:
+        return None
+    return logic.evaluate_fee(definition["fee"], answers)
+
+
+# --- public API -----------------------------------------------------------------------
+
+
+def start(definition: Mapping[str, Any], *, lang: str = PRIMARY_LANGUAGE, now: datetime) -> Result:
+    """Begin a conversation: the introduction and the first question."""
+    proc = _Procedure(definition)
+    lang = proc.language(lang)
+    state = ConversationState(
+        procedure_key=str(definition.get("key", "")),
+        status="active",
+        step_id=None,
+        lang=lang,
+        updated_at=now.isoformat(),
+        started_at=now.isoformat(),
+    )
+    with translation.override(lang):
+        intro = _introduction(proc, lang)
+        result = _proceed(proc, state, -1, now)
+    result.prompts[:0] = intro
+    return result
+
+
+def advance(
+    definition: Mapping[str, Any],
+    state: ConversationState,
+    inp: Input,
+    *,
+    now: datetime,
+    idle_timeout: timedelta = timedelta(hours=24),
+) -> Result:
+    """Apply one resident input. Never raises on the input; never mutates `state`."""
+    proc = _Procedure(definition)
+    state = ConversationState.from_dict(state.to_dict())
+    with translation.override(state.lang):
+        if state.status not in OPEN_STATUSES:
+            return _closed(proc, state, inp, now)
+        if _is_expired(state, now, idle_timeout):
+            return _expire(state, now)
+        state.updated_at = now.isoformat()
+        inp = _typed_choice(proc, state, inp, now)
+        command = _command(inp)
+        if command:
+            return _COMMANDS[command](proc, state, now)
+        return _REPLY_HANDLERS[state.awaiting or "answer"](proc, state, inp, now)
+
+
+def offer_resume(
+    definition: Mapping[str, Any],
+    state: ConversationState,
+    *,
+    now: datetime,
+    idle_timeout: timedelta = timedelta(hours=24),
+) -> Result:
+    """Ask 再開する / はじめから; a closed or expired conversation simply starts anew."""
+    proc = _Procedure(definition)
+    if state.status not in OPEN_STATUSES or _is_expired(state, now, idle_timeout):
+        return start(definition, lang=state.lang, now=now)
+    state = ConversationState.from_dict(state.to_dict())
+    state.resume_offered = True
+    state.awaiting = "resume"
+    state.updated_at = now.isoformat()
+    with translation.override(state.lang):
+        return Result(state, _resume_prompts(proc, state))
+
+
+def completion_prompts(
+    definition: Mapping[str, Any], state: ConversationState, reference: str
+) -> list[Prompt]:
+    """What to send once the Submission is stored; `{reference}` is filled in."""
+    with translation.override(state.lang):
+        default = _("Thank you. We have received your submission (reference {reference}).")
+        text = localize(definition.get("completion"), state.lang, default)
+    return [CompletionPrompt(text.replace("{reference}", reference))]
+
+
+# --- walking the steps --------------------------------------------------------------------
+
+
+def _context(proc: _Procedure, state: ConversationState, now: datetime, extra=()) -> StepContext:
+    return StepContext(proc.doc, state.lang, now, state.answers, tuple(extra), state.pending)
+
+
+def _introduction(proc: _Procedure, lang: str) -> list[Prompt]:
+    description = localize(proc.doc.get("description"), lang)
+    if not description:
+        return []
+    return [TextPrompt(f"{localize(proc.doc.get('title'), lang)}\n{description}")]
+
+
+def _proceed(proc: _Procedure, state: ConversationState, after: int, now: datetime) -> Result:
+    """Run the steps after index `after` until one needs the resident (or the end)."""
+    shown: list[Prompt] = []
+    for step in proc.steps[after + 1 :]:
+        if not _applicable(step, state.answers):
+            continue
+        kind = step_type(step["type"])
+        if kind.role == "message":
+            shown += kind.prompt(step, _context(proc, state, now))
+            continue
+        result = _ROLE_ENTRIES[kind.role](proc, state, step, now)
+        result.prompts[:0] = shown
+        return result
+    result = _submit(proc, state)
+    result.prompts[:0] = shown
+    return result
+
+
+def _enter_question(proc, state, step, now) -> Result:
+    state.status = "editing" if state.status == "editing" else "active"
+    state.step_id, state.awaiting = step["id"], "answer"
+    state.pending = step_type(step["type"]).pending_from(state.answers.get(step["id"]))
+    return Result(state, _question(proc, state, now))
+
+
+def _enter_end(proc, state, step, now) -> Result:
+    state.status, state.step_id, state.awaiting, state.pending = "ended", step["id"], "", None
+    prompts = step_type(step["type"]).prompt(step, _context(proc, state, now))
+    return Result(state, prompts, Ended(step["id"]))
+
+
+def _enter_confirm(proc, state, step, now) -> Result:
+    state.status, state.step_id, state.awaiting, state.pending = (
+        "confirming",
+        step["id"],
+        "confirm",
+        None,
+    )
+    return Result(state, [_confirmation(proc, state, now)])
+
+
+_ROLE_ENTRIES: dict[str, Callable[..., Result]] = {
+    "question": _enter_question,
+    "end": _enter_end,
+    "confirm": _enter_confirm,
+}
+
+
+def _submit(proc: _Procedure, state: ConversationState) -> Result:
+    state.status, state.awaiting, state.pending = "submitted", "", None
+    answers = copy.deepcopy(state.answers)
+    return Result(state, [], SubmitRequested(answers, compute_fee(proc.doc, answers)))
+
+
+def _continue_editing(proc: _Procedure, state: ConversationState, now: datetime) -> Result:
+    """After an edit: ask applicable steps never asked yet, then show the summary again."""
+    for step in proc.steps:
+        kind = step_type(step["type"])
+        if kind.role == "message" or not _applicable(step, state.answers):
+            continue
+        if kind.role != "question" or step["id"] not in state.history:
+            return _ROLE_ENTRIES[kind.role](proc, state, step, now)
+    return _submit(proc, state)
+
+
+def _drop_inapplicable(proc: _Procedure, state: ConversationState) -> None:
+    """Forget answers of steps whose `when` became false (in order: drops cascade)."""
+    for step in proc.steps:
+        if not _applicable(step, state.answers):
+            if state.answers.pop(step["id"], None) is not None:
+                state.revision += 1
+            state.history = [step_id for step_id in state.history if step_id != step["id"]]
+
+
+# --- prompts ------------------------------------------------------------------------------
+
+
+def _command_choices(state: ConversationState, *, skip_step: Mapping[str, Any] | None = None):
+    choices = []
+    if skip_step is not None and not skip_step.get("required", True):
+        choices.append(Choice(_("Skip"), postback("s", skip_step["id"])))
+    if state.history or state.status in {"editing", "confirming"}:
+        choices.append(Choice(_("Back"), postback("x", "back")))
+    if state.history:
+        choices.append(Choice(_("Start over"), postback("x", "restart")))
+    choices.append(Choice(_("Help"), postback("x", "help")))
+    choices.append(Choice(_("Cancel"), postback("x", "cancel")))
+    return choices
+
+
+def _question(proc: _Procedure, state: ConversationState, now: datetime) -> list[Prompt]:
+    step = proc.step(state.step_id)
+    assert step is not None  # noqa: S101 - callers only ask existing steps
+    extras = _command_choices(state, skip_step=step)
+    return step_type(step["type"]).prompt(step, _context(proc, state, now, extras))
+
+
+def _answered_fields(proc: _Procedure, state: ConversationState) -> list[Mapping[str, Any]]:
+    return [step for step in proc.steps if step["id"] in state.history]
+
+
+def _field_label(step: Mapping[str, Any], lang: str) -> str:
+    return localize(step.get("label"), lang) or localize(step.get("prompt"), lang) or step["id"]
+
+
+def _confirmation(proc: _Procedure, state: ConversationState, now: datetime) -> Prompt:
+    ctx = _context(proc, state, now)
+    rows = []
+    for step in _answered_fields(proc, state):
+        value = state.answers.get(step["id"])
+        shown = _("(not answered)")
+        if value is not None:
+            shown = step_type(step["type"]).summarize(step, value, ctx)
+        rows.append(SummaryRow(step["id"], _field_label(step, state.lang), shown))
+    confirm_step = proc.step(state.step_id) or {}
+    return ConfirmationPrompt(
+        title=step_type("confirm").question(confirm_step, ctx),
+        rows=tuple(rows),
+        submit=Choice(_("Submit"), postback("c", "submit", str(state.revision))),
+        edit=Choice(_("Edit"), postback("c", "edit")),
+        fee=compute_fee(proc.doc, state.answers),
+        choices=tuple(_command_choices(state)),
+    )
+
+
+def _edit_prompt(proc: _Procedure, state: ConversationState) -> Prompt:
+    choices = [
+        Choice(_field_label(step, state.lang)[:40], postback("e", step["id"]))
+        for step in _answered_fields(proc, state)
+    ]
+    choices.append(Choice(_("Back to the summary"), postback("x", "back")))
+    return EditFieldPrompt(_("Which answer would you like to change?"), tuple(choices))
+
+
+def _resume_prompts(proc: _Procedure, state: ConversationState) -> list[Prompt]:
+    title = localize(proc.doc.get("title"), state.lang)
+    text = _("You have an unfinished procedure: %(title)s. Continue where you left off?")
+    choices = (
+        Choice(_("Continue"), postback("r", "resume")),
+        Choice(_("Start over"), postback("r", "restart")),
+        Choice(_("Cancel"), postback("x", "cancel")),
+    )
+    return [TextPrompt(text % {"title": title}, choices)]
+
+
+def _current_prompts(proc: _Procedure, state: ConversationState, now: datetime) -> list[Prompt]:
+    awaiting = state.awaiting
+    if awaiting == "answer" and proc.step(state.step_id) is not None:
+        return _question(proc, state, now)
+    if awaiting == "confirm":
+        return [_confirmation(proc, state, now)]
+    if awaiting == "edit_pick":
+        return [_edit_prompt(proc, state)]
+    if awaiting == "resume":
+        return _resume_prompts(proc, state)
+    return []
+
+
+def _reask(proc, state, now, reason: str | None = None) -> Result:
+    prompts = _current_prompts(proc, state, now)
+    if reason:
+        prompts.insert(0, TextPrompt(reason))
+    return Result(state, prompts)
+
+
+# --- reading the input ------------------------------------------------------------------------
+
+
+def _all_choices(prompts: list[Prompt]) -> list[Choice]:
+    found: list[Choice] = []
+    for prompt in prompts:
+        found += getattr(prompt, "choices", ())
+        if isinstance(prompt, ConfirmationPrompt):
+            found += [prompt.submit, prompt.edit]
+    return found
+
+
+def _typed_choice(proc: _Procedure, state: ConversationState, inp: Input, now: datetime) -> Input:
+    """Typed text equal to a shown button's label counts as tapping it.
+
+    Multi-choice toggles are left out: typed labels there answer the question at once.
+    """
+    if not isinstance(inp, TextInput):
+        return inp
+    key = parsing.normalize_key(inp.text)
+    for choice in _all_choices(_current_prompts(proc, state, now)):
+        if (parse_postback(choice.data) or [""])[0] == "t":
+            continue
+        if key and key == parsing.normalize_key(choice.label):
+            return PostbackInput(choice.data)
+    return inp
+
+
+def _command(inp: Input) -> str | None:
+    if isinstance(inp, TextInput):
+        key = parsing.normalize_key(inp.text)
+        return next((name for name, words in COMMAND_WORDS.items() if key in words), None)
+    if isinstance(inp, PostbackInput):
+        parts = parse_postback(inp.data) or []
+        if len(parts) == 2 and parts[0] == "x" and parts[1] in COMMAND_WORDS:
+            return parts[1]
+    return None
+
+
+def _postback_parts(inp: Input) -> list[str]:
+    return (parse_postback(inp.data) or []) if isinstance(inp, PostbackInput) else []
+
+
+def _typed_key(inp: Input) -> str:
+    return parsing.normalize_key(inp.text) if isinstance(inp, TextInput) else ""
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def _cancel(proc, state, now) -> Result:
+    state.status, state.awaiting, state.pending, state.resume_offered = "cancelled", "", None, False
+    return Result(state, [TextPrompt(_("The procedure has been cancelled."))], Cancelled())
+
+
+def _restart(proc, state, now) -> Result:
+    result = start(proc.doc, lang=state.lang, now=now)
+    result.prompts.insert(0, TextPrompt(_("Starting again from the beginning.")))
+    return result
+
+
+def _help(proc, state, now) -> Result:
+    step = proc.step(state.step_id) if state.awaiting == "answer" else None
+    lines = [localize(step.get("help"), state.lang)] if step else []
+    lines.append(
+        _(
+            "You can type these at any time: やめる (cancel), もどる (back), "
+            "はじめから (start over), ヘルプ (help)."
+        )
+    )
+    return _reask(proc, state, now, "\n".join(line for line in lines if line))
+
+
+def _back(proc, state, now) -> Result:
+    if state.awaiting == "resume":
+        return _reask(proc, state, now, _("Please choose whether to continue or start over."))
+    if state.status == "editing":
+        return _enter_confirm(proc, state, proc.step(_confirm_id(proc)), now)
+    if not state.history:
+        return _reask(proc, state, now, _("This is the first question."))
+    previous = proc.step(state.history.pop())
+    state.status = "active"
+    return _enter_question(proc, state, previous, now)
+
+
+def _confirm_id(proc: _Procedure) -> str | None:
+    return next((s["id"] for s in proc.steps if step_type(s["type"]).role == "confirm"), None)
+
+
+_COMMANDS: dict[str, Callable[[_Procedure, ConversationState, datetime], Result]] = {
+    "cancel": _cancel,
+    "back": _back,
+    "restart": _restart,
+    "help": _help,
+}
+
+
+# --- replies by what was asked ----------------------------------------------------------------
+
+
+def _on_answer(proc, state, inp, now) -> Result:
+    step = proc.step(state.step_id)
+    if step is None:  # the definition changed under a stored state
+        return _restart(proc, state, now)
+    parts = _postback_parts(inp)
+    if parts and (len(parts) < 2 or parts[1] != step["id"] or parts[0] not in {"a", "t", "d", "s"}):
+        return _reask(proc, state, now, _("That button belongs to an earlier message."))
+    if (parts and parts[0] == "s") or _typed_key(inp) in SKIP_WORDS:
+        return _skip(proc, state, step, now)
+    ctx = _context(proc, state, now)
+    kind = step_type(step["type"])
+    try:
+        value = kind.parse(step, inp, ctx)
+        if isinstance(value, Partial):
+            state.pending = value.value
+            return _reask(proc, state, now)
+        kind.validate(step, value, ctx)
+    except InvalidAnswer as refused:
+        return _reask(proc, state, now, localize(step.get("error"), state.lang) or refused.reason)
+    return _store(proc, state, step, value, now)
+
+
+def _store(proc, state, step, value, now) -> Result:
+    state.answers[step["id"]] = value
+    state.revision += 1
+    state.pending = None
+    if step["id"] not in state.history:
+        state.history.append(step["id"])
+    _drop_inapplicable(proc, state)
+    if state.status == "editing":
+        return _continue_editing(proc, state, now)
+    return _proceed(proc, state, proc.index[step["id"]], now)
+
+
+def _skip(proc, state, step, now) -> Result:
+    if step.get("required", True):
+        return _reask(proc, state, now, _("This question cannot be skipped."))
+    if state.answers.pop(step["id"], None) is not None:
+        state.revision += 1
+    state.pending = None
+    if step["id"] not in state.history:
+        state.history.append(step["id"])
+    _drop_inapplicable(proc, state)
+    if state.status == "editing":
+        return _continue_editing(proc, state, now)
+    return _proceed(proc, state, proc.index[step["id"]], now)
+
+
+def _on_confirm(proc, state, inp, now) -> Result:
+    parts, key = _postback_parts(inp), _typed_key(inp)
+    if parts[:2] == ["c", "submit"] or key in SUBMIT_WORDS:
+        if parts and parts[2:] != [str(state.revision)]:
+            return _reask(proc, state, now, _("Your answers have changed; please check again."))
+        return _submit(proc, state)
+    if parts[:2] == ["c", "edit"] or key in EDIT_WORDS:
+        state.status, state.awaiting, state.step_id = "editing", "edit_pick", None
+        return Result(state, [_edit_prompt(proc, state)])
+    return _reask(proc, state, now, _("Please tap Submit to send, or Edit to change an answer."))
+
+
+def _on_edit_pick(proc, state, inp, now) -> Result:
+    parts, fields_ = _postback_parts(inp), _answered_fields(proc, state)
+    chosen = None
+    if parts[:1] == ["e"] and len(parts) == 2:
+        chosen = next((step for step in fields_ if step["id"] == parts[1]), None)
+    number = parsing.parse_integer(inp.text) if isinstance(inp, TextInput) else None
+    if number is not None and 1 <= number <= len(fields_):
+        chosen = fields_[number - 1]
+    if chosen is None:
+        return _reask(proc, state, now, _("Please choose the answer you want to change."))
+    return _enter_question(proc, state, chosen, now)
+
+
+def _on_resume(proc, state, inp, now) -> Result:
+    parts, key = _postback_parts(inp), _typed_key(inp)
+    if parts == ["r", "restart"]:
+        return _restart(proc, state, now)
+    if parts == ["r", "resume"] or key in RESUME_WORDS:
+        state.resume_offered = False
+        state.awaiting = _awaiting_for(state)
+        return _reask(proc, state, now)
+    return _reask(proc, state, now, _("Please choose whether to continue or start over."))
+
+
+def _awaiting_for(state: ConversationState) -> str:
+    if state.status == "confirming":
+        return "confirm"
+    if state.status == "editing" and state.step_id is None:
+        return "edit_pick"
+    return "answer"
+
+
+_REPLY_HANDLERS: dict[str, Callable[..., Result]] = {
+    "answer": _on_answer,
+    "confirm": _on_confirm,
+    "edit_pick": _on_edit_pick,
+    "resume": _on_resume,
+}
+
+
+# --- expiry and finished conversations ---------------------------------------------------------
+
+
+def _is_expired(state: ConversationState, now: datetime, idle_timeout: timedelta) -> bool:
+    try:
+        return now - datetime.fromisoformat(state.updated_at) > idle_timeout
+    except (TypeError, ValueError):
+        return True
+
+
+def _expire(state: ConversationState, now: datetime) -> Result:
+    state.status, state.awaiting, state.pending, state.resume_offered = "expired", "", None, False
+    text = _(
+        "This procedure was closed because there was no reply for a while. "
+        "Please start again from the beginning."
+    )
+    return Result(state, [TextPrompt(text, (Choice(_("Start over"), postback("x", "restart")),))])
+
+
+def _closed(proc, state, inp, now) -> Result:
+    wants_restart = _command(inp) == "restart" or _postback_parts(inp) == ["r", "restart"]
+    if wants_restart:
+        return _restart(proc, state, now)
+    text = _("This procedure has finished. To do it again, choose Start over.")
+    return Result(state, [TextPrompt(text, (Choice(_("Start over"), postback("x", "restart")),))])

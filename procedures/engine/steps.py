@@ -1,0 +1,795 @@
+"""The step-type registry: what each `type` of step asks, accepts and shows.
+
+A step type is a `StepType` subclass registered with `@register`; the machine and the
+format checks only ever call `step_type(step["type"])` — there are no `if type == …`
+chains. To add a type, subclass, set `name`, implement `prompt`/`parse`/`validate`/
+`summarize`, and register it.
+
+Stored answers are JSON values: text/email/phone/postal_code as str (phone as digits
+only), number as int, date as ISO `YYYY-MM-DD`, time as `HH:MM`, choice as the option
+value, multi_choice as a list of option values in document order, yes_no and consent
+as bool, image as `{"ref", "content_type"}`, location as
+`{"latitude", "longitude", "address", "title"}` (coordinates are null when the
+resident typed an address instead of sharing a location).
+
+Reasons given in `InvalidAnswer` are translated with Django's gettext; the machine
+activates the conversation's language around every call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from procedures import logic
+from procedures.engine import parsing
+from procedures.engine.inputs import ImageInput, Input, LocationInput, PostbackInput, TextInput
+from procedures.engine.prompts import (
+    Choice,
+    DatePickerPrompt,
+    ImageRequestPrompt,
+    LocationRequestPrompt,
+    Prompt,
+    TextPrompt,
+)
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+PRIMARY_LANGUAGE = "ja"
+POSTBACK_PREFIX = "gt"
+
+
+class InvalidAnswer(Exception):
+    """The resident's input is not an acceptable answer; `reason` is already translated."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StepNotAvailable(NotImplementedError):
+    """The document uses a step type the engine cannot run yet."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """An answer in progress (a multi_choice selection): store it and ask again."""
+
+    value: Any
+
+
+def localize(texts: Mapping[str, str] | None, lang: str, default: str = "") -> str:
+    """The text in `lang`, else Japanese, else the first language present."""
+    if not texts:
+        return default
+    for candidate in (lang, PRIMARY_LANGUAGE):
+        if texts.get(candidate):
+            return texts[candidate]
+    return next((text for text in texts.values() if text), default)
+
+
+def postback(*parts: str) -> str:
+    """Postback data the engine understands: `gt|<kind>|<part>…`, at most 300 bytes."""
+    data = "|".join((POSTBACK_PREFIX, *parts))
+    return data.encode()[:300].decode(errors="ignore")
+
+
+def parse_postback(data: str) -> list[str] | None:
+    """The parts after the prefix, or None for data the engine did not make."""
+    parts = data.split("|")
+    if len(parts) < 2 or parts[0] != POSTBACK_PREFIX:
+        return None
+    return parts[1:]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step type may look at: never the database, never the transport."""
+
+    definition: Mapping[str, Any]
+    lang: str
+    now: datetime
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    extra_choices: tuple[Choice, ...] = ()
+    pending: Any = None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(TOKYO).date()
+
+    def text(self, texts: Mapping[str, str] | None, default: str = "") -> str:
+        return localize(texts, self.lang, default)
+
+
+_REGISTRY: dict[str, StepType] = {}
+
+
+def register(cls: type[StepType]) -> type[StepType]:
+    """Class decorator: make the step type available under `cls.name`."""
+    _REGISTRY[cls.name] = cls()
+    return cls
+
+
+def step_type(name: str) -> StepType:
+    """The registered step type; KeyError for an unknown name."""
+    return _REGISTRY[name]
+
+
+def registered_types() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+class StepType:
+    name: ClassVar[str] = ""
+    # How the machine treats the step: "question" waits for an answer, "message" is shown
+    # and passed, "end" finishes the conversation, "confirm" shows the summary.
+    role: ClassVar[str] = "question"
+    available: ClassVar[bool] = True
+    needs_options: ClassVar[bool] = False
+    # Which `validation` keys make sense, and which dotted fields `{"var"}` may read.
+    validation_fields: ClassVar[frozenset[str]] = frozenset()
+    var_fields: ClassVar[frozenset[str]] = frozenset()
+    # Whether an answer could carry a My Number: None (it cannot: a choice, a date…),
+    # "typed" (free text or digits) or "photo" (a picture of the card).
+    my_number_risk: ClassVar[str | None] = None
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        return [TextPrompt(self.question(step, ctx), ctx.extra_choices)]
+
+    def question(self, step: Mapping[str, Any], ctx: StepContext) -> str:
+        return ctx.text(step.get("prompt") or step.get("message"))
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        if isinstance(inp, TextInput):
+            return self.parse_text(step, inp.text, ctx)
+        raise InvalidAnswer(self.expected(step))
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> Any:
+        raise InvalidAnswer(self.expected(step))
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please type your answer.")
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        """Raise InvalidAnswer when `value` breaks the step's `validation`."""
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return str(value)
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        """A plausible answer, used to try fee rules when a document is checked."""
+        return "sample"
+
+    def pending_from(self, answer: Any) -> Any:
+        """The in-progress selection to start from when the step is asked again."""
+        return None
+
+
+def _answer_value(step: Mapping[str, Any], inp: Input) -> str | None:
+    """The value of an answer postback addressed to this step (`gt|a|<step>|<value>`)."""
+    if not isinstance(inp, PostbackInput):
+        return None
+    parts = parse_postback(inp.data)
+    if parts and len(parts) >= 2 and parts[0] == "a" and parts[1] == step["id"]:
+        return "|".join(parts[2:])
+    return None
+
+
+def _bound(step: Mapping[str, Any], key: str, ctx: StepContext) -> float | None:
+    raw = step.get("validation", {}).get(key)
+    if isinstance(raw, dict):
+        raw = logic.evaluate(raw, ctx.answers)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    return raw
+
+
+def _number_text(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else str(value)
+
+
+# --- informational steps ----------------------------------------------------------
+
+
+class _DisplayStep(StepType):
+    role = "message"
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        return [TextPrompt(self.question(step, ctx))]
+
+    def question(self, step: Mapping[str, Any], ctx: StepContext) -> str:
+        return ctx.text(step.get("message") or step.get("prompt"))
+
+
+@register
+class MessageStep(_DisplayStep):
+    name = "message"
+
+
+@register
+class EndStep(_DisplayStep):
+    name = "end"
+    role = "end"
+
+
+@register
+class ConfirmStep(StepType):
+    """Marks where the summary is shown; the machine builds the ConfirmationPrompt."""
+
+    name = "confirm"
+    role = "confirm"
+
+    def question(self, step: Mapping[str, Any], ctx: StepContext) -> str:
+        return ctx.text(step.get("prompt"), _("Please check your answers."))
+
+
+@register
+class ReservationStep(StepType):
+    name = "reservation"
+    available = False
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        raise StepNotAvailable("Reservation steps are not available in the engine yet.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        raise StepNotAvailable("Reservation steps are not available in the engine yet.")
+
+
+# --- typed answers ------------------------------------------------------------------
+
+
+@register
+class TextStep(StepType):
+    name = "text"
+    validation_fields = frozenset({"pattern", "min_length", "max_length"})
+    var_fields = frozenset({"length"})
+    my_number_risk = "typed"
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.normalize(text) if "\n" not in text else text.strip()
+        if not value:
+            raise InvalidAnswer(_("Please type your answer."))
+        return value
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        rules = step.get("validation", {})
+        if len(value) < rules.get("min_length", 0):
+            count = rules["min_length"]
+            raise InvalidAnswer(
+                ngettext(
+                    "Please enter at least %(count)d character.",
+                    "Please enter at least %(count)d characters.",
+                    count,
+                )
+                % {"count": count}
+            )
+        if "max_length" in rules and len(value) > rules["max_length"]:
+            count = rules["max_length"]
+            raise InvalidAnswer(
+                ngettext(
+                    "Please enter at most %(count)d character.",
+                    "Please enter at most %(count)d characters.",
+                    count,
+                )
+                % {"count": count}
+            )
+        if "pattern" in rules and not _fullmatch(rules["pattern"], value):
+            raise InvalidAnswer(_("The answer is not in the expected format."))
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return str(value)
+
+
+def _fullmatch(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False
+
+
+@register
+class NumberStep(StepType):
+    """Whole numbers only (counts, copies, ages); amounts of money are int yen too."""
+
+    name = "number"
+    validation_fields = frozenset({"min", "max"})
+    my_number_risk = "typed"
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter a whole number, for example 3.")
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> int:
+        value = parsing.parse_integer(text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        low, high = _bound(step, "min", ctx), _bound(step, "max", ctx)
+        if low is not None and value < low:
+            raise InvalidAnswer(
+                _("Please enter a number of at least %(min)s.") % {"min": _number_text(low)}
+            )
+        if high is not None and value > high:
+            raise InvalidAnswer(
+                _("Please enter a number of at most %(max)s.") % {"max": _number_text(high)}
+            )
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return _number_text(value)
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        low = step.get("validation", {}).get("min")
+        return low if isinstance(low, int) and not isinstance(low, bool) else 1
+
+
+@register
+class EmailStep(StepType):
+    name = "email"
+    validation_fields = frozenset({"pattern"})
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter an e-mail address such as taro@example.jp.")
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.parse_email(text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        pattern = step.get("validation", {}).get("pattern")
+        if pattern and not _fullmatch(pattern, value):
+            raise InvalidAnswer(_("This e-mail address cannot be used here."))
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return "taro@example.jp"
+
+
+@register
+class PhoneStep(StepType):
+    name = "phone"
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter a phone number with its area code, for example 03-1234-5678.")
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.parse_phone(text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return parsing.format_phone(str(value))
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return "0312345678"
+
+
+@register
+class PostalCodeStep(StepType):
+    name = "postal_code"
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter a 7-digit postal code, for example 150-0002.")
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.parse_postal_code(text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return f"〒{value}"
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return "150-0002"
+
+
+# --- dates and times ------------------------------------------------------------------
+
+_WEEKDAYS_JA = "月火水木金土日"
+
+
+@register
+class DateStep(StepType):
+    name = "date"
+    validation_fields = frozenset({"min_date", "max_date"})
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        low, high = self._limits(step, ctx)
+        return [
+            DatePickerPrompt(
+                text=self.question(step, ctx),
+                mode="date",
+                data=postback("a", step["id"]),
+                initial=None,
+                min=low.isoformat() if low else None,
+                max=high.isoformat() if high else None,
+                choices=ctx.extra_choices,
+            )
+        ]
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter a date such as 12月1日 or 2026/12/1, or use the calendar.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        if isinstance(inp, PostbackInput) and _answer_value(step, inp) is not None:
+            raw = inp.params.get("date") or inp.params.get("datetime", "")[:10]
+            return self.parse_text(step, raw, ctx)
+        return super().parse(step, inp, ctx)
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.parse_date(text, ctx.today)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value.isoformat()
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        chosen = date.fromisoformat(value)
+        low, high = self._limits(step, ctx)
+        if low and chosen < low:
+            raise InvalidAnswer(
+                _("Please choose a date on or after %(date)s.")
+                % {"date": self.summarize(step, low.isoformat(), ctx)}
+            )
+        if high and chosen > high:
+            raise InvalidAnswer(
+                _("Please choose a date on or before %(date)s.")
+                % {"date": self.summarize(step, high.isoformat(), ctx)}
+            )
+
+    def _limits(self, step: Mapping[str, Any], ctx: StepContext) -> tuple[date | None, ...]:
+        rules = step.get("validation", {})
+        return tuple(
+            ctx.today + timedelta(days=rules[key]) if key in rules else None
+            for key in ("min_date", "max_date")
+        )
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        day = date.fromisoformat(value)
+        if ctx.lang == PRIMARY_LANGUAGE:
+            return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS_JA[day.weekday()]}）"
+        return day.strftime("%Y-%m-%d (%a)")
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return "2026-12-01"
+
+
+@register
+class TimeStep(StepType):
+    name = "time"
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        data = postback("a", step["id"])
+        return [DatePickerPrompt(self.question(step, ctx), "time", data, choices=ctx.extra_choices)]
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please enter a time such as 14:30, or use the picker.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        if isinstance(inp, PostbackInput) and _answer_value(step, inp) is not None:
+            raw = inp.params.get("time") or inp.params.get("datetime", "")[11:16]
+            return self.parse_text(step, raw, ctx)
+        return super().parse(step, inp, ctx)
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = parsing.parse_time(text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value.strftime("%H:%M")
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return "10:00"
+
+
+# --- choices --------------------------------------------------------------------------
+
+
+def _option_choice(step: Mapping[str, Any], option: Mapping[str, Any], ctx: StepContext, kind: str):
+    return Choice(
+        ctx.text(option["label"], option["value"]), postback(kind, step["id"], option["value"])
+    )
+
+
+def _match_option(step: Mapping[str, Any], text: str) -> str | None:
+    """An option by its label in any language, its value or its number (「1」「１」)."""
+    key = parsing.normalize_key(text)
+    options = step.get("options", [])
+    for option in options:
+        labels = [option["value"], *option["label"].values()]
+        if key in {parsing.normalize_key(label) for label in labels}:
+            return option["value"]
+    number = parsing.parse_integer(text) if key.isdigit() else None
+    if number is not None and 1 <= number <= len(options):
+        return options[number - 1]["value"]
+    return None
+
+
+def _option_label(step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+    for option in step.get("options", []):
+        if option["value"] == value:
+            return ctx.text(option["label"], str(value))
+    return str(value)
+
+
+@register
+class ChoiceStep(StepType):
+    name = "choice"
+    needs_options = True
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        choices = [_option_choice(step, option, ctx, "a") for option in step["options"]]
+        return [TextPrompt(self.question(step, ctx), (*choices, *ctx.extra_choices))]
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please choose one of the options.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        value = _answer_value(step, inp)
+        if value is not None:
+            return value
+        return super().parse(step, inp, ctx)
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> str:
+        value = _match_option(step, text)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        if value not in {option["value"] for option in step["options"]}:
+            raise InvalidAnswer(self.expected(step))
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return _option_label(step, value, ctx)
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return step["options"][0]["value"]
+
+
+@register
+class MultiChoiceStep(StepType):
+    """Taps toggle options (kept as a `Partial` selection) until 決定; typing answers at once.
+
+    Typed answers list labels or numbers (「1、3」「ソファ, 机」) and replace the selection.
+    `validation.min`/`max` bound the number of options chosen.
+    """
+
+    name = "multi_choice"
+    needs_options = True
+    validation_fields = frozenset({"min", "max"})
+    var_fields = frozenset({"length"})
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        selected = list(ctx.pending or [])
+        choices = [
+            self._toggle(step, option, option["value"] in selected, ctx)
+            for option in step["options"]
+        ]
+        done = Choice(_("Done"), postback("d", step["id"]))
+        text = self.question(step, ctx)
+        if selected:
+            chosen = self.summarize(step, selected, ctx)
+            text = f"{text}\n{_('Selected: %(items)s') % {'items': chosen}}"
+        return [TextPrompt(text, (*choices, done, *ctx.extra_choices), multi=True)]
+
+    def _toggle(self, step, option, selected: bool, ctx: StepContext) -> Choice:
+        choice = _option_choice(step, option, ctx, "t")
+        return Choice(f"✓ {choice.label}" if selected else choice.label, choice.data)
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please choose from the options, then tap Done.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        parts = parse_postback(inp.data) if isinstance(inp, PostbackInput) else None
+        if parts and len(parts) >= 2 and parts[1] == step["id"]:
+            return self._tap(step, parts, ctx)
+        return super().parse(step, inp, ctx)
+
+    def _tap(self, step: Mapping[str, Any], parts: list[str], ctx: StepContext) -> Any:
+        selected = list(ctx.pending or [])
+        if parts[0] == "d":
+            return self._ordered(step, selected)
+        value = "|".join(parts[2:])
+        if parts[0] != "t" or value not in {option["value"] for option in step["options"]}:
+            raise InvalidAnswer(self.expected(step))
+        toggled = [v for v in selected if v != value] if value in selected else [*selected, value]
+        return Partial(self._ordered(step, toggled))
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> list[str]:
+        values = [_match_option(step, item) for item in parsing.split_list(text)]
+        whole = _match_option(step, text)  # a label that itself contains a separator
+        if whole is not None:
+            values = [whole]
+        if not values or None in values:
+            raise InvalidAnswer(self.expected(step))
+        return self._ordered(step, values)
+
+    def pending_from(self, answer: Any) -> Any:
+        return list(answer) if isinstance(answer, list) else None
+
+    def _ordered(self, step: Mapping[str, Any], values: list[Any]) -> list[str]:
+        return [option["value"] for option in step["options"] if option["value"] in values]
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        known = {option["value"] for option in step["options"]}
+        if not isinstance(value, list) or not set(value) <= known:
+            raise InvalidAnswer(self.expected(step))
+        low, high = _bound(step, "min", ctx), _bound(step, "max", ctx)
+        if step.get("required", True) and low is None:
+            low = 1
+        if low is not None and len(value) < low:
+            count = int(low)
+            message = ngettext(
+                "Please choose at least %(count)d option.",
+                "Please choose at least %(count)d options.",
+                count,
+            )
+            raise InvalidAnswer(message % {"count": count})
+        if high is not None and len(value) > high:
+            count = int(high)
+            message = ngettext(
+                "Please choose at most %(count)d option.",
+                "Please choose at most %(count)d options.",
+                count,
+            )
+            raise InvalidAnswer(message % {"count": count})
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        separator = "、" if ctx.lang == PRIMARY_LANGUAGE else ", "
+        return separator.join(_option_label(step, item, ctx) for item in value) or "-"
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return [option["value"] for option in step["options"]]
+
+
+class _BooleanStep(StepType):
+    """Two buttons; stored as True / False."""
+
+    def labels(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        yes, no = self.labels()
+        choices = (
+            Choice(yes, postback("a", step["id"], "yes")),
+            Choice(no, postback("a", step["id"], "no")),
+        )
+        return [TextPrompt(self.question(step, ctx), (*choices, *ctx.extra_choices))]
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        value = _answer_value(step, inp)
+        if value in {"yes", "no"}:
+            return value == "yes"
+        return super().parse(step, inp, ctx)
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> bool:
+        yes, no = (parsing.normalize_key(label) for label in self.labels())
+        key = parsing.normalize_key(text)
+        value = {yes: True, no: False}.get(key, parsing.parse_yes_no(text))
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return value
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        yes, no = self.labels()
+        return yes if value else no
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return True
+
+
+@register
+class YesNoStep(_BooleanStep):
+    name = "yes_no"
+
+    def labels(self) -> tuple[str, str]:
+        return _("Yes"), _("No")
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please answer yes or no.")
+
+
+@register
+class ConsentStep(_BooleanStep):
+    """Agreement to terms; a required consent cannot be declined (the resident may cancel)."""
+
+    name = "consent"
+
+    def labels(self) -> tuple[str, str]:
+        return _("I agree"), _("I do not agree")
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> bool:
+        if parsing.normalize_key(text) in {"同意する", "同意します", "agree"}:
+            return True
+        if parsing.normalize_key(text) in {"同意しない", "同意しません", "disagree"}:
+            return False
+        return super().parse_text(step, text, ctx)
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please tell us whether you agree.")
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        if value is False and step.get("required", True):
+            raise InvalidAnswer(
+                _("You need to agree to continue. If you do not agree, you can cancel.")
+            )
+
+
+# --- media ---------------------------------------------------------------------------
+
+
+@register
+class ImageStep(StepType):
+    name = "image"
+    var_fields = frozenset({"ref", "content_type"})
+    my_number_risk = "photo"
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        return [ImageRequestPrompt(self.question(step, ctx), ctx.extra_choices)]
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please send a photo.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        if isinstance(inp, ImageInput) and inp.ref:
+            return {"ref": inp.ref, "content_type": inp.content_type}
+        raise InvalidAnswer(self.expected(step))
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        return _("Photo received")
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return {"ref": "sample", "content_type": "image/jpeg"}
+
+
+@register
+class LocationStep(StepType):
+    """A shared location, or a typed address (coordinates then null)."""
+
+    name = "location"
+    var_fields = frozenset({"latitude", "longitude", "address", "title"})
+
+    def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
+        return [LocationRequestPrompt(self.question(step, ctx), ctx.extra_choices)]
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please send your location, or type the address.")
+
+    def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
+        if isinstance(inp, LocationInput) and _valid_coordinates(inp):
+            return {
+                "latitude": float(inp.latitude),
+                "longitude": float(inp.longitude),
+                "address": inp.address,
+                "title": inp.title,
+            }
+        return super().parse(step, inp, ctx)
+
+    def parse_text(self, step: Mapping[str, Any], text: str, ctx: StepContext) -> Any:
+        address = parsing.normalize(text)
+        if not address or len(address) > 200:
+            raise InvalidAnswer(self.expected(step))
+        return {"latitude": None, "longitude": None, "address": address, "title": ""}
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        if value.get("address"):
+            return str(value["address"])
+        return f"{value['latitude']:.6f}, {value['longitude']:.6f}"
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return {"latitude": 35.6, "longitude": 139.7, "address": "", "title": ""}
+
+
+def _valid_coordinates(inp: LocationInput) -> bool:
+    try:
+        return -90 <= float(inp.latitude) <= 90 and -180 <= float(inp.longitude) <= 180
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,194 @@
+"""Runs residents' conversations: routes each input to the right procedure and stores the result.
+
+The engine (procedures.engine) is pure; this module gives it a memory. Both transports
+call ``resident_input``: the LINE webhook (delivery) and the terminal ``chat`` command.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from govtech.models import Municipality
+from govtech.tenancy import tenant_scope
+from procedures import engine
+from procedures.engine.steps import localize, parse_postback, postback
+from procedures.models import (
+    OPEN_CONVERSATION_STATUSES,
+    Conversation,
+    ProcedureVersion,
+    Submission,
+)
+from procedures.selectors import live_procedures, procedure_for_keyword
+from procedures.services import submission_create
+
+MENU_LIMIT = 12  # quick replies allow 13; one place stays free for help
+
+
+def idle_timeout() -> timedelta:
+    return timedelta(minutes=getattr(settings, "CONVERSATION_IDLE_MINUTES", 24 * 60))
+
+
+@dataclass
+class Reply:
+    """What to send back, and what happened (for the transport's logs and tests)."""
+
+    prompts: list[engine.Prompt]
+    conversation: Conversation | None = None
+    submission: Submission | None = None
+
+
+def start_postback(key: str) -> str:
+    """Postback data of a button that starts procedure ``key`` (rich menu, menu choices)."""
+    return postback("start", key)
+
+
+def _started_key(inp: engine.Input) -> str | None:
+    if isinstance(inp, engine.PostbackInput):
+        parts = parse_postback(inp.data)
+        if parts and len(parts) == 2 and parts[0] == "start":
+            return parts[1]
+    return None
+
+
+def _open_conversation(resident: str) -> Conversation | None:
+    return (
+        Conversation.objects.select_for_update()
+        .select_related("version")
+        .filter(resident=resident, status__in=OPEN_CONVERSATION_STATUSES)
+        .first()
+    )
+
+
+def _save(conversation: Conversation, result: engine.Result, now: datetime) -> None:
+    conversation.state = result.state.to_dict()
+    conversation.status = result.state.status
+    conversation.updated_at = now
+    conversation.save(update_fields=["state", "status", "updated_at"])
+
+
+def _begin(
+    municipality: Municipality,
+    resident: str,
+    version: ProcedureVersion,
+    lang: str,
+    now: datetime,
+    is_test: bool,
+) -> Reply:
+    result = engine.start(version.document, lang=lang, now=now)
+    conversation = Conversation.objects.create(
+        municipality=municipality,
+        resident=resident,
+        version=version,
+        status=result.state.status,
+        state=result.state.to_dict(),
+        language=result.state.lang,
+        is_test=is_test,
+        updated_at=now,
+    )
+    return Reply(result.prompts, conversation)
+
+
+def _menu(lang: str) -> Reply:
+    """What a resident outside any procedure gets: the procedures they can start."""
+    with override(lang):
+        choices = tuple(
+            engine.Choice(
+                localize(p.live_version.document.get("title"), lang)[:20],
+                start_postback(p.key),
+            )
+            for p in live_procedures()[:MENU_LIMIT]
+        )
+        text = (
+            _("Please choose what you would like to do.")
+            if choices
+            else _("There are no procedures available in LINE yet.")
+        )
+    return Reply([engine.TextPrompt(text, choices)])
+
+
+def _finish(conversation: Conversation, result: engine.Result, now: datetime) -> Submission | None:
+    if not isinstance(result.outcome, engine.SubmitRequested):
+        return None
+    submission = submission_create(
+        conversation=conversation,
+        answers=result.outcome.answers,
+        fee=result.outcome.fee,
+        now=now,
+    )
+    result.prompts.extend(
+        engine.completion_prompts(conversation.version.document, result.state, submission.reference)
+    )
+    return submission
+
+
+def _route_start(
+    municipality: Municipality,
+    resident: str,
+    inp: engine.Input,
+    conversation: Conversation | None,
+    lang: str,
+    now: datetime,
+    is_test: bool,
+) -> Reply | None:
+    """Handle a trigger keyword or a start button; None when the input is neither."""
+    key = _started_key(inp)
+    if key is not None:
+        procedure = next((p for p in live_procedures() if p.key == key), None)
+    elif isinstance(inp, engine.TextInput):
+        procedure = procedure_for_keyword(text=inp.text)
+    else:
+        return None
+    if procedure is None:
+        return _menu(lang) if key is not None else None
+    if conversation is not None:
+        if conversation.version.procedure_id == procedure.pk:
+            state = engine.ConversationState.from_dict(conversation.state)
+            result = engine.offer_resume(
+                conversation.version.document, state, now=now, idle_timeout=idle_timeout()
+            )
+            _save(conversation, result, now)
+            return Reply(result.prompts, conversation)
+        # The resident moved on to another procedure: the unfinished one is dropped.
+        conversation.status = "cancelled"
+        conversation.save(update_fields=["status"])
+    return _begin(municipality, resident, procedure.live_version, lang, now, is_test)
+
+
+def resident_input(
+    *,
+    municipality: Municipality,
+    resident: str,
+    inp: engine.Input,
+    lang: str = "ja",
+    now: datetime | None = None,
+    is_test: bool = False,
+) -> Reply:
+    """Apply one input from a resident and return what to send back.
+
+    One transaction; the resident's open conversation row is locked, so inputs of one
+    resident are applied one at a time even if two arrive together. Conversations stay on
+    the version they started with, even when a newer one is published meanwhile.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(), tenant_scope(municipality):
+        conversation = _open_conversation(resident)
+        routed = _route_start(municipality, resident, inp, conversation, lang, now, is_test)
+        if routed is not None:
+            return routed
+        if conversation is None:
+            return _menu(lang)
+        state = engine.ConversationState.from_dict(conversation.state)
+        result = engine.advance(
+            conversation.version.document, state, inp, now=now, idle_timeout=idle_timeout()
+        )
+        _save(conversation, result, now)
+        submission = _finish(conversation, result, now)
+        return Reply(result.prompts, conversation, submission)
+
+
+__all__ = ["Reply", "resident_input", "start_postback"]

@@ -16,7 +16,8 @@ from procedures.engine import (
     start,
 )
 
-CORPUS_DIR = Path(__file__).parent / "corpus"
+# The starter procedures shipped with the product double as the test corpus.
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "procedures" / "starter"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 

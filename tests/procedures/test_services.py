@@ -196,19 +196,16 @@ def test_import_command_refuses_an_unknown_municipality(tmp_path):
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS_DIR.glob("*.json")), ids=lambda p: p.stem)
-def test_import_export_import_gives_the_same_snapshot(city, path, capsys):
+def test_import_export_import_gives_the_same_snapshot(city, path, capsys, tmp_path):
     call_command("import_procedure", str(path), "--municipality", city.slug, "--publish")
     key = json.loads(path.read_text(encoding="utf-8"))["key"]
     capsys.readouterr()
     call_command("export_procedure", key, "--municipality", city.slug)
     exported = capsys.readouterr().out
     assert json.loads(exported) == json.loads(path.read_text(encoding="utf-8"))
-    again = CORPUS_DIR.parent / "exported.json"
-    try:
-        again.write_text(exported, encoding="utf-8")
-        call_command("import_procedure", str(again), "--municipality", city.slug, "--publish")
-    finally:
-        again.unlink()
+    again = tmp_path / "exported.json"
+    again.write_text(exported, encoding="utf-8")
+    call_command("import_procedure", str(again), "--municipality", city.slug, "--publish")
     with tenant_scope(city):
         versions = list(ProcedureVersion.objects.filter(procedure__key=key).order_by("number"))
     assert [v.number for v in versions] == [1, 2]

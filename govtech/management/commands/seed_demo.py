@@ -1,5 +1,7 @@
 """Create (or bring up to date) the demo installation. Safe to run any number of times."""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -7,6 +9,11 @@ from django_scopes import scopes_disabled
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
+from procedures.format import load_document
+from procedures.models import Procedure
+from procedures.services import procedure_import
+
+STARTER_DIR = Path(__file__).resolve().parents[3] / "procedures" / "starter"
 
 DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 - printed for the demo on purpose
 
@@ -55,6 +62,7 @@ class Command(BaseCommand):
             self._staff(municipalities[slug], email, name, roles)
         self._operator()
         self._vendor()
+        self._procedures(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -91,6 +99,18 @@ class Command(BaseCommand):
             current = set(user.memberships.values_list("role", flat=True))
         if current != set(roles):
             staff_set_roles(actor=None, municipality=municipality, user=user, roles=roles)
+
+    def _procedures(self, municipality: Municipality) -> None:
+        """Publish the starter procedures in demo-city, once (later edits are kept)."""
+        with tenant_scope(municipality):
+            existing = set(Procedure.objects.values_list("key", flat=True))
+        for path in sorted(STARTER_DIR.glob("*.json")):
+            document = load_document(path.read_text(encoding="utf-8"))
+            if document["key"] not in existing:
+                procedure_import(
+                    actor=None, municipality=municipality, document=document, publish=True
+                )
+                self.stdout.write(f"published {document['key']}")
 
     def _operator(self) -> None:
         if not User.objects.filter(email="operator@govtech.example").exists():

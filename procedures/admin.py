@@ -243,7 +243,7 @@ class SubmissionAdmin(TenantModelAdmin):
 
     @admin.display(description=_("answers"))
     def answers_table(self, obj: Submission):
-        document = obj.version.document
+        document = obj.definition
         rows = []
         for step in document.get("steps", []):
             if step["id"] not in obj.answers:

@@ -155,8 +155,22 @@ class Conversation(models.Model):
         Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
     )
     resident = models.CharField(_("resident"), max_length=120, db_index=True)
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="+", verbose_name=_("procedure")
+    )
     version = models.ForeignKey(
-        ProcedureVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version")
+        ProcedureVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version"),
+    )
+    test_document = models.JSONField(
+        _("draft under test"),
+        null=True,
+        blank=True,
+        help_text=_("A designer trying a draft runs this frozen copy instead of a version."),
     )
     status = models.CharField(_("status"), max_length=20, choices=ConversationStatus.choices)
     state = models.JSONField(_("state"))
@@ -180,11 +194,20 @@ class Conversation(models.Model):
                 fields=["municipality", "resident"],
                 condition=Q(status__in=OPEN_CONVERSATION_STATUSES),
                 name="one_open_conversation_per_resident",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(version__isnull=False) | Q(test_document__isnull=False, is_test=True),
+                name="conversation_runs_a_version_or_a_test_draft",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.resident} / {self.version}"
+        return f"{self.resident} / {self.version or 'draft test'}"
+
+    @property
+    def definition(self) -> dict:
+        """The document this conversation runs: its pinned version, or the draft under test."""
+        return self.version.document if self.version_id else self.test_document
 
 
 class SubmissionStatus(models.TextChoices):
@@ -207,7 +230,13 @@ class Submission(models.Model):
         Procedure, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("procedure")
     )
     version = models.ForeignKey(
-        ProcedureVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version")
+        ProcedureVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("version"),
+        help_text=_("Empty only for test submissions of a draft."),
     )
     conversation = models.OneToOneField(
         Conversation,
@@ -244,6 +273,13 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def definition(self) -> dict:
+        """The document the resident answered (the version, or the draft under test)."""
+        if self.version_id:
+            return self.version.document
+        return self.conversation.test_document if self.conversation else {}
 
 
 class ReferenceCounter(models.Model):

@@ -4,6 +4,7 @@ The engine (procedures.engine) is pure; this module gives it a memory. Both tran
 call ``resident_input``: the LINE webhook (delivery) and the terminal ``chat`` command.
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from govtech.models import Municipality
+from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
 from procedures.engine.steps import localize, parse_postback, postback
@@ -24,7 +26,7 @@ from procedures.models import (
     Submission,
 )
 from procedures.selectors import live_procedures, procedure_for_keyword
-from procedures.services import submission_create
+from procedures.services import DocumentRejected, publishable_errors, submission_create
 
 MENU_LIMIT = 12  # quick replies allow 13; one place stays free for help
 
@@ -83,6 +85,7 @@ def _begin(
     conversation = Conversation.objects.create(
         municipality=municipality,
         resident=resident,
+        procedure_id=version.procedure_id,
         version=version,
         status=result.state.status,
         state=result.state.to_dict(),
@@ -121,7 +124,7 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
         now=now,
     )
     result.prompts.extend(
-        engine.completion_prompts(conversation.version.document, result.state, submission.reference)
+        engine.completion_prompts(conversation.definition, result.state, submission.reference)
     )
     return submission
 
@@ -146,10 +149,10 @@ def _route_start(
     if procedure is None:
         return _menu(lang) if key is not None else None
     if conversation is not None:
-        if conversation.version.procedure_id == procedure.pk:
+        if conversation.procedure_id == procedure.pk and not conversation.is_test:
             state = engine.ConversationState.from_dict(conversation.state)
             result = engine.offer_resume(
-                conversation.version.document, state, now=now, idle_timeout=idle_timeout()
+                conversation.definition, state, now=now, idle_timeout=idle_timeout()
             )
             _save(conversation, result, now)
             return Reply(result.prompts, conversation)
@@ -157,6 +160,42 @@ def _route_start(
         conversation.status = "cancelled"
         conversation.save(update_fields=["status"])
     return _begin(municipality, resident, procedure.live_version, lang, now, is_test)
+
+
+def draft_test_start(
+    *, actor, procedure, resident: str, lang: str = "ja", now: datetime | None = None
+) -> Reply:
+    """Start a test conversation that runs the procedure's current draft, for a designer.
+
+    The draft is frozen into the conversation, so later saves do not change a test in
+    progress. The conversation and any submission are marked as tests. Raises
+    DocumentRejected when the draft is not valid yet. Any open conversation of this
+    (test) resident is dropped.
+    """
+    errors = publishable_errors(procedure.draft)
+    if errors:
+        raise DocumentRejected(errors)
+    now = now or timezone.now()
+    municipality = procedure.municipality
+    with transaction.atomic(), tenant_scope(municipality):
+        previous = _open_conversation(resident)
+        if previous is not None:
+            previous.status = "cancelled"
+            previous.save(update_fields=["status"])
+        result = engine.start(procedure.draft, lang=lang, now=now)
+        conversation = Conversation.objects.create(
+            municipality=municipality,
+            resident=resident,
+            procedure=procedure,
+            test_document=copy.deepcopy(procedure.draft),
+            status=result.state.status,
+            state=result.state.to_dict(),
+            language=result.state.lang,
+            is_test=True,
+            updated_at=now,
+        )
+    audit_log(actor, "procedures.procedure.draft_tested", procedure, {"resident": resident})
+    return Reply(result.prompts, conversation)
 
 
 def resident_input(
@@ -184,11 +223,11 @@ def resident_input(
             return _menu(lang)
         state = engine.ConversationState.from_dict(conversation.state)
         result = engine.advance(
-            conversation.version.document, state, inp, now=now, idle_timeout=idle_timeout()
+            conversation.definition, state, inp, now=now, idle_timeout=idle_timeout()
         )
         _save(conversation, result, now)
         submission = _finish(conversation, result, now)
         return Reply(result.prompts, conversation, submission)
 
 
-__all__ = ["Reply", "resident_input", "start_postback"]
+__all__ = ["Reply", "draft_test_start", "resident_input", "start_postback"]

@@ -278,7 +278,7 @@ def submission_create(
     submission = Submission.objects.with_scope(municipality=municipality).create(
         municipality=municipality,
         reference=_next_reference(municipality, now),
-        procedure_id=version.procedure_id,
+        procedure_id=conversation.procedure_id,
         version=version,
         conversation=conversation,
         resident=conversation.resident,

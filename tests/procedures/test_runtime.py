@@ -171,3 +171,29 @@ def test_chat_command_runs_a_conversation_in_the_terminal(city, published, monke
     out = capsys.readouterr().out
     assert "飼い主の氏名" in out
     assert "受付番号" in out and "-2026-000001" in out
+
+
+def test_designer_tries_the_draft_and_the_submission_is_marked_as_a_test(city, published, designer):
+    from procedures.runtime import draft_test_start
+
+    draft = pet_registration(fee=1234)
+    procedure_save_draft(
+        actor=designer,
+        procedure=published,
+        document=draft,
+        expected_revision=published.draft_revision,
+    )
+    resident = Resident(city, "designer-test")
+    resident.last = draft_test_start(
+        actor=designer, procedure=published, resident=resident.id, now=NOW
+    )
+    assert "飼い主の氏名" in resident.texts()
+    resident.say("テスト太郎")
+    resident.tap("住所")
+    resident.tap("スキップ")
+    submission = resident.tap("送信").submission
+    assert submission.is_test and submission.version is None
+    assert submission.fee == 1234  # the draft's fee, not the published one
+    assert submission.definition["fee"] == 1234
+    # Real residents still get the published version.
+    assert complete(Resident(city, "real")).submission.fee == 3000

@@ -65,7 +65,7 @@ class RequireMFAMiddleware:
     Listed after TenantScopeMiddleware, whose ``request.staff`` it reads.
     """
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/simulator/", "/line/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,9 +1,11 @@
 """Top-level URLs. The simulator is mounted only where settings enable it (never production)."""
 
+from django.conf import settings
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from delivery.webhook import line_webhook
 from govtech.console import console
 from govtech.health import healthz
 from procedures.views import procedure_schema
@@ -15,5 +17,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("schemas/procedure.v1.json", procedure_schema, name="procedure-schema"),
+    path("line/webhook/<str:channel_id>/", line_webhook, name="line-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+if settings.SIMULATOR_ENABLED:
+    urlpatterns.append(path("simulator/", include("delivery.simulator.urls")))

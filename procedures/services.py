@@ -7,6 +7,7 @@ import copy
 import uuid
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -292,3 +293,43 @@ def submission_create(
         pk__in=_upload_refs(answers), resident=conversation.resident, submission__isnull=True
     ).update(submission=submission)
     return submission
+
+
+def resident_upload_store(
+    *,
+    upload_id: uuid.UUID,
+    municipality: Municipality,
+    resident: str,
+    content: bytes,
+    content_type: str,
+    width: int | None,
+    height: int | None,
+    extension: str,
+) -> ResidentUpload:
+    """Store a checked, cleaned file a resident sent. Idempotent on ``upload_id``.
+
+    The transport chooses a stable id (e.g. from LINE's message id), so processing the
+    same message twice stores one file.
+    """
+    uploads = ResidentUpload.objects.with_scope(municipality=municipality)
+    existing = uploads.filter(pk=upload_id).first()
+    if existing is not None:
+        return existing
+    upload = ResidentUpload(
+        id=upload_id,
+        municipality=municipality,
+        resident=resident,
+        content_type=content_type,
+        size=len(content),
+        width=width,
+        height=height,
+        created_at=timezone.now(),
+    )
+    upload.file.save(f"{upload_id}{extension}", ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            upload.save(force_insert=True)
+    except IntegrityError:  # stored by a parallel run
+        upload.file.delete(save=False)
+        return uploads.get(pk=upload_id)
+    return upload

@@ -31,6 +31,12 @@ def _block_network():
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield
@@ -97,3 +103,14 @@ def operator(db):
 def unscoped():
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in the process that enqueues them (after commit), as a worker would."""
+    from govtech.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

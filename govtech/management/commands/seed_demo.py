@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from delivery.services import line_channel_bind_simulator
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
@@ -63,6 +65,7 @@ class Command(BaseCommand):
         self._operator()
         self._vendor()
         self._procedures(municipalities["demo-city"])
+        self._line_channel(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -111,6 +114,17 @@ class Command(BaseCommand):
                     actor=None, municipality=municipality, document=document, publish=True
                 )
                 self.stdout.write(f"published {document['key']}")
+
+    def _line_channel(self, municipality: Municipality) -> None:
+        """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""
+        if settings.SIMULATOR_ENABLED:
+            channel = line_channel_bind_simulator(
+                actor=None,
+                municipality=municipality,
+                channel_id="2000000001",
+                name="デモ市公式LINE",
+            )
+            self.stdout.write(f"LINE channel {channel.channel_id} → {channel.webhook_url}")
 
     def _operator(self) -> None:
         if not User.objects.filter(email="operator@govtech.example").exists():

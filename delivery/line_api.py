@@ -1,0 +1,134 @@
+"""Talking to the Messaging API with the real line-bot-sdk v3 client.
+
+``LINE_API_BASE_URL`` points the client at LINE in production and at the simulator
+everywhere else. Every call has a timeout; 429 and 5xx are retried with backoff
+(honouring Retry-After); other 4xx are raised with LINE's message.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from linebot.v3.messaging import (
+    ApiClient,
+    Configuration,
+    MessagingApi,
+    MessagingApiBlob,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = (3.05, 10)  # connect, read (seconds)
+RETRIES = 3
+BACKOFF = 0.5  # seconds, doubled each retry
+MAX_MESSAGES_PER_REQUEST = 5
+T = TypeVar("T")
+
+
+class LineApiError(Exception):
+    """LINE refused a request; ``status`` and LINE's ``message`` say why."""
+
+    def __init__(self, status: int, message: str, *, retryable: bool = False) -> None:
+        super().__init__(f"LINE API {status}: {message}")
+        self.status = status
+        self.message = message
+        self.retryable = retryable
+
+
+class AlreadyAccepted(Exception):
+    """409 for a retry key LINE already accepted: the messages were sent before."""
+
+
+def _configuration(access_token: str, host: str) -> Configuration:
+    return Configuration(host=host, access_token=access_token)
+
+
+def _error(exc: ApiException) -> LineApiError:
+    message = exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body or exc.reason)
+    status = exc.status or 0
+    # 429 is a rate limit (retry later) unless the monthly quota is used up (no retry helps).
+    quota_exhausted = status == 429 and "monthly limit" in message
+    retryable = (status == 429 and not quota_exhausted) or status >= 500
+    return LineApiError(status, message, retryable=retryable)
+
+
+def _retry_after(exc: ApiException, attempt: int) -> float:
+    header = (exc.headers or {}).get("Retry-After")
+    if header and header.isdigit():
+        return min(float(header), 10.0)
+    return BACKOFF * (2**attempt)
+
+
+def call_with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run an SDK call; retry 429/5xx up to RETRIES times. Raises LineApiError/AlreadyAccepted."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return call()
+        except ApiException as exc:
+            if exc.status == 409:
+                raise AlreadyAccepted(str(exc.body)) from exc
+            error = _error(exc)
+            if not error.retryable or attempt == RETRIES:
+                logger.warning("LINE API error: %s", error)
+                raise error from exc
+            sleep(_retry_after(exc, attempt))
+    raise AssertionError("unreachable")
+
+
+class LineClient:
+    """The Messaging API for one channel."""
+
+    def __init__(self, access_token: str) -> None:
+        self.api_client = ApiClient(_configuration(access_token, settings.LINE_API_BASE_URL))
+        self.blob_client = ApiClient(_configuration(access_token, settings.LINE_API_DATA_BASE_URL))
+        self.api = MessagingApi(self.api_client)
+        self.blob = MessagingApiBlob(self.blob_client)
+
+    def close(self) -> None:
+        self.api_client.close()
+        self.blob_client.close()
+
+    def __enter__(self) -> "LineClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def reply(self, reply_token: str, messages: list[dict]) -> None:
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        # A reply is never retried: a reply token is single-use, and after a failure
+        # the caller falls back to push with a retry key.
+        try:
+            self.api.reply_message(request, _request_timeout=TIMEOUT)
+        except ApiException as exc:
+            raise _error(exc) from exc
+
+    def push(self, user_id: str, messages: list[dict], *, retry_key: str) -> None:
+        request = PushMessageRequest.from_dict({"to": user_id, "messages": messages})
+        call_with_retries(
+            lambda: self.api.push_message(
+                request, x_line_retry_key=retry_key, _request_timeout=TIMEOUT
+            )
+        )
+
+    def profile(self, user_id: str) -> dict:
+        profile = call_with_retries(lambda: self.api.get_profile(user_id, _request_timeout=TIMEOUT))
+        return {
+            "display_name": profile.display_name or "",
+            "language": profile.language or "",
+            "picture_url": profile.picture_url or "",
+        }
+
+    def content(self, message_id: str) -> bytes:
+        return call_with_retries(
+            lambda: self.blob.get_message_content(message_id, _request_timeout=TIMEOUT)
+        )
+
+    def bot_info(self) -> dict:
+        info = call_with_retries(lambda: self.api.get_bot_info(_request_timeout=TIMEOUT))
+        return {"user_id": info.user_id, "display_name": info.display_name}

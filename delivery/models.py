@@ -1,0 +1,202 @@
+"""Models of delivery: the product's LINE side (channels, friends, webhook events,
+outbound messages) and, imported from delivery.simulator, the LINE simulator's own state."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from delivery.simulator.models import *  # noqa: F403  (the LINE simulator's own state)
+from delivery.simulator.models import __all__ as _simulator_models
+from govtech.crypto import EncryptedTextField
+from govtech.models import Municipality
+
+
+class ChannelMode(models.TextChoices):
+    ACTIVE = "active", _("Active: this installation answers residents")
+    STANDBY = "standby", _("Standby: events are received but not answered")
+
+
+class LineChannel(models.Model):
+    """A municipality's LINE official account (a Messaging API channel).
+
+    The secret and the access token are encrypted at rest (govtech.crypto).
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    channel_id = models.CharField(_("channel ID"), max_length=20, unique=True)
+    channel_secret = EncryptedTextField(_("channel secret"))
+    access_token = EncryptedTextField(_("channel access token"))
+    bot_user_id = models.CharField(_("bot user ID"), max_length=33, blank=True)
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=ChannelMode.choices, default=ChannelMode.ACTIVE
+    )
+    welcome_message = models.TextField(
+        _("welcome message"),
+        blank=True,
+        help_text=_(
+            "Sent when a resident adds the account as a friend. Empty: a standard greeting."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("LINE channel")
+        verbose_name_plural = _("LINE channels")
+        ordering = ["channel_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.channel_id})"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{settings.SITE_URL}/line/webhook/{self.channel_id}/"
+
+
+class Friend(models.Model):
+    """A resident who added the municipality's LINE account. Never a console user."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    channel = models.ForeignKey(
+        LineChannel, on_delete=models.CASCADE, related_name="friends", verbose_name=_("channel")
+    )
+    line_user_id = models.CharField(_("LINE user ID"), max_length=33)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    picture_url = models.URLField(_("picture URL"), max_length=500, blank=True)
+    is_following = models.BooleanField(_("following"), default=True)
+    followed_at = models.DateTimeField(_("followed at"), null=True, blank=True)
+    unfollowed_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    is_test = models.BooleanField(
+        _("test resident"), default=False, help_text=_("A staff member's test account.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("friend")
+        verbose_name_plural = _("friends")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "line_user_id"], name="friend_unique_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.line_user_id
+
+    @property
+    def resident_key(self) -> str:
+        """How procedures know this resident (transport-independent string)."""
+        return f"line:{self.channel.channel_id}:{self.line_user_id}"
+
+    @property
+    def conversation_language(self) -> str:
+        return "en" if self.language.lower().startswith("en") else "ja"
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Processed")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEvent(models.Model):
+    """One webhook event as LINE sent it, stored once (unique webhookEventId).
+
+    Events of one resident are processed in LINE's timestamp order, one at a time.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(LineChannel, on_delete=models.CASCADE, related_name="+")
+    webhook_event_id = models.CharField(max_length=40, unique=True)
+    line_user_id = models.CharField(max_length=33, blank=True, db_index=True)
+    event_type = models.CharField(max_length=30)
+    timestamp = models.BigIntegerField(help_text="LINE's event time, ms since the epoch")
+    payload = models.JSONField()
+    is_redelivery = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.PENDING, db_index=True
+    )
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["timestamp", "id"]
+        indexes = [models.Index(fields=["channel", "line_user_id", "status", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_event_id}"
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to send")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundMessage(models.Model):
+    """Messages to send to one resident, written before sending (the intent row).
+
+    ``retry_key`` is sent as X-Line-Retry-Key on push, so a second attempt after a crash
+    is answered 409 by LINE instead of reaching the resident twice.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(LineChannel, on_delete=models.CASCADE, related_name="+")
+    friend = models.ForeignKey(Friend, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reply_token = models.CharField(max_length=100, blank=True)
+    reply_token_issued_at = models.DateTimeField(null=True, blank=True)
+    messages = models.JSONField()
+    retry_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    status = models.CharField(
+        max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING, db_index=True
+    )
+    method = models.CharField(max_length=10, blank=True)  # reply or push, once sent
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.friend_id} {self.status}"
+
+
+__all__ = [
+    *_simulator_models,
+    "ChannelMode",
+    "EventStatus",
+    "Friend",
+    "LineChannel",
+    "OutboundMessage",
+    "OutboundStatus",
+    "WebhookEvent",
+]

@@ -1,0 +1,401 @@
+"""Writes of delivery: channels, webhook events, friends, processing and sending.
+
+The path of one resident message: ``webhook_events_accept`` stores it (once) and
+enqueues ``process_resident_events``; ``resident_events_process`` locks the friend,
+runs every pending event through procedures.runtime in LINE's order and writes the
+replies as OutboundMessage intent rows in the same transaction; after commit
+``outbound_send`` sends them (reply token when fresh, else push with a retry key).
+"""
+
+import contextlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from delivery.images import ImageRejected, clean_image
+from delivery.line_api import MAX_MESSAGES_PER_REQUEST, AlreadyAccepted, LineApiError, LineClient
+from delivery.models import (
+    EventStatus,
+    Friend,
+    LineChannel,
+    OutboundMessage,
+    OutboundStatus,
+    WebhookEvent,
+)
+from delivery.rendering import render_prompts
+from delivery.selectors import pending_events, pending_outbound
+from govtech.models import Municipality, User
+from govtech.services import audit_log
+from govtech.tenancy import tenant_scope
+from procedures import engine
+from procedures.runtime import resident_input
+from procedures.services import resident_upload_store
+
+logger = logging.getLogger(__name__)
+
+USER_EVENTS = {"message", "postback", "follow", "unfollow"}
+REPLY_TOKEN_MAX_AGE = timedelta(seconds=50)  # LINE accepts about a minute; keep a margin
+UPLOAD_NAMESPACE = uuid.UUID("6f0c6a8e-3d55-4f0e-9a51-6a1d2a7f4b10")
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+def line_channel_create(
+    *,
+    actor: User | None,
+    municipality: Municipality,
+    name: str,
+    channel_id: str,
+    channel_secret: str,
+    access_token: str,
+    bot_user_id: str = "",
+    welcome_message: str = "",
+) -> LineChannel:
+    """Connect a LINE official account to a municipality (secrets stored encrypted)."""
+    with tenant_scope(municipality):
+        channel = LineChannel.objects.create(
+            municipality=municipality,
+            name=name,
+            channel_id=channel_id,
+            channel_secret=channel_secret,
+            access_token=access_token,
+            bot_user_id=bot_user_id,
+            welcome_message=welcome_message,
+        )
+    audit_log(actor, "delivery.linechannel.created", channel, {"channel_id": channel_id})
+    return channel
+
+
+def line_channel_bind_simulator(
+    *, actor: User | None, municipality: Municipality, channel_id: str, name: str
+) -> LineChannel:
+    """Connect a municipality to a channel of the local LINE simulator (never in production).
+
+    Idempotent: the simulator channel and the product's channel share the credentials,
+    and the simulator posts its webhooks to this installation's webhook URL.
+    """
+    from django.conf import settings
+
+    from delivery.simulator.services import simulator_channel_create
+
+    if not settings.SIMULATOR_ENABLED:
+        raise RuntimeError("The LINE simulator is not enabled in these settings.")
+    with tenant_scope(municipality):
+        channel = LineChannel.objects.filter(channel_id=channel_id).first()
+    if channel is None:
+        simulated = simulator_channel_create(
+            channel_id=channel_id, name=name, municipality=municipality.slug
+        )
+        channel = line_channel_create(
+            actor=actor,
+            municipality=municipality,
+            name=name,
+            channel_id=channel_id,
+            channel_secret=simulated.channel_secret,
+            access_token=simulated.channel_access_token,
+            bot_user_id=simulated.bot_user_id,
+        )
+    simulator_channel_create(
+        channel_id=channel_id,
+        name=name,
+        municipality=municipality.slug,
+        webhook_url=channel.webhook_url,
+        channel_secret=channel.channel_secret,
+        channel_access_token=channel.access_token,
+        bot_user_id=channel.bot_user_id,
+    )
+    return channel
+
+
+# --- accepting webhook events -------------------------------------------------------------
+
+
+def _event_row(channel: LineChannel, event: Any) -> WebhookEvent | None:
+    """A storable event, or None (logged) when required fields are missing."""
+    if not isinstance(event, dict) or not isinstance(event.get("webhookEventId"), str):
+        logger.warning("channel %s: skipped an event without webhookEventId", channel.channel_id)
+        return None
+    source = event.get("source") if isinstance(event.get("source"), dict) else {}
+    user_id = source.get("userId") if source.get("type") == "user" else ""
+    kind = str(event.get("type", ""))[:30]
+    timestamp = event.get("timestamp")
+    handled = kind in USER_EVENTS and user_id and event.get("mode", "active") == "active"
+    handled = handled and channel.mode == "active" and isinstance(timestamp, int)
+    return WebhookEvent(
+        municipality=channel.municipality,
+        channel=channel,
+        webhook_event_id=event["webhookEventId"][:40],
+        line_user_id=str(user_id or "")[:33],
+        event_type=kind,
+        timestamp=timestamp if isinstance(timestamp, int) else 0,
+        payload=event,
+        is_redelivery=bool((event.get("deliveryContext") or {}).get("isRedelivery")),
+        status=EventStatus.PENDING if handled else EventStatus.SKIPPED,
+    )
+
+
+def webhook_events_accept(*, channel: LineChannel, events: list[Any]) -> int:
+    """Store new events once and enqueue one processing task per resident.
+
+    A redelivered event whose webhookEventId is already stored is ignored (the unique
+    constraint decides, so two simultaneous deliveries cannot both insert). Unknown event
+    types, group events and standby-mode events are stored as skipped. Returns how many
+    events were new.
+    """
+    from delivery.tasks import process_resident_events
+
+    rows = [row for row in (_event_row(channel, event) for event in events) if row is not None]
+    if not rows:
+        return 0
+    with transaction.atomic(), tenant_scope(channel.municipality):
+        known = set(
+            WebhookEvent.objects.filter(
+                webhook_event_id__in=[row.webhook_event_id for row in rows]
+            ).values_list("webhook_event_id", flat=True)
+        )
+        new_rows = [row for row in rows if row.webhook_event_id not in known]
+        WebhookEvent.objects.bulk_create(new_rows, ignore_conflicts=True)
+        residents = {r.line_user_id for r in new_rows if r.status == EventStatus.PENDING}
+        for user_id in residents:
+            process_resident_events.delay_on_commit(channel.pk, user_id)
+    return len(new_rows)
+
+
+# --- friends ---------------------------------------------------------------------------------
+
+
+def friend_ensure(*, channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
+    """The Friend row of a resident, created (with their LINE profile) on first contact."""
+    friend = Friend.objects.filter(channel=channel, line_user_id=line_user_id).first()
+    if friend is not None:
+        return friend
+    try:
+        profile = client.profile(line_user_id)
+    except LineApiError as exc:  # the profile is a nicety; the conversation must go on
+        logger.warning("profile of %s unavailable: %s", line_user_id, exc)
+        profile = {}
+    try:
+        with transaction.atomic():
+            return Friend.objects.create(
+                municipality=channel.municipality,
+                channel=channel,
+                line_user_id=line_user_id,
+                followed_at=timezone.now(),
+                **profile,
+            )
+    except IntegrityError:  # a parallel task created it first
+        return Friend.objects.get(channel=channel, line_user_id=line_user_id)
+
+
+def _friend_follow(friend: Friend, now: datetime) -> list[engine.Prompt]:
+    friend.is_following = True
+    friend.followed_at = now
+    friend.unfollowed_at = None
+    friend.save(update_fields=["is_following", "followed_at", "unfollowed_at"])
+    with override(friend.conversation_language):
+        welcome = friend.channel.welcome_message or _(
+            "Thank you for adding us as a friend. You can apply, book and report here, any time."
+        )
+    menu = resident_input(
+        municipality=friend.municipality,
+        resident=friend.resident_key,
+        inp=engine.FollowInput(),
+        lang=friend.conversation_language,
+        now=now,
+    )
+    return [engine.TextPrompt(welcome), *menu.prompts]
+
+
+def _friend_unfollow(friend: Friend, now: datetime) -> list[engine.Prompt]:
+    friend.is_following = False
+    friend.unfollowed_at = now
+    friend.save(update_fields=["is_following", "unfollowed_at"])
+    return []
+
+
+# --- turning events into engine inputs ----------------------------------------------------
+
+
+def upload_id_for(event: WebhookEvent) -> uuid.UUID:
+    """Stable per LINE message, so a re-run stores the same photo once."""
+    message_id = str((event.payload.get("message") or {}).get("id", event.webhook_event_id))
+    return uuid.uuid5(UPLOAD_NAMESPACE, f"{event.channel_id}:{message_id}")
+
+
+def _fetch_photo(event: WebhookEvent, friend: Friend, client: LineClient) -> None:
+    """Download, check and store a photo before the locked transaction (network I/O)."""
+    message = event.payload.get("message") or {}
+    try:
+        clean = clean_image(client.content(str(message.get("id"))))
+    except (ImageRejected, LineApiError) as exc:
+        logger.info("photo %s refused: %s", message.get("id"), exc)
+        return
+    resident_upload_store(
+        upload_id=upload_id_for(event),
+        municipality=friend.municipality,
+        resident=friend.resident_key,
+        content=clean.content,
+        content_type=clean.content_type,
+        width=clean.width,
+        height=clean.height,
+        extension=clean.extension,
+    )
+
+
+def _message_input(event: WebhookEvent) -> engine.Input:
+    message = event.payload.get("message") or {}
+    kind = message.get("type")
+    if kind == "text":
+        return engine.TextInput(str(message.get("text", "")))
+    if kind == "location":
+        return engine.LocationInput(
+            latitude=message.get("latitude"),
+            longitude=message.get("longitude"),
+            address=str(message.get("address") or ""),
+            title=str(message.get("title") or ""),
+        )
+    if kind == "image":
+        return engine.ImageInput(ref=str(upload_id_for(event)))
+    return engine.TextInput("")  # stickers, video, audio, files: re-asked with a reason
+
+
+def _event_input(event: WebhookEvent) -> engine.Input:
+    if event.event_type == "postback":
+        postback = event.payload.get("postback") or {}
+        params = postback.get("params") if isinstance(postback.get("params"), dict) else {}
+        return engine.PostbackInput(
+            str(postback.get("data", "")), {k: str(v) for k, v in params.items()}
+        )
+    return _message_input(event)
+
+
+def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[engine.Prompt]:
+    if event.event_type == "follow":
+        return _friend_follow(friend, now)
+    if event.event_type == "unfollow":
+        return _friend_unfollow(friend, now)
+    reply = resident_input(
+        municipality=friend.municipality,
+        resident=friend.resident_key,
+        inp=_event_input(event),
+        lang=friend.conversation_language,
+        now=now,
+    )
+    return reply.prompts
+
+
+# --- processing ---------------------------------------------------------------------------------
+
+
+def _outbound_for(event: WebhookEvent, friend: Friend, prompts: list[engine.Prompt]) -> None:
+    if not prompts or not friend.is_following:
+        return
+    OutboundMessage.objects.create(
+        municipality=friend.municipality,
+        channel=friend.channel,
+        friend=friend,
+        event=event,
+        reply_token=str(event.payload.get("replyToken") or ""),
+        reply_token_issued_at=datetime.fromtimestamp(event.timestamp / 1000, tz=UTC)
+        if event.timestamp
+        else None,
+        messages=render_prompts(prompts, lang=friend.conversation_language),
+    )
+
+
+def _prepare(channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
+    """Network work before the lock: the friend's profile and any photos to download."""
+    friend = friend_ensure(channel=channel, line_user_id=line_user_id, client=client)
+    for event in pending_events(friend=friend):
+        if (event.payload.get("message") or {}).get("type") == "image":
+            _fetch_photo(event, friend, client)
+    return friend
+
+
+def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
+    """Apply every pending event of one resident, in order, once; then send the replies.
+
+    The friend row is locked for the transaction, so two tasks for the same resident run
+    one after the other and the second finds nothing pending (a no-op). Events are
+    marked done in the same transaction as their effects. Returns how many were applied.
+    """
+    with tenant_scope(channel.municipality), LineClient(channel.access_token) as client:
+        friend = _prepare(channel, line_user_id, client)
+        with transaction.atomic():
+            friend = Friend.objects.select_for_update().select_related("channel").get(pk=friend.pk)
+            events = pending_events(friend=friend)
+            for event in events:
+                now = timezone.now()
+                _outbound_for(event, friend, _event_prompts(event, friend, now))
+                event.status, event.processed_at = EventStatus.DONE, now
+                event.save(update_fields=["status", "processed_at"])
+        outbound_send(friend=friend, client=client)
+    return len(events)
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def _claim(message: OutboundMessage) -> bool:
+    """Take a pending row for this worker; False when another worker took it first."""
+    return bool(
+        OutboundMessage.objects.filter(
+            pk=message.pk, status=OutboundStatus.PENDING, attempts=message.attempts
+        ).update(attempts=message.attempts + 1)
+    )
+
+
+def _reply_token_usable(message: OutboundMessage) -> bool:
+    issued = message.reply_token_issued_at
+    return (
+        bool(message.reply_token)
+        and issued is not None
+        and (timezone.now() - issued < REPLY_TOKEN_MAX_AGE)
+    )
+
+
+def _deliver(message: OutboundMessage, client: LineClient) -> str:
+    """Send in batches of 5: the first by reply when the token is fresh, the rest by push."""
+    batches = [
+        message.messages[i : i + MAX_MESSAGES_PER_REQUEST]
+        for i in range(0, len(message.messages), MAX_MESSAGES_PER_REQUEST)
+    ]
+    method = "push"
+    for index, batch in enumerate(batches):
+        if index == 0 and _reply_token_usable(message) and message.attempts <= 1:
+            try:
+                client.reply(message.reply_token, batch)
+                method = "reply"
+                continue
+            except LineApiError as exc:  # expired or used token: push instead
+                logger.info("reply refused (%s); pushing instead", exc)
+        retry_key = str(uuid.uuid5(message.retry_key, str(index)))
+        with contextlib.suppress(AlreadyAccepted):  # 409: sent by an earlier attempt
+            client.push(message.friend.line_user_id, batch, retry_key=retry_key)
+    return method
+
+
+def outbound_send(*, friend: Friend, client: LineClient) -> None:
+    """Send a resident's pending messages in order. Safe to run twice (claim + retry keys)."""
+    for message in pending_outbound(friend=friend):
+        if not _claim(message):
+            continue
+        message.attempts += 1
+        message.friend = friend
+        try:
+            message.method = _deliver(message, client)
+            message.status, message.sent_at = OutboundStatus.SENT, timezone.now()
+        except LineApiError as exc:
+            message.error = str(exc)[:2000]
+            if not exc.retryable:
+                message.status = OutboundStatus.FAILED
+        message.save(update_fields=["status", "sent_at", "method", "error"])
+        if message.status != OutboundStatus.SENT:
+            break  # keep the order: later messages wait for this one

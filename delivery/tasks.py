@@ -1,0 +1,51 @@
+"""Celery tasks of delivery. They take ids, run twice safely and enter the tenant scope."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from delivery.line_api import LineClient
+from delivery.models import Friend, OutboundMessage, OutboundStatus
+from delivery.selectors import channel_by_pk
+from delivery.services import outbound_send, resident_events_process
+from govtech.tenancy import tenant_scope
+
+RESEND_AFTER_SECONDS = 30
+
+
+@shared_task(name="delivery.tasks.process_resident_events", acks_late=True)
+def process_resident_events(channel_pk: int, line_user_id: str) -> int:
+    """Apply one resident's pending webhook events in order (queue: engine).
+
+    Two copies of this task for one resident serialize on the friend's row lock; the
+    later finds nothing pending. Returns how many events were applied.
+    """
+    channel = channel_by_pk(pk=channel_pk)
+    if channel is None:
+        return 0
+    return resident_events_process(channel=channel, line_user_id=line_user_id)
+
+
+@shared_task(name="delivery.tasks.send_pending_outbound", ignore_result=True)
+def send_pending_outbound() -> int:
+    """Beat, every minute: push messages whose first send failed or was interrupted.
+
+    Rows are claimed one by one (conditional update) and pushed with their stored retry
+    key, so a message that did reach LINE is not delivered twice.
+    """
+    cutoff = timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS)
+    with scopes_disabled():
+        friend_ids = set(
+            OutboundMessage.objects.filter(
+                status=OutboundStatus.PENDING, created_at__lt=cutoff
+            ).values_list("friend_id", flat=True)[:500]
+        )
+        friends = list(
+            Friend.objects.filter(pk__in=friend_ids).select_related("channel__municipality")
+        )
+    for friend in friends:
+        with tenant_scope(friend.municipality), LineClient(friend.channel.access_token) as client:
+            outbound_send(friend=friend, client=client)
+    return len(friends)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import urllib3
 from django.conf import settings
 from linebot.v3.messaging import (
     ApiClient,
@@ -65,10 +66,13 @@ def _retry_after(exc: ApiException, attempt: int) -> float:
 
 
 def call_with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run an SDK call; retry 429/5xx up to RETRIES times. Raises LineApiError/AlreadyAccepted."""
+    """Run an SDK call; retry 429/5xx and network failures up to RETRIES times.
+
+    Raises LineApiError (``retryable`` when a later attempt may succeed) or AlreadyAccepted.
+    """
     for attempt in range(RETRIES + 1):
         try:
-            return call()
+            return _network_errors_as_api_errors(call)
         except ApiException as exc:
             if exc.status == 409:
                 raise AlreadyAccepted(str(exc.body)) from exc
@@ -78,6 +82,17 @@ def call_with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] =
                 raise error from exc
             sleep(_retry_after(exc, attempt))
     raise AssertionError("unreachable")
+
+
+NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+
+
+def _network_errors_as_api_errors(call: Callable[[], T]) -> T:
+    """A reset connection or a timeout is LINE being unreachable: a retryable 503."""
+    try:
+        return call()
+    except NETWORK_ERRORS as exc:
+        raise ApiException(status=503, reason=f"network: {type(exc).__name__}: {exc}") from exc
 
 
 class LineClient:
@@ -104,7 +119,9 @@ class LineClient:
         # A reply is never retried: a reply token is single-use, and after a failure
         # the caller falls back to push with a retry key.
         try:
-            self.api.reply_message(request, _request_timeout=TIMEOUT)
+            _network_errors_as_api_errors(
+                lambda: self.api.reply_message(request, _request_timeout=TIMEOUT)
+            )
         except ApiException as exc:
             raise _error(exc) from exc
 

@@ -117,26 +117,53 @@ def line_channel_bind_simulator(
 # --- accepting webhook events -------------------------------------------------------------
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold U+0000; no real message needs it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _event_row(channel: LineChannel, event: Any) -> WebhookEvent | None:
-    """A storable event, or None (logged) when required fields are missing."""
-    if not isinstance(event, dict) or not isinstance(event.get("webhookEventId"), str):
+    """A storable event, or None (logged) when it has no usable webhookEventId.
+
+    Anything else malformed is stored as skipped: it is never processed, never a 500.
+    """
+    event = _without_nul(event)
+    event_id = _dict(event).get("webhookEventId")
+    if not isinstance(event_id, str) or not event_id.strip():
         logger.warning("channel %s: skipped an event without webhookEventId", channel.channel_id)
         return None
-    source = event.get("source") if isinstance(event.get("source"), dict) else {}
-    user_id = source.get("userId") if source.get("type") == "user" else ""
-    kind = str(event.get("type", ""))[:30]
+    source = _dict(event.get("source"))
+    user_id = source.get("userId") if source.get("type") == "user" else None
+    user_id = user_id if isinstance(user_id, str) and 0 < len(user_id) <= 33 else ""
+    kind = event.get("type") if isinstance(event.get("type"), str) else ""
     timestamp = event.get("timestamp")
-    handled = kind in USER_EVENTS and user_id and event.get("mode", "active") == "active"
-    handled = handled and channel.mode == "active" and isinstance(timestamp, int)
+    timestamp = timestamp if isinstance(timestamp, int) and 0 < timestamp < 2**53 else 0
+    handled = (
+        kind in USER_EVENTS
+        and bool(user_id)
+        and bool(timestamp)
+        and event.get("mode", "active") == "active"
+        and channel.mode == "active"
+    )
     return WebhookEvent(
         municipality=channel.municipality,
         channel=channel,
-        webhook_event_id=event["webhookEventId"][:40],
-        line_user_id=str(user_id or "")[:33],
-        event_type=kind,
-        timestamp=timestamp if isinstance(timestamp, int) else 0,
+        webhook_event_id=event_id[:40],
+        line_user_id=user_id,
+        event_type=kind[:30],
+        timestamp=timestamp,
         payload=event,
-        is_redelivery=bool((event.get("deliveryContext") or {}).get("isRedelivery")),
+        is_redelivery=_dict(event.get("deliveryContext")).get("isRedelivery") is True,
         status=EventStatus.PENDING if handled else EventStatus.SKIPPED,
     )
 
@@ -225,13 +252,13 @@ def _friend_unfollow(friend: Friend, now: datetime) -> list[engine.Prompt]:
 
 def upload_id_for(event: WebhookEvent) -> uuid.UUID:
     """Stable per LINE message, so a re-run stores the same photo once."""
-    message_id = str((event.payload.get("message") or {}).get("id", event.webhook_event_id))
+    message_id = str(_dict(event.payload.get("message")).get("id", event.webhook_event_id))
     return uuid.uuid5(UPLOAD_NAMESPACE, f"{event.channel_id}:{message_id}")
 
 
 def _fetch_photo(event: WebhookEvent, friend: Friend, client: LineClient) -> None:
     """Download, check and store a photo before the locked transaction (network I/O)."""
-    message = event.payload.get("message") or {}
+    message = _dict(event.payload.get("message"))
     try:
         clean = clean_image(client.content(str(message.get("id"))))
     except (ImageRejected, LineApiError) as exc:
@@ -250,7 +277,7 @@ def _fetch_photo(event: WebhookEvent, friend: Friend, client: LineClient) -> Non
 
 
 def _message_input(event: WebhookEvent) -> engine.Input:
-    message = event.payload.get("message") or {}
+    message = _dict(event.payload.get("message"))
     kind = message.get("type")
     if kind == "text":
         return engine.TextInput(str(message.get("text", "")))
@@ -268,7 +295,7 @@ def _message_input(event: WebhookEvent) -> engine.Input:
 
 def _event_input(event: WebhookEvent) -> engine.Input:
     if event.event_type == "postback":
-        postback = event.payload.get("postback") or {}
+        postback = _dict(event.payload.get("postback"))
         params = postback.get("params") if isinstance(postback.get("params"), dict) else {}
         return engine.PostbackInput(
             str(postback.get("data", "")), {k: str(v) for k, v in params.items()}
@@ -291,6 +318,28 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
     return reply.prompts
 
 
+def prompts_push(*, friend: Friend, prompts: list[engine.Prompt]) -> OutboundMessage | None:
+    """Send prompts to a resident outside a webhook reply (push, counts against the quota).
+
+    Writes the intent row, then sends it with its retry key; nothing is sent to a resident
+    who blocked the account. Used for the builder's Try it and for staff-initiated
+    messages. Returns the row (None when there was nothing to send).
+    """
+    if not prompts or not friend.is_following:
+        return None
+    with tenant_scope(friend.municipality):
+        message = OutboundMessage.objects.create(
+            municipality=friend.municipality,
+            channel=friend.channel,
+            friend=friend,
+            messages=render_prompts(prompts, lang=friend.conversation_language),
+        )
+        with LineClient(friend.channel.access_token) as client:
+            outbound_send(friend=friend, client=client)
+    message.refresh_from_db()
+    return message
+
+
 # --- processing ---------------------------------------------------------------------------------
 
 
@@ -310,11 +359,26 @@ def _outbound_for(event: WebhookEvent, friend: Friend, prompts: list[engine.Prom
     )
 
 
+def _event_apply(event: WebhookEvent, friend: Friend) -> None:
+    """Apply one event in a savepoint: a bug triggered by one event marks it failed
+    instead of blocking the resident's later events forever."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            _outbound_for(event, friend, _event_prompts(event, friend, now))
+            event.status = EventStatus.DONE
+    except Exception as exc:
+        logger.exception("event %s failed", event.webhook_event_id)
+        event.status, event.error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    event.processed_at = now
+    event.save(update_fields=["status", "processed_at", "error"])
+
+
 def _prepare(channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
     """Network work before the lock: the friend's profile and any photos to download."""
     friend = friend_ensure(channel=channel, line_user_id=line_user_id, client=client)
     for event in pending_events(friend=friend):
-        if (event.payload.get("message") or {}).get("type") == "image":
+        if _dict(event.payload.get("message")).get("type") == "image":
             _fetch_photo(event, friend, client)
     return friend
 
@@ -329,13 +393,14 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
     with tenant_scope(channel.municipality), LineClient(channel.access_token) as client:
         friend = _prepare(channel, line_user_id, client)
         with transaction.atomic():
-            friend = Friend.objects.select_for_update().select_related("channel").get(pk=friend.pk)
+            friend = (
+                Friend.objects.select_for_update(of=("self",))
+                .select_related("channel")
+                .get(pk=friend.pk)
+            )
             events = pending_events(friend=friend)
             for event in events:
-                now = timezone.now()
-                _outbound_for(event, friend, _event_prompts(event, friend, now))
-                event.status, event.processed_at = EventStatus.DONE, now
-                event.save(update_fields=["status", "processed_at"])
+                _event_apply(event, friend)
         outbound_send(friend=friend, client=client)
     return len(events)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from delivery.line_api import LineClient
-from delivery.models import Friend, OutboundMessage, OutboundStatus
+from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.selectors import channel_by_pk
 from delivery.services import outbound_send, resident_events_process
 from govtech.tenancy import tenant_scope
@@ -26,6 +26,25 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     if channel is None:
         return 0
     return resident_events_process(channel=channel, line_user_id=line_user_id)
+
+
+@shared_task(name="delivery.tasks.process_stale_events", ignore_result=True)
+def process_stale_events() -> int:
+    """Beat, every minute: re-run residents whose events still wait after 30 seconds.
+
+    Covers a processing task that was lost or failed on a transient error (LINE or the
+    database unreachable). Running it for a resident already processed is a no-op.
+    """
+    cutoff = timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS)
+    with scopes_disabled():
+        waiting = set(
+            WebhookEvent.objects.filter(
+                status=EventStatus.PENDING, received_at__lt=cutoff
+            ).values_list("channel_id", "line_user_id")[:1000]
+        )
+    for channel_pk, line_user_id in waiting:
+        process_resident_events.delay(channel_pk, line_user_id)
+    return len(waiting)
 
 
 @shared_task(name="delivery.tasks.send_pending_outbound", ignore_result=True)

@@ -34,6 +34,10 @@ def signature_is_valid(body: bytes, signature: str, channel_secret: str) -> bool
     return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON LINE sends")
+
+
 def _refuse(status: int, reason: str) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
@@ -53,8 +57,8 @@ def line_webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
         logger.warning("webhook for channel %s with an invalid signature", channel_id)
         return _refuse(401, "invalid signature")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = json.loads(body, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError):
         return _refuse(400, "body is not JSON")
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):

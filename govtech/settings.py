@@ -306,6 +306,7 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "govtech.tasks.worker_heartbeat", "schedule": 30.0},
     "line-resend-pending": {"task": "delivery.tasks.send_pending_outbound", "schedule": 60.0},
+    "line-process-stale": {"task": "delivery.tasks.process_stale_events", "schedule": 60.0},
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

@@ -59,7 +59,7 @@ def _started_key(inp: engine.Input) -> str | None:
 
 def _open_conversation(resident: str) -> Conversation | None:
     return (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("version")
         .filter(resident=resident, status__in=OPEN_CONVERSATION_STATUSES)
         .first()

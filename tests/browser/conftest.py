@@ -1,0 +1,69 @@
+"""Playwright driving Debian's chromium (/usr/bin/chromium) against the live server.
+
+Never a browser download: the executable is the system package `make test` installs.
+Screenshots go to ``artifacts/screenshots`` (CI keeps the folder; git ignores it).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Flags for a closed network and a root user (CI runs as root); no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself are still synchronous and safe here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab sized like a municipal PC screen (1366×768), in Japanese."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot as a CI artifact: ``screenshot(page, "builder-step-list")``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(tab, name: str, *, full_page: bool = False) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        tab.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take

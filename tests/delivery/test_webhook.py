@@ -1,0 +1,206 @@
+"""The webhook refuses what is not LINE's, stores each event once and never answers 500."""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from delivery.models import WebhookEvent
+from delivery.services import line_channel_create
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "s3cret-of-the-demo-channel"
+CHANNEL_ID = "1650000000"
+
+
+@pytest.fixture
+def channel(city):
+    return line_channel_create(
+        actor=None,
+        municipality=city,
+        name="デモ市",
+        channel_id=CHANNEL_ID,
+        channel_secret=SECRET,
+        access_token="token",
+    )
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def text_event(n: int = 1, user: str = "U" + "a" * 32, **extra) -> dict:
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1_790_000_000_000 + n,
+        "source": {"type": "user", "userId": user},
+        "webhookEventId": f"01JEVENT{n:018d}",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"token{n}",
+        "message": {"id": str(n), "type": "text", "quoteToken": "q", "text": "こんにちは"},
+        **extra,
+    }
+
+
+def post(client, body: bytes, signature: str | None, channel_id: str = CHANNEL_ID):
+    headers = {"X-Line-Signature": signature} if signature is not None else {}
+    return client.post(
+        reverse("line-webhook", args=[channel_id]),
+        body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def stored() -> int:
+    with scopes_disabled():
+        return WebhookEvent.objects.count()
+
+
+def test_verify_button_with_no_events_gets_200(client, channel):
+    body = json.dumps({"destination": "U0", "events": []}).encode()
+    assert post(client, body, sign(body)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "not-base64", sign(b"another body"), sign(b"x", "old-secret")],
+    ids=["empty", "garbage", "other-body", "other-secret"],
+)
+def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(client, channel, signature):
+    body = json.dumps({"events": [text_event()]}).encode()
+    assert post(client, body, signature).status_code == 401
+    assert post(client, body, None).status_code == 401
+    assert stored() == 0
+
+
+def test_signature_made_with_a_rotated_out_secret_is_refused(client, channel):
+    body = json.dumps({"events": [text_event()]}).encode()
+    stale = sign(body, "the-secret-before-rotation")
+    assert post(client, body, stale).status_code == 401
+
+
+def test_unknown_channel_is_404(client, channel):
+    body = json.dumps({"events": []}).encode()
+    assert post(client, body, sign(body), channel_id="999").status_code == 404
+
+
+def test_another_channels_secret_does_not_open_this_channel(client, channel, other_town):
+    line_channel_create(
+        actor=None,
+        municipality=other_town,
+        name="町",
+        channel_id="1650000001",
+        channel_secret="town-secret",
+        access_token="t2",
+    )
+    body = json.dumps({"events": [text_event()]}).encode()
+    assert post(client, body, sign(body, "town-secret")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[]", b'{"events": {}}', "\ud800".encode("utf-8", "surrogatepass")]
+)
+def test_malformed_bodies_get_400(client, channel, body):
+    assert post(client, body, sign(body)).status_code == 400
+
+
+def test_oversized_body_gets_413(client, channel):
+    body = json.dumps({"events": [text_event()], "padding": "x" * 1_100_000}).encode()
+    assert post(client, body, sign(body)).status_code == 413
+
+
+def test_each_event_is_stored_once_even_when_redelivered(
+    client, channel, django_capture_on_commit_callbacks
+):
+    event = text_event()
+    body = json.dumps({"events": [event]}).encode()
+    with django_capture_on_commit_callbacks() as first:
+        assert post(client, body, sign(body)).json() == {"accepted": 1}
+    event["deliveryContext"]["isRedelivery"] = True
+    again = json.dumps({"events": [event]}).encode()
+    with django_capture_on_commit_callbacks() as second:
+        assert post(client, again, sign(again)).json() == {"accepted": 0}
+    assert stored() == 1
+    assert len(first) == 1 and len(second) == 0  # no second processing task
+
+
+def test_unknown_and_group_events_are_kept_but_skipped(
+    client, channel, django_capture_on_commit_callbacks
+):
+    events = [
+        text_event(1, type="beacon"),
+        text_event(2, source={"type": "group", "groupId": "C1", "userId": "U" + "b" * 32}),
+        text_event(3, mode="standby"),
+        {"type": "message", "source": {"type": "user"}},  # no webhookEventId: logged, dropped
+    ]
+    body = json.dumps({"events": events}).encode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post(client, body, sign(body))
+    assert response.status_code == 200
+    with scopes_disabled():
+        assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"skipped"}
+    assert callbacks == []
+
+
+def test_standby_channel_stores_but_does_not_answer(
+    client, channel, django_capture_on_commit_callbacks
+):
+    channel.mode = "standby"
+    channel.save()
+    body = json.dumps({"events": [text_event()]}).encode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert post(client, body, sign(body)).status_code == 200
+    assert callbacks == []
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+event_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["message", "postback", "follow", "unfollow", "join", "x"])
+        | st.text(max_size=5),
+        "webhookEventId": st.text(max_size=50) | st.integers(),
+        "timestamp": st.integers() | st.text(max_size=5),
+        "source": st.fixed_dictionaries(
+            {},
+            optional={
+                "type": st.sampled_from(["user", "group"]),
+                "userId": st.text(max_size=40) | st.integers(),
+            },
+        )
+        | json_values,
+        "message": json_values,
+        "postback": json_values,
+        "mode": st.sampled_from(["active", "standby"]) | json_values,
+        "deliveryContext": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.one_of(
+        json_values, st.fixed_dictionaries({"events": st.lists(event_like, max_size=4)})
+    )
+)
+def test_any_correctly_signed_body_never_gets_a_500(client, channel, payload):
+    body = json.dumps(payload).encode()
+    response = post(client, body, sign(body))
+    assert response.status_code < 500

@@ -114,6 +114,29 @@ def line_channel_bind_simulator(
     return channel
 
 
+def line_channel_verify(*, actor: User | None, channel: LineChannel) -> dict:
+    """Ask LINE who this channel's bot is; records the bot user id. Raises LineApiError."""
+    with LineClient(channel.access_token) as client:
+        info = client.bot_info()
+    if info["user_id"] and info["user_id"] != channel.bot_user_id:
+        channel.bot_user_id = info["user_id"]
+        channel.save(update_fields=["bot_user_id"])
+    audit_log(actor, "delivery.linechannel.verified", channel, {"bot": info["display_name"]})
+    return info
+
+
+def line_channel_test_send(*, actor: User | None, channel: LineChannel) -> int:
+    """Push a short test message to the channel's test residents (never to real ones)."""
+    with tenant_scope(channel.municipality):
+        testers = list(Friend.objects.filter(channel=channel, is_test=True, is_following=True))
+    for friend in testers:
+        with override(friend.conversation_language):
+            text = _("This is a test message from %(name)s.") % {"name": channel.name}
+        prompts_push(friend=friend, prompts=[engine.TextPrompt(text)])
+    audit_log(actor, "delivery.linechannel.test_sent", channel, {"recipients": len(testers)})
+    return len(testers)
+
+
 # --- accepting webhook events -------------------------------------------------------------
 
 

@@ -1,0 +1,177 @@
+"""Console pages: the municipality's LINE channel and its friends."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from delivery.line_api import LineApiError
+from delivery.models import Friend, LineChannel, WebhookEvent
+from delivery.services import line_channel_test_send, line_channel_verify
+from govtech.console import TenantModelAdmin, console
+from govtech.services import audit_log
+
+SECRET_HELP = _("Stored encrypted. Leave empty to keep the current value.")
+
+
+class LineChannelForm(forms.ModelForm):
+    """Secrets are write-only: the form never shows them back."""
+
+    channel_secret = forms.CharField(
+        label=_("channel secret"), widget=forms.PasswordInput(render_value=False), required=False
+    )
+    access_token = forms.CharField(
+        label=_("channel access token"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
+
+    class Meta:
+        model = LineChannel
+        fields = [
+            "municipality",
+            "name",
+            "channel_id",
+            "channel_secret",
+            "access_token",
+            "bot_user_id",
+            "mode",
+            "welcome_message",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("channel_secret", "access_token"):
+            self.fields[name].initial = ""
+            if self.instance.pk:
+                self.fields[name].help_text = SECRET_HELP
+
+    def _secret(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "").strip()
+        if not value and not self.instance.pk:
+            raise forms.ValidationError(_("This field is required."))
+        return value or getattr(self.instance, name)
+
+    def clean_channel_secret(self) -> str:
+        return self._secret("channel_secret")
+
+    def clean_access_token(self) -> str:
+        return self._secret("access_token")
+
+
+@admin.register(LineChannel, site=console)
+class LineChannelAdmin(TenantModelAdmin):
+    form = LineChannelForm
+    list_display = ["name", "channel_id", "mode", "webhook"]
+    readonly_fields = ["webhook"]
+    actions = ["verify_connection", "send_test_message"]
+    view_roles = frozenset({"admin", "broadcaster"})
+    edit_roles = frozenset({"admin"})
+
+    @admin.display(description=_("webhook URL"))
+    def webhook(self, obj: LineChannel) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html(
+            "<code>{}</code><br><small>{}</small>",
+            obj.webhook_url,
+            _("Enter this URL in the LINE Developers console (Messaging API → Webhook URL)."),
+        )
+
+    @admin.action(description=_("Verify the connection to LINE"))
+    def verify_connection(self, request, queryset):
+        for channel in queryset:
+            try:
+                info = line_channel_verify(actor=request.user, channel=channel)
+            except LineApiError as exc:
+                messages.error(
+                    request,
+                    _("%(name)s: LINE refused: %(error)s") % {"name": channel, "error": exc},
+                )
+                continue
+            messages.success(
+                request,
+                _("%(name)s: connected as %(bot)s")
+                % {"name": channel, "bot": info["display_name"]},
+            )
+
+    @admin.action(description=_("Send a test message to test residents"))
+    def send_test_message(self, request, queryset):
+        for channel in queryset:
+            sent = line_channel_test_send(actor=request.user, channel=channel)
+            messages.info(
+                request,
+                _("%(name)s: test message sent to %(count)s test residents")
+                % {"name": channel, "count": sent},
+            )
+
+
+@admin.register(Friend, site=console)
+class FriendAdmin(TenantModelAdmin):
+    """Residents who added the account. Their choices are theirs: staff only mark test accounts."""
+
+    list_display = ["__str__", "language", "is_following", "followed_at", "is_test"]
+    list_filter = ["is_following", "is_test", "language"]
+    search_fields = ["display_name"]
+    fields = [
+        "display_name",
+        "language",
+        "is_following",
+        "followed_at",
+        "unfollowed_at",
+        "attributes",
+        "is_test",
+    ]
+    readonly_fields = [
+        "display_name",
+        "language",
+        "is_following",
+        "followed_at",
+        "unfollowed_at",
+        "attributes",
+    ]
+    view_roles = frozenset({"admin", "broadcaster"})
+    edit_roles = frozenset({"admin"})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.method == "GET":
+            audit_log(
+                request.user,
+                "delivery.friend.viewed",
+                self.get_object(request, object_id),
+                request=request,
+            )
+        return response
+
+
+@admin.register(WebhookEvent, site=console)
+class WebhookEventAdmin(TenantModelAdmin):
+    """For operators diagnosing delivery: what LINE sent and what became of it."""
+
+    list_display = ["received_at", "event_type", "status", "is_redelivery", "webhook_event_id"]
+    list_filter = ["status", "event_type", "is_redelivery"]
+    readonly_fields = [
+        "webhook_event_id",
+        "event_type",
+        "status",
+        "error",
+        "is_redelivery",
+        "received_at",
+        "processed_at",
+    ]
+    exclude = ["payload", "line_user_id", "channel"]
+    view_roles = frozenset()
+    edit_roles = frozenset()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -47,9 +47,14 @@ start() {
   mkdir -p "$pgdata"
   [ "$(id -u)" = "0" ] && chown -R postgres "$RUN_DIR"
   as_pg_user "$bin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  as_pg_user "$bin/pg_ctl" -D "$pgdata" -l "$RUN_DIR/pg.log" -w \
-    -o "-p $PG_PORT -k $RUN_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start >/dev/null
+  local options="-p $PG_PORT -k $RUN_DIR -c listen_addresses=127.0.0.1 -c fsync=off"
+  options="$options -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+  # One retry: a server stopped a moment ago may still hold the port or shared memory.
+  if ! as_pg_user "$bin/pg_ctl" -D "$pgdata" -l "$RUN_DIR/pg.log" -w -o "$options" start >/dev/null; then
+    sleep 3
+    as_pg_user "$bin/pg_ctl" -D "$pgdata" -l "$RUN_DIR/pg.log" -w -o "$options" start >/dev/null \
+      || { cat "$RUN_DIR/pg.log" >&2; exit 1; }
+  fi
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log"
   for _ in $(seq 1 50); do

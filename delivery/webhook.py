@@ -17,8 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from delivery.selectors import channel_for_webhook
-from delivery.services import webhook_events_accept
+from delivery.inbox import webhook_channel, webhook_events_accept
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ def line_webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
     if length > MAX_BODY_BYTES:
         return _refuse(413, "body too large")
     body = request.body
-    channel = channel_for_webhook(channel_id=channel_id)
+    channel = webhook_channel(channel_id=channel_id)
     if channel is None:
         return _refuse(404, "unknown channel")
     signature = request.headers.get("X-Line-Signature", "")

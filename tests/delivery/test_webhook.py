@@ -6,11 +6,13 @@ import hmac
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from delivery.inbox import queued_flag
 from delivery.models import WebhookEvent
 from delivery.services import line_channel_create
 
@@ -118,24 +120,57 @@ def test_oversized_body_gets_413(client, channel):
     assert post(client, body, sign(body)).status_code == 413
 
 
-def test_each_event_is_stored_once_even_when_redelivered(
-    client, channel, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def published(monkeypatch):
+    """The processing tasks the webhook publishes (not run)."""
+    from delivery.tasks import process_resident_events
+
+    calls = []
+    monkeypatch.setattr(process_resident_events, "delay", lambda *args: calls.append(args))
+    return calls
+
+
+def test_each_event_is_stored_once_even_when_redelivered(client, channel, published):
     event = text_event()
     body = json.dumps({"events": [event]}).encode()
-    with django_capture_on_commit_callbacks() as first:
-        assert post(client, body, sign(body)).json() == {"accepted": 1}
+    assert post(client, body, sign(body)).json() == {"accepted": 1}
+    assert published == [(channel.pk, event["source"]["userId"])]
     event["deliveryContext"]["isRedelivery"] = True
     again = json.dumps({"events": [event]}).encode()
-    with django_capture_on_commit_callbacks() as second:
-        assert post(client, again, sign(again)).json() == {"accepted": 0}
+    assert post(client, again, sign(again)).json() == {"accepted": 0}
     assert stored() == 1
-    assert len(first) == 1 and len(second) == 0  # no second processing task
+    assert len(published) == 1  # no second processing task
 
 
-def test_unknown_and_group_events_are_kept_but_skipped(
-    client, channel, django_capture_on_commit_callbacks
-):
+def test_one_task_per_resident_for_a_batch_of_events(client, channel, published):
+    events = [text_event(n, user="U" + ("a" if n % 2 else "b") * 32) for n in range(6)]
+    body = json.dumps({"events": events}).encode()
+    assert post(client, body, sign(body)).json() == {"accepted": 6}
+    assert sorted(user for _pk, user in published) == ["U" + "a" * 32, "U" + "b" * 32]
+
+
+def test_a_resident_with_a_task_waiting_gets_no_second_task(client, channel, published):
+    user = "U" + "a" * 32
+    for n in range(3):
+        body = json.dumps({"events": [text_event(n, user=user)]}).encode()
+        assert post(client, body, sign(body)).json() == {"accepted": 1}
+    assert len(published) == 1  # one task will read all three events
+    cache.delete(queued_flag(channel.pk, user))  # what the task does when it starts
+    body = json.dumps({"events": [text_event(9, user=user)]}).encode()
+    post(client, body, sign(body))
+    assert len(published) == 2
+
+
+def test_a_changed_secret_applies_to_the_next_request(client, channel):
+    body = json.dumps({"events": []}).encode()
+    assert post(client, body, sign(body)).status_code == 200  # the channel is now cached
+    channel.channel_secret = "rotated-secret"
+    channel.save()
+    assert post(client, body, sign(body)).status_code == 401
+    assert post(client, body, sign(body, "rotated-secret")).status_code == 200
+
+
+def test_unknown_and_group_events_are_kept_but_skipped(client, channel, published):
     events = [
         text_event(1, type="beacon"),
         text_event(2, source={"type": "group", "groupId": "C1", "userId": "U" + "b" * 32}),
@@ -143,23 +178,20 @@ def test_unknown_and_group_events_are_kept_but_skipped(
         {"type": "message", "source": {"type": "user"}},  # no webhookEventId: logged, dropped
     ]
     body = json.dumps({"events": events}).encode()
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = post(client, body, sign(body))
-    assert response.status_code == 200
+    assert post(client, body, sign(body)).status_code == 200
     with scopes_disabled():
         assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"skipped"}
-    assert callbacks == []
+    assert published == []
 
 
-def test_standby_channel_stores_but_does_not_answer(
-    client, channel, django_capture_on_commit_callbacks
-):
+def test_standby_channel_stores_but_does_not_answer(client, channel, published):
+    body = json.dumps({"events": [text_event(1)]}).encode()
+    assert post(client, body, sign(body)).status_code == 200  # cached while active
     channel.mode = "standby"
     channel.save()
-    body = json.dumps({"events": [text_event()]}).encode()
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert post(client, body, sign(body)).status_code == 200
-    assert callbacks == []
+    body = json.dumps({"events": [text_event(2)]}).encode()
+    assert post(client, body, sign(body)).status_code == 200
+    assert len(published) == 1
 
 
 json_values = st.recursive(

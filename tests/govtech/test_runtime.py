@@ -28,7 +28,9 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION_ENV and k != "DJANGO_SETTINGS_MODULE"
+        # Only what a production process would have: not the test run's own switches.
+        if k not in PRODUCTION_ENV
+        and k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "GOVTECH_ENV"}
     }
     return subprocess.run(
         [sys.executable, *code.split()]
@@ -135,7 +137,9 @@ def _run_ping_through_worker(worker_env: dict[str, str], client_app: Celery, log
         )
         try:
             result = client_app.send_task("govtech.tasks.ping", args=["hello"], queue="default")
-            return result.get(timeout=60)
+            # Another test may have run an in-process worker, which flags this process
+            # as a worker; this process is a client here.
+            return result.get(timeout=60, disable_sync_subtasks=False)
         finally:
             worker.terminate()
             worker.wait(timeout=30)

@@ -1,0 +1,228 @@
+"""Reads of the template catalog: what a viewer may see, usage, updates and their preview.
+
+The catalog is shared, so its rows are not tenant-scoped; visibility is decided here
+and nowhere else. Usage counts join procedures of every municipality on purpose, but
+only a number leaves this module, never another municipality's procedure.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from govtech.access import StaffContext
+from govtech.models import Department, Municipality, User
+from procedures.catalog.merge import MergeResult, merge_documents
+from procedures.catalog.models import Template, TemplateVersion, TemplateVisibility
+from procedures.catalog.placeholders import Values, fill_placeholders, unfilled_placeholders
+from procedures.diff import Change, document_diff
+from procedures.format import FormatError, validate_document
+from procedures.models import Procedure
+
+DESIGN_ROLES = frozenset({"admin", "designer"})
+
+
+@dataclass(frozen=True)
+class CatalogViewer:
+    """Who looks at the catalog: a municipality's staff, vendor members, both, or an operator."""
+
+    municipality: Municipality | None = None
+    vendor_ids: frozenset[int] = field(default_factory=frozenset)
+    is_operator: bool = False
+    may_import: bool = False  # a designer or admin of ``municipality``
+
+    @property
+    def may_browse(self) -> bool:
+        """Designers and admins, vendor members and operators use the catalog."""
+        return self.is_operator or self.may_import or bool(self.vendor_ids)
+
+
+def catalog_viewer(*, user: User, staff: StaffContext) -> CatalogViewer:
+    """The viewer behind a request (vendor memberships are global, not per municipality)."""
+    if not user.is_authenticated:
+        return CatalogViewer()
+    return CatalogViewer(
+        municipality=staff.municipality,
+        vendor_ids=frozenset(user.vendors.values_list("pk", flat=True)),
+        is_operator=staff.is_operator,
+        may_import=staff.municipality is not None and bool(staff.roles & DESIGN_ROLES),
+    )
+
+
+def _visibility(viewer: CatalogViewer) -> Q:
+    if viewer.is_operator:
+        return Q()
+    rule = Q(visibility=TemplateVisibility.PUBLIC) | Q(publisher_vendor__in=viewer.vendor_ids)
+    if viewer.municipality is not None:
+        rule |= Q(publisher_municipality=viewer.municipality)
+        rule |= Q(visibility=TemplateVisibility.SELECTED, visible_to=viewer.municipality)
+    return rule
+
+
+def visible_templates(*, viewer: CatalogViewer) -> QuerySet[Template]:
+    """Templates the viewer may see, with ``usage`` (municipalities) and ``latest_number``."""
+    ids = Template.objects.filter(_visibility(viewer)).values("pk")
+    return (
+        Template.objects.filter(pk__in=ids)
+        .select_related("publisher_vendor", "publisher_municipality")
+        .annotate(
+            usage=Count("versions__importers__municipality", distinct=True),
+            latest_number=Max("versions__number"),
+        )
+    )
+
+
+def catalog_search(
+    *, viewer: CatalogViewer, query: str = "", category: str = "", publisher: str = ""
+) -> QuerySet[Template]:
+    """Visible templates matching a free-text query, a category and a publisher.
+
+    ``publisher`` is ``vendor:<slug>`` or ``municipality:<slug>``.
+    """
+    templates = visible_templates(viewer=viewer)
+    if query.strip():
+        words = query.split()
+        for word in words:
+            templates = templates.filter(
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(key__icontains=word)
+                | Q(tags__icontains=word)
+            )
+    if category:
+        templates = templates.filter(category=category)
+    kind, _sep, slug = publisher.partition(":")
+    if kind == "vendor":
+        templates = templates.filter(publisher_vendor__slug=slug)
+    elif kind == "municipality":
+        templates = templates.filter(publisher_municipality__slug=slug)
+    return templates
+
+
+def catalog_facets(*, viewer: CatalogViewer) -> dict[str, list[tuple[str, str]]]:
+    """Categories and publishers of the visible templates, for the filters."""
+    templates = list(visible_templates(viewer=viewer).order_by())
+    categories = sorted({t.category for t in templates})
+    publishers = sorted(
+        {_publisher_value(t): t.publisher_name for t in templates}.items(), key=lambda p: p[1]
+    )
+    return {"categories": [(c, c) for c in categories], "publishers": publishers}
+
+
+def _publisher_value(template: Template) -> str:
+    kind = "vendor" if template.publisher_vendor_id else "municipality"
+    return f"{kind}:{template.publisher.slug}"
+
+
+def template_for(*, viewer: CatalogViewer, pk: Any) -> Template | None:
+    """One visible template, or None (the same for missing and not visible)."""
+    try:
+        return visible_templates(viewer=viewer).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def template_visible_to(*, template: Template, municipality: Municipality) -> bool:
+    viewer = CatalogViewer(municipality=municipality)
+    return Template.objects.filter(_visibility(viewer), pk=template.pk).exists()
+
+
+def template_versions(*, template: Template) -> QuerySet[TemplateVersion]:
+    return template.versions.select_related("published_by").order_by("-number")
+
+
+def latest_version(*, template: Template) -> TemplateVersion | None:
+    return template.versions.order_by("-number").first()
+
+
+def environment_values(
+    *, municipality: Municipality, department: Department | None = None
+) -> Values:
+    """The texts placeholders stand for in this municipality (and department)."""
+    ja = {"municipality.name": municipality.name}
+    if department is not None:
+        ja.update(
+            {
+                "department.name": department.name,
+                "department.phone": department.phone,
+                "department.email": department.email,
+            }
+        )
+    return {"ja": ja, "en": {"municipality.name": municipality.name_en}}
+
+
+def importable_document(
+    *,
+    version: TemplateVersion,
+    municipality: Municipality,
+    department: Department | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """The version's document as this municipality gets it: placeholders filled, key set."""
+    values = environment_values(municipality=municipality, department=department)
+    document = fill_placeholders(version.document, values)
+    document["key"] = key or version.document["key"]
+    return document
+
+
+# --- updates of imported procedures (callers run inside the procedure's tenant scope) ---
+
+
+def available_update(*, procedure: Procedure) -> TemplateVersion | None:
+    """The newest version of the procedure's template, if newer than the one imported
+    and still visible to the procedure's municipality."""
+    source = procedure.source_template_version
+    if source is None or procedure.base_document is None:
+        return None
+    template = source.template
+    if not template_visible_to(template=template, municipality=procedure.municipality):
+        return None
+    newest = latest_version(template=template)
+    return newest if newest is not None and newest.number > source.number else None
+
+
+def procedures_with_updates() -> list[tuple[Procedure, TemplateVersion]]:
+    """Procedures of the current tenant scope whose template has a newer version."""
+    imported = Procedure.objects.filter(source_template_version__isnull=False).select_related(
+        "source_template_version__template", "municipality", "department"
+    )
+    pairs = []
+    for procedure in imported:
+        newest = available_update(procedure=procedure)
+        if newest is not None:
+            pairs.append((procedure, newest))
+    return pairs
+
+
+@dataclass
+class UpdatePreview:
+    """What applying ``version`` to a procedure's draft would do."""
+
+    version: TemplateVersion
+    upstream: list[Change]  # the imported version → the new version
+    local: list[Change]  # the imported version → the current draft
+    merge: MergeResult
+    errors: list[FormatError]  # of the merged document (drafts may be invalid)
+    unfilled: list[str]
+
+
+def template_update_preview(
+    *, procedure: Procedure, version: TemplateVersion, resolutions: dict[str, str] | None = None
+) -> UpdatePreview:
+    """The step-by-step diffs and the three-way merge of an update, without applying it."""
+    theirs = importable_document(
+        version=version,
+        municipality=procedure.municipality,
+        department=procedure.department,
+        key=procedure.key,
+    )
+    base = procedure.base_document or {}
+    merged = merge_documents(base, procedure.draft, theirs, resolutions)
+    return UpdatePreview(
+        version=version,
+        upstream=document_diff(base, theirs),
+        local=document_diff(base, procedure.draft),
+        merge=merged,
+        errors=validate_document(merged.document),
+        unfilled=unfilled_placeholders(merged.document),
+    )

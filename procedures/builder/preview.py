@@ -1,0 +1,79 @@
+"""What a resident sees in LINE for one step of a draft: the builder's live preview.
+
+The engine produces the prompts and ``delivery.rendering.render_prompts`` turns them into
+the exact LINE message JSON the webhook would send; the page draws that JSON with the
+same renderer as the simulator's chat page (static/line/render.js).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from delivery.rendering import render_prompts
+from procedures import engine
+from procedures.engine.steps import StepContext, localize, step_type
+
+
+def _sample_rows(document: dict[str, Any], lang: str, now: datetime) -> tuple:
+    """Summary rows as if every question had been answered with a plausible value."""
+    ctx = StepContext(document, lang, now)
+    rows = []
+    for step in document.get("steps", []):
+        kind = step_type(step["type"])
+        if kind.role != "question" or not kind.available:
+            continue
+        label = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
+        value = kind.summarize(step, kind.sample(step), ctx)
+        rows.append(engine.SummaryRow(step["id"], label or step["id"], value))
+    return tuple(rows)
+
+
+def _confirmation(document: dict[str, Any], step: dict[str, Any], lang: str, now: datetime):
+    ctx = StepContext(document, lang, now)
+    samples = {
+        s["id"]: step_type(s["type"]).sample(s)
+        for s in document.get("steps", [])
+        if step_type(s["type"]).role == "question" and step_type(s["type"]).available
+    }
+    return engine.ConfirmationPrompt(
+        title=step_type("confirm").question(step, ctx),
+        rows=_sample_rows(document, lang, now),
+        submit=engine.Choice(_("Submit"), "preview"),
+        edit=engine.Choice(_("Edit"), "preview"),
+        fee=engine.compute_fee(document, samples),
+    )
+
+
+def _step_prompts(document: dict[str, Any], index: int, lang: str, now: datetime) -> list:
+    step = document["steps"][index]
+    if step_type(step["type"]).role == "confirm":
+        return [_confirmation(document, step, lang, now)]
+    # The step on its own, as the first question of a conversation: the engine adds the
+    # same command buttons (help, cancel, skip) a resident gets.
+    alone = {key: value for key, value in document.items() if key != "description"}
+    shown = {key: value for key, value in step.items() if key != "when"}
+    alone["steps"] = [shown]
+    alone["languages"] = document.get("languages") or ["ja"]
+    return engine.start(alone, lang=lang, now=now).prompts
+
+
+def step_preview(document: dict[str, Any], *, index: int, lang: str, now: datetime) -> list[dict]:
+    """The LINE message objects for step ``index`` of ``document`` in ``lang``.
+
+    The draft may be unfinished: a step the engine cannot show yet (no options, no
+    question) raises ValueError with a message for the designer.
+    """
+    document = copy.deepcopy(document)
+    try:
+        with override(lang):
+            prompts = _step_prompts(document, index, lang, now)
+        return render_prompts(prompts, lang=lang)
+    except (KeyError, IndexError, TypeError, ValueError, engine.StepNotAvailable) as problem:
+        raise ValueError(_("This step cannot be shown yet: fill in its required fields.")) from (
+            problem
+        )

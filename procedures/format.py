@@ -18,7 +18,8 @@ Decisions:
   to Japanese), as are texts in languages not listed.
 - The document may hold at most one `confirm` step and it must be the last step.
 - A step that asks for a My Number is an error (`my_number_violations`).
-- `reservation` steps are refused until the engine supports them.
+- `reservation` steps name a resource by `resource` key only (resources are environment-
+  specific: the municipality must have a resource with that key; the chat says so when not).
 """
 
 from __future__ import annotations

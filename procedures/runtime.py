@@ -5,6 +5,7 @@ call ``resident_input``: the LINE webhook (delivery) and the terminal ``chat`` c
 """
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,15 @@ from procedures.models import (
     Conversation,
     ProcedureVersion,
     Submission,
+)
+from procedures.reservations import chat as reservation_chat
+from procedures.reservations.selectors import engine_availability
+from procedures.reservations.services import (
+    BookingRefused,
+    BookingRequest,
+    SlotFull,
+    booking_attach_submission,
+    booking_create,
 )
 from procedures.selectors import live_procedures, procedure_for_keyword
 from procedures.services import DocumentRejected, publishable_errors, submission_create
@@ -73,6 +83,16 @@ def _save(conversation: Conversation, result: engine.Result, now: datetime) -> N
     conversation.save(update_fields=["state", "status", "updated_at"])
 
 
+def _reservation_steps(definition: dict) -> list[dict]:
+    return [step for step in definition.get("steps", []) if step.get("type") == "reservation"]
+
+
+def _availability(definition: dict, now: datetime) -> dict:
+    """What the definition's reservation steps may offer (nothing to load for others)."""
+    keys = [step["resource"] for step in _reservation_steps(definition)]
+    return engine_availability(keys=keys, now=now) if keys else {}
+
+
 def _begin(
     municipality: Municipality,
     resident: str,
@@ -81,7 +101,9 @@ def _begin(
     now: datetime,
     is_test: bool,
 ) -> Reply:
-    result = engine.start(version.document, lang=lang, now=now)
+    result = engine.start(
+        version.document, lang=lang, now=now, availability=_availability(version.document, now)
+    )
     conversation = Conversation.objects.create(
         municipality=municipality,
         resident=resident,
@@ -114,15 +136,78 @@ def _menu(lang: str) -> Reply:
     return Reply([engine.TextPrompt(text, choices)])
 
 
-def _finish(conversation: Conversation, result: engine.Result, now: datetime) -> Submission | None:
-    if not isinstance(result.outcome, engine.SubmitRequested):
-        return None
-    submission = submission_create(
-        conversation=conversation,
-        answers=result.outcome.answers,
-        fee=result.outcome.fee,
+def _book(conversation: Conversation, answers: dict, now: datetime) -> list:
+    """Take the places the answers ask for (raises BookingRefused / SlotFull)."""
+    bookings = []
+    for step in _reservation_steps(conversation.definition):
+        answer = answers.get(step["id"])
+        if not isinstance(answer, dict) or conversation.is_test:
+            continue  # a designer's test run never takes real places
+        resource = reservation_chat.resource_or_refuse(key=step["resource"])
+        request = BookingRequest(
+            resource=resource,
+            starts_at=datetime.fromisoformat(answer["start"]),
+            party_size=int(answer.get("party_size", 1)),
+            resident=conversation.resident,
+        )
+        bookings.append(booking_create(request=request, now=now))
+    return bookings
+
+
+def _refused(
+    conversation: Conversation, result: engine.Result, refused: BookingRefused, now: datetime
+) -> engine.Result:
+    """The slot filled meanwhile: say so, list the nearest free slots, ask the step again."""
+    step = _reservation_steps(conversation.definition)[0]
+    answer = result.state.answers.get(step["id"]) or {}
+    alternatives = refused.alternatives if isinstance(refused, SlotFull) else []
+    with override(result.state.lang):
+        reason = reservation_chat.refusal_text(str(refused), alternatives)
+    retry = engine.ask_again(
+        conversation.definition,
+        result.state,
+        step_id=step["id"],
+        reason=reason,
         now=now,
+        pending={"date": answer["start"][:10]} if answer.get("start") else None,
+        availability=_availability(conversation.definition, now),
     )
+    last = retry.prompts[-1] if retry.prompts else None
+    if answer.get("start") and isinstance(last, engine.TextPrompt):
+        with override(result.state.lang):
+            wait = reservation_chat.waitlist_choice(
+                step["resource"], answer["start"], int(answer.get("party_size", 1))
+            )
+        retry.prompts[-1] = dataclasses.replace(last, choices=(wait, *last.choices))
+    return retry
+
+
+def _finish(conversation: Conversation, result: engine.Result, now: datetime) -> Submission | None:
+    """Store the submission; for reservations take the places first, in the same savepoint.
+
+    When a place is gone (someone was faster), nothing is stored: the conversation goes
+    back to the reservation step with the nearest alternatives.
+    """
+    if not isinstance(result.outcome, engine.SubmitRequested):
+        _save(conversation, result, now)
+        return None
+    try:
+        with transaction.atomic():
+            bookings = _book(conversation, result.outcome.answers, now)
+            submission = submission_create(
+                conversation=conversation,
+                answers=result.outcome.answers,
+                fee=result.outcome.fee,
+                now=now,
+            )
+            for booking in bookings:
+                booking_attach_submission(booking=booking, submission=submission)
+    except BookingRefused as refused:
+        retry = _refused(conversation, result, refused, now)
+        result.state, result.prompts, result.outcome = retry.state, retry.prompts, None
+        _save(conversation, result, now)
+        return None
+    _save(conversation, result, now)
     result.prompts.extend(
         engine.completion_prompts(conversation.definition, result.state, submission.reference)
     )
@@ -152,7 +237,11 @@ def _route_start(
         if conversation.procedure_id == procedure.pk and not conversation.is_test:
             state = engine.ConversationState.from_dict(conversation.state)
             result = engine.offer_resume(
-                conversation.definition, state, now=now, idle_timeout=idle_timeout()
+                conversation.definition,
+                state,
+                now=now,
+                idle_timeout=idle_timeout(),
+                availability=_availability(conversation.definition, now),
             )
             _save(conversation, result, now)
             return Reply(result.prompts, conversation)
@@ -182,7 +271,9 @@ def draft_test_start(
         if previous is not None:
             previous.status = "cancelled"
             previous.save(update_fields=["status"])
-        result = engine.start(procedure.draft, lang=lang, now=now)
+        result = engine.start(
+            procedure.draft, lang=lang, now=now, availability=_availability(procedure.draft, now)
+        )
         conversation = Conversation.objects.create(
             municipality=municipality,
             resident=resident,
@@ -216,6 +307,9 @@ def resident_input(
     now = now or timezone.now()
     with transaction.atomic(), tenant_scope(municipality):
         conversation = _open_conversation(resident)
+        managed = reservation_chat.handle(resident=resident, inp=inp, lang=lang, now=now)
+        if managed is not None:
+            return Reply(managed, conversation)
         routed = _route_start(municipality, resident, inp, conversation, lang, now, is_test)
         if routed is not None:
             return routed
@@ -223,9 +317,13 @@ def resident_input(
             return _menu(lang)
         state = engine.ConversationState.from_dict(conversation.state)
         result = engine.advance(
-            conversation.definition, state, inp, now=now, idle_timeout=idle_timeout()
+            conversation.definition,
+            state,
+            inp,
+            now=now,
+            idle_timeout=idle_timeout(),
+            availability=_availability(conversation.definition, now),
         )
-        _save(conversation, result, now)
         submission = _finish(conversation, result, now)
         return Reply(result.prompts, conversation, submission)
 

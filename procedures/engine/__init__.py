@@ -6,7 +6,7 @@ Public API (the transport and services build on these names):
 - prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
   ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
   prompt_from_dict
-- machine: start, advance, offer_resume, completion_prompts, compute_fee,
+- machine: start, advance, ask_again, offer_resume, completion_prompts, compute_fee,
   ConversationState, Result, SubmitRequested, Cancelled, Ended
 - steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
 """
@@ -29,6 +29,7 @@ from procedures.engine.machine import (
     Result,
     SubmitRequested,
     advance,
+    ask_again,
     completion_prompts,
     compute_fee,
     offer_resume,
@@ -84,6 +85,7 @@ __all__ = [
     "TextInput",
     "TextPrompt",
     "advance",
+    "ask_again",
     "completion_prompts",
     "compute_fee",
     "input_from_dict",

@@ -136,8 +136,11 @@ class Result:
 class _Procedure:
     """Lookups over one definition."""
 
-    def __init__(self, definition: Mapping[str, Any]):
+    def __init__(
+        self, definition: Mapping[str, Any], availability: Mapping[str, Any] | None = None
+    ):
         self.doc = definition
+        self.availability: Mapping[str, Any] = availability or {}
         self.steps: list[Mapping[str, Any]] = list(definition.get("steps", []))
         self.index = {step["id"]: i for i, step in enumerate(self.steps)}
 
@@ -165,9 +168,18 @@ def compute_fee(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> in
 # --- public API -----------------------------------------------------------------------
 
 
-def start(definition: Mapping[str, Any], *, lang: str = PRIMARY_LANGUAGE, now: datetime) -> Result:
-    """Begin a conversation: the introduction and the first question."""
-    proc = _Procedure(definition)
+def start(
+    definition: Mapping[str, Any],
+    *,
+    lang: str = PRIMARY_LANGUAGE,
+    now: datetime,
+    availability: Mapping[str, Any] | None = None,
+) -> Result:
+    """Begin a conversation: the introduction and the first question.
+
+    `availability` (any entry point) is what reservation steps offer, per resource key.
+    """
+    proc = _Procedure(definition, availability)
     lang = proc.language(lang)
     state = ConversationState(
         procedure_key=str(definition.get("key", "")),
@@ -191,9 +203,10 @@ def advance(
     *,
     now: datetime,
     idle_timeout: timedelta = timedelta(hours=24),
+    availability: Mapping[str, Any] | None = None,
 ) -> Result:
     """Apply one resident input. Never raises on the input; never mutates `state`."""
-    proc = _Procedure(definition)
+    proc = _Procedure(definition, availability)
     state = ConversationState.from_dict(state.to_dict())
     with translation.override(state.lang):
         if state.status not in OPEN_STATUSES:
@@ -214,17 +227,47 @@ def offer_resume(
     *,
     now: datetime,
     idle_timeout: timedelta = timedelta(hours=24),
+    availability: Mapping[str, Any] | None = None,
 ) -> Result:
     """Ask 再開する / はじめから; a closed or expired conversation simply starts anew."""
-    proc = _Procedure(definition)
+    proc = _Procedure(definition, availability)
     if state.status not in OPEN_STATUSES or _is_expired(state, now, idle_timeout):
-        return start(definition, lang=state.lang, now=now)
+        return start(definition, lang=state.lang, now=now, availability=availability)
     state = ConversationState.from_dict(state.to_dict())
     state.resume_offered = True
     state.awaiting = "resume"
     state.updated_at = now.isoformat()
     with translation.override(state.lang):
         return Result(state, _resume_prompts(proc, state))
+
+
+def ask_again(
+    definition: Mapping[str, Any],
+    state: ConversationState,
+    *,
+    step_id: str,
+    reason: str,
+    now: datetime,
+    pending: Any = None,
+    availability: Mapping[str, Any] | None = None,
+) -> Result:
+    """Reopen a submitted conversation at one step (its answer dropped), with a reason.
+
+    For the runtime when the submission could not be stored as asked (a reservation slot
+    filled meanwhile): the resident answers that step again, then sees the summary.
+    """
+    proc = _Procedure(definition, availability)
+    state = ConversationState.from_dict(state.to_dict())
+    step = proc.step(step_id)
+    assert step is not None  # noqa: S101 - the runtime names a step of this definition
+    with translation.override(state.lang):
+        state.answers.pop(step_id, None)
+        state.revision += 1
+        state.status = "editing" if _confirm_id(proc) else "active"
+        result = _enter_question(proc, state, step, now)
+        state.pending = pending
+        result.prompts = [TextPrompt(reason), *_question(proc, state, now)]
+    return result
 
 
 def completion_prompts(
@@ -241,7 +284,9 @@ def completion_prompts(
 
 
 def _context(proc: _Procedure, state: ConversationState, now: datetime, extra=()) -> StepContext:
-    return StepContext(proc.doc, state.lang, now, state.answers, tuple(extra), state.pending)
+    return StepContext(
+        proc.doc, state.lang, now, state.answers, tuple(extra), state.pending, proc.availability
+    )
 
 
 def _introduction(proc: _Procedure, lang: str) -> list[Prompt]:
@@ -472,7 +517,7 @@ def _cancel(proc, state, now) -> Result:
 
 
 def _restart(proc, state, now) -> Result:
-    result = start(proc.doc, lang=state.lang, now=now)
+    result = start(proc.doc, lang=state.lang, now=now, availability=proc.availability)
     result.prompts.insert(0, TextPrompt(_("Starting again from the beginning.")))
     return result
 

@@ -98,6 +98,9 @@ class StepContext:
     answers: Mapping[str, Any] = field(default_factory=dict)
     extra_choices: tuple[Choice, ...] = ()
     pending: Any = None
+    # Reservation steps: resource key -> {"name", "max_party", "unit", "days": [{"date",
+    # "slots": [{"start", "end", "capacity", "remaining"}]}]}, supplied by the runtime.
+    availability: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -231,14 +234,190 @@ class ConfirmStep(StepType):
 
 @register
 class ReservationStep(StepType):
+    """A slot of a resource: pick a day, then a time (remaining places shown), then the
+    party size when the resource allows more than one person.
+
+    The runtime supplies `ctx.availability[step["resource"]]` (see `StepContext`); full
+    slots are never offered. The answer is `{"resource", "start", "end", "party_size"}`
+    (ISO datetimes in Asia/Tokyo). The place itself is taken by the runtime when the
+    resident submits, with a capacity check under a lock.
+    """
+
     name = "reservation"
-    available = False
+    var_fields = frozenset({"start", "party_size"})
 
     def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
-        raise StepNotAvailable("Reservation steps are not available in the engine yet.")
+        offer = ctx.availability.get(step.get("resource", ""))
+        if offer is None:
+            text = _("Reservations are not available right now. Please try again later.")
+            return [TextPrompt(text, ctx.extra_choices)]
+        pending = ctx.pending or {}
+        if "start" in pending:
+            return [self._party_prompt(step, ctx, offer, pending)]
+        if "date" in pending:
+            return [self._slot_prompt(step, ctx, offer, pending["date"])]
+        return [self._day_prompt(step, ctx, offer)]
+
+    def _day_prompt(self, step, ctx: StepContext, offer) -> Prompt:
+        days = [day for day in offer["days"] if any(s["remaining"] > 0 for s in day["slots"])]
+        if not days:
+            text = _("There are no free places in the coming days.")
+            return TextPrompt(f"{self.question(step, ctx)}\n{text}", ctx.extra_choices)
+        choices = tuple(
+            Choice(_short_day(day["date"], ctx), postback("a", step["id"], "d:" + day["date"]))
+            for day in days[:RESERVATION_DAY_CHOICES]
+        )
+        hint = _("Please choose a day.")
+        text = f"{self.question(step, ctx)}\n{hint}"
+        return TextPrompt(text, (*choices, *ctx.extra_choices))
+
+    def _slot_prompt(self, step, ctx: StepContext, offer, day: str) -> Prompt:
+        slots = [s for s in _day_slots(offer, day) if s["remaining"] > 0]
+        other = Choice(_("Another day"), postback("a", step["id"], "d:"))
+        heading = _("%(day)s: please choose a time.") % {"day": _long_day(day, ctx)}
+        if not slots:
+            heading = _("%(day)s is fully booked.") % {"day": _long_day(day, ctx)}
+        choices = tuple(
+            Choice(_slot_label(s, ctx), postback("a", step["id"], "s:" + s["start"]))
+            for s in slots[: 12 - len(ctx.extra_choices)]
+        )
+        return TextPrompt(heading, (*choices, other, *ctx.extra_choices))
+
+    def _party_prompt(self, step, ctx: StepContext, offer, pending) -> Prompt:
+        slot = _find_slot(offer, pending["start"]) or {"remaining": 1}
+        most = min(int(offer.get("max_party", 1)), _max_party_for(offer, slot))
+        choices = tuple(
+            Choice(_party_label(n), postback("a", step["id"], f"p:{n}")) for n in range(1, most + 1)
+        )
+        return TextPrompt(_("How many people?"), (*choices, *ctx.extra_choices))
+
+    def expected(self, step: Mapping[str, Any]) -> str:
+        return _("Please choose from the buttons.")
 
     def parse(self, step: Mapping[str, Any], inp: Input, ctx: StepContext) -> Any:
-        raise StepNotAvailable("Reservation steps are not available in the engine yet.")
+        offer = ctx.availability.get(step.get("resource", ""))
+        if offer is None:
+            raise InvalidAnswer(_("Reservations are not available right now."))
+        value = _answer_value(step, inp)
+        if value is None and isinstance(inp, TextInput):
+            value = self._typed(inp.text, ctx)
+        if value is None:
+            raise InvalidAnswer(self.expected(step))
+        return self._pick(step, value, ctx, offer)
+
+    def _typed(self, text: str, ctx: StepContext) -> str | None:
+        pending = ctx.pending or {}
+        if "date" in pending and "start" not in pending:
+            moment = parsing.parse_time(text)
+            if moment is not None:
+                start = datetime.combine(date.fromisoformat(pending["date"]), moment, TOKYO)
+                return "s:" + start.isoformat()
+        if "start" in pending:
+            number = parsing.parse_integer(text)
+            return f"p:{number}" if number is not None else None
+        day = parsing.parse_date(text, ctx.today)
+        return "d:" + day.isoformat() if day else None
+
+    def _pick(self, step, value: str, ctx: StepContext, offer) -> Any:
+        kind, _sep, raw = value.partition(":")
+        pending = dict(ctx.pending or {})
+        if kind == "d":
+            return Partial({"date": raw} if raw else None)
+        if kind == "s" and "date" in pending:
+            slot = _find_slot(offer, raw)
+            if slot is None or slot["remaining"] <= 0:
+                raise InvalidAnswer(_("That time is not available. Please choose another."))
+            if int(offer.get("max_party", 1)) > 1:
+                return Partial({**pending, "start": slot["start"]})
+            return _answer(step, slot, 1)
+        if kind == "p" and "start" in pending and raw.isdigit():
+            slot = _find_slot(offer, pending["start"])
+            if slot is None:
+                raise InvalidAnswer(_("That time is not available. Please choose another."))
+            return _answer(step, slot, int(raw))
+        raise InvalidAnswer(self.expected(step))
+
+    def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
+        offer = ctx.availability.get(step.get("resource", ""))
+        if offer is None or not isinstance(value, dict):
+            raise InvalidAnswer(self.expected(step))
+        slot = _find_slot(offer, value.get("start", ""))
+        party = value.get("party_size", 1)
+        if slot is None or not 1 <= party <= min(int(offer.get("max_party", 1)), 99):
+            raise InvalidAnswer(_("That time is not available. Please choose another."))
+        if _max_party_for(offer, slot) < party:
+            raise InvalidAnswer(_("Not enough places are left at that time."))
+
+    def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
+        start = datetime.fromisoformat(value["start"]).astimezone(TOKYO)
+        end = datetime.fromisoformat(value["end"]).astimezone(TOKYO)
+        text = f"{_long_day(start.date().isoformat(), ctx)} {start:%H:%M}–{end:%H:%M}"
+        if value.get("party_size", 1) > 1:
+            text += f" ({_party_label(value['party_size'])})"
+        return text
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        return {
+            "resource": step.get("resource", ""),
+            "start": "2026-12-01T10:00:00+09:00",
+            "end": "2026-12-01T11:00:00+09:00",
+            "party_size": 1,
+        }
+
+
+RESERVATION_DAY_CHOICES = 8  # leaves room for the command buttons within 13 quick replies
+
+
+def _answer(step: Mapping[str, Any], slot: Mapping[str, Any], party_size: int) -> dict:
+    return {
+        "resource": step["resource"],
+        "start": slot["start"],
+        "end": slot["end"],
+        "party_size": party_size,
+    }
+
+
+def _day_slots(offer: Mapping[str, Any], day: str) -> list[Mapping[str, Any]]:
+    return next((d["slots"] for d in offer["days"] if d["date"] == day), [])
+
+
+def _find_slot(offer: Mapping[str, Any], start: str) -> Mapping[str, Any] | None:
+    try:
+        wanted = datetime.fromisoformat(start)
+    except (TypeError, ValueError):
+        return None
+    for day in offer["days"]:
+        for slot in day["slots"]:
+            if datetime.fromisoformat(slot["start"]) == wanted:
+                return slot
+    return None
+
+
+def _max_party_for(offer: Mapping[str, Any], slot: Mapping[str, Any]) -> int:
+    """Groups take one place whatever their size; people take one place each."""
+    if offer.get("unit") == "groups":
+        return int(offer.get("max_party", 1)) if slot["remaining"] > 0 else 0
+    return int(slot["remaining"])
+
+
+def _short_day(day: str, ctx: StepContext) -> str:
+    value = date.fromisoformat(day)
+    if ctx.lang == PRIMARY_LANGUAGE:
+        return f"{value.month}/{value.day}（{_WEEKDAYS_JA[value.weekday()]}）"
+    return value.strftime("%a %b %-d")
+
+
+def _long_day(day: str, ctx: StepContext) -> str:
+    return step_type("date").summarize({}, day, ctx)
+
+
+def _slot_label(slot: Mapping[str, Any], ctx: StepContext) -> str:
+    start = datetime.fromisoformat(slot["start"]).astimezone(TOKYO)
+    return _("%(time)s (%(left)d left)") % {"time": f"{start:%H:%M}", "left": slot["remaining"]}
+
+
+def _party_label(count: int) -> str:
+    return ngettext("%(count)d person", "%(count)d people", count) % {"count": count}
 
 
 # --- typed answers ------------------------------------------------------------------

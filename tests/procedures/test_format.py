@@ -280,13 +280,11 @@ def test_a_reservation_step_needs_a_resource():
     assert ("steps[0]", "missing_field") in codes(doc)
 
 
-def test_a_reservation_step_is_refused_until_the_engine_supports_it():
+def test_a_reservation_step_bound_to_a_resource_is_accepted():
     doc = document(
         {"id": "slot", "type": "reservation", "prompt": {"ja": "日時"}, "resource": "gym"}
     )
-    assert located(doc) == [
-        'steps[0] (id "slot"): Steps of type "reservation" are not available yet.'
-    ]
+    assert located(doc) == []
 
 
 def test_an_option_value_with_the_postback_separator_is_refused():

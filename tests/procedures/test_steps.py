@@ -7,7 +7,6 @@ from procedures.engine import (
     ImageInput,
     InvalidAnswer,
     StepContext,
-    StepNotAvailable,
     StepType,
     TextPrompt,
     prompt_from_dict,
@@ -100,11 +99,11 @@ def test_every_prompt_round_trips_through_json(definition, ctx):
         assert data["kind"]
 
 
-def test_reservation_steps_say_clearly_that_they_are_not_available(ctx):
+def test_reservation_steps_without_availability_say_they_are_not_available(ctx):
     reservation = step("reservation", resource="gym")
-    with pytest.raises(StepNotAvailable, match="not available"):
-        step_type("reservation").prompt(reservation, ctx)
-    with pytest.raises(StepNotAvailable):
+    (prompt,) = step_type("reservation").prompt(reservation, ctx)
+    assert "not available" in prompt.text
+    with pytest.raises(InvalidAnswer, match="not available"):
         step_type("reservation").parse(reservation, TextInput("3月1日"), ctx)
 
 

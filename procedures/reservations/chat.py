@@ -1,0 +1,286 @@
+"""Residents manage their bookings in chat, outside any procedure conversation.
+
+「予約の確認」 lists upcoming bookings with 変更 / キャンセル; the flow runs on postbacks
+(`gt|rsv|<action>|…`), so it needs no conversation state: each tap carries what it needs
+and is checked again (ownership, capacity) when it arrives. Waitlist offers pushed to
+residents are answered here too (予約する / 辞退する).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from procedures import engine
+from procedures.engine import parsing
+from procedures.engine.steps import parse_postback, postback
+from procedures.reservations.models import Booking, Resource, WaitlistOffer
+from procedures.reservations.schedule import TOKYO
+from procedures.reservations.selectors import (
+    CHAT_DAYS,
+    SlotAvailability,
+    resident_booking,
+    resident_upcoming_bookings,
+    resource_by_key,
+    slot_availability,
+)
+from procedures.reservations.services import (
+    BookingRefused,
+    booking_cancel,
+    booking_change,
+    waitlist_join,
+    waitlist_offer_accept,
+    waitlist_offer_decline,
+)
+
+LIST_WORDS = {"予約の確認", "予約確認", "予約の変更", "mybookings", "bookings"}
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def resource_or_refuse(*, key: str) -> Resource:
+    resource = resource_by_key(key=key)
+    if resource is None:
+        raise BookingRefused(_("Reservations are not available right now."))
+    return resource
+
+
+def when_text(starts_at: datetime, ends_at: datetime | None = None) -> str:
+    start = starts_at.astimezone(TOKYO)
+    text = f"{start.month}/{start.day}（{WEEKDAYS_JA[start.weekday()]}）{start:%H:%M}"
+    return f"{text}–{ends_at.astimezone(TOKYO):%H:%M}" if ends_at else text
+
+
+def refusal_text(reason: str, alternatives: list[SlotAvailability]) -> str:
+    if not alternatives:
+        return reason
+    lines = [when_text(a.starts_at, a.ends_at) for a in alternatives]
+    return "\n".join([reason, _("Nearest free times:"), *lines])
+
+
+def waitlist_choice(resource_key: str, start: str, party_size: int) -> engine.Choice:
+    return engine.Choice(
+        _("Join the waitlist"), postback("rsv", "w", resource_key, start, str(party_size))
+    )
+
+
+def handle(*, resident: str, inp: engine.Input, lang: str, now: datetime) -> list | None:
+    """Prompts for a booking-management input, or None when the input is not one."""
+    parts = parse_postback(inp.data) if isinstance(inp, engine.PostbackInput) else None
+    listing = isinstance(inp, engine.TextInput) and parsing.normalize_key(inp.text) in LIST_WORDS
+    if not listing and not (parts and parts[0] == "rsv" and len(parts) >= 3):
+        return None
+    with override(lang):
+        if listing:
+            return _list(resident, now)
+        action = _ACTIONS.get(parts[1])
+        return action(resident, parts[2:], now) if action else None
+
+
+def _list(resident: str, now: datetime) -> list:
+    bookings = resident_upcoming_bookings(resident=resident, now=now)
+    if not bookings:
+        return [engine.TextPrompt(_("You have no upcoming bookings."))]
+    prompts = []
+    for booking in bookings[:4]:
+        choices = (
+            engine.Choice(_("Change"), postback("rsv", "ch", str(booking.pk))),
+            engine.Choice(_("Cancel booking"), postback("rsv", "c", str(booking.pk))),
+        )
+        prompts.append(engine.TextPrompt(_describe(booking), choices))
+    return prompts
+
+
+def _describe(booking: Booking) -> str:
+    text = f"{booking.resource.name}\n{when_text(booking.slot.starts_at, booking.slot.ends_at)}"
+    if booking.party_size > 1:
+        text += " " + _("(%(count)d people)") % {"count": booking.party_size}
+    return text
+
+
+def _own(resident: str, raw: str) -> Booking | None:
+    booking = resident_booking(resident=resident, pk=int(raw)) if raw.isdigit() else None
+    return booking if booking is not None and booking.status == "confirmed" else None
+
+
+def _gone() -> list:
+    return [engine.TextPrompt(_("This booking cannot be found or has already been cancelled."))]
+
+
+def _ask_cancel(resident: str, args: list[str], now: datetime) -> list:
+    booking = _own(resident, args[0])
+    if booking is None:
+        return _gone()
+    choices = (
+        engine.Choice(_("Yes, cancel it"), postback("rsv", "cx", str(booking.pk))),
+        engine.Choice(_("Keep it"), postback("rsv", "keep", str(booking.pk))),
+    )
+    return [engine.TextPrompt(_("Cancel this booking?") + "\n" + _describe(booking), choices)]
+
+
+def _cancel(resident: str, args: list[str], now: datetime) -> list:
+    booking = _own(resident, args[0])
+    if booking is None:
+        return _gone()
+    booking_cancel(booking=booking, now=now)
+    return [engine.TextPrompt(_("Your booking has been cancelled.") + "\n" + _describe(booking))]
+
+
+def _keep(resident: str, args: list[str], now: datetime) -> list:
+    return [engine.TextPrompt(_("Your booking is kept."))]
+
+
+def _change_days(resident: str, args: list[str], now: datetime) -> list:
+    booking = _own(resident, args[0])
+    if booking is None:
+        return _gone()
+    free = _free_slots(booking, now)
+    days = sorted({s.starts_at.astimezone(TOKYO).date() for s in free})[:10]
+    if not days:
+        return [engine.TextPrompt(_("There are no free places in the coming days."))]
+    choices = tuple(
+        engine.Choice(
+            f"{d.month}/{d.day}（{WEEKDAYS_JA[d.weekday()]}）",
+            postback("rsv", "cd", str(booking.pk), d.isoformat()),
+        )
+        for d in days
+    )
+    return [engine.TextPrompt(_("Which day would you like instead?"), choices)]
+
+
+def _change_slots(resident: str, args: list[str], now: datetime) -> list:
+    booking = _own(resident, args[0])
+    if booking is None or len(args) < 2:
+        return _gone()
+    free = [
+        s
+        for s in _free_slots(booking, now)
+        if s.starts_at.astimezone(TOKYO).date().isoformat() == args[1]
+    ]
+    choices = tuple(
+        engine.Choice(
+            _("%(time)s (%(left)d left)")
+            % {"time": f"{s.starts_at.astimezone(TOKYO):%H:%M}", "left": s.remaining},
+            postback("rsv", "cs", str(booking.pk), s.starts_at.astimezone(TOKYO).isoformat()),
+        )
+        for s in free[:12]
+    )
+    return [engine.TextPrompt(_("Which time would you like instead?"), choices)]
+
+
+def _free_slots(booking: Booking, now: datetime) -> list[SlotAvailability]:
+    today = now.astimezone(TOKYO).date()
+    slots = slot_availability(resource=booking.resource, first=today, days=CHAT_DAYS, now=now)
+    places = booking.resource.places_for(booking.party_size)
+    return [s for s in slots if s.remaining >= places and s.starts_at != booking.slot.starts_at]
+
+
+def _change(resident: str, args: list[str], now: datetime) -> list:
+    booking = _own(resident, args[0])
+    if booking is None or len(args) < 2:
+        return _gone()
+    try:
+        new = booking_change(booking=booking, starts_at=datetime.fromisoformat(args[1]), now=now)
+    except (BookingRefused, ValueError) as refused:
+        return [
+            engine.TextPrompt(
+                str(refused) if isinstance(refused, BookingRefused) else _gone()[0].text
+            )
+        ]
+    return [engine.TextPrompt(_("Your booking has been changed.") + "\n" + _describe(new))]
+
+
+def _join_waitlist(resident: str, args: list[str], now: datetime) -> list:
+    if len(args) < 3:
+        return _gone()
+    try:
+        resource = resource_or_refuse(key=args[0])
+        waitlist_join(
+            resource=resource,
+            starts_at=datetime.fromisoformat(args[1]),
+            resident=resident,
+            party_size=int(args[2]) if args[2].isdigit() else 1,
+            now=now,
+        )
+    except (BookingRefused, ValueError):
+        return [engine.TextPrompt(_("Reservations are not available right now."))]
+    text = _("You are on the waitlist. We will message you if a place becomes free.")
+    return [engine.TextPrompt(text)]
+
+
+def _offer(resident: str, raw: str) -> WaitlistOffer | None:
+    if not raw.isdigit():
+        return None
+    return (
+        WaitlistOffer.objects.filter(pk=int(raw), entry__resident=resident)
+        .select_related("entry", "slot__resource")
+        .first()
+    )
+
+
+def _accept(resident: str, args: list[str], now: datetime) -> list:
+    offer = _offer(resident, args[0])
+    if offer is None:
+        return _gone()
+    try:
+        booking = waitlist_offer_accept(offer=offer, now=now)
+    except BookingRefused as refused:
+        return [engine.TextPrompt(str(refused))]
+    return [engine.TextPrompt(_("Your booking is confirmed.") + "\n" + _describe(booking))]
+
+
+def _decline(resident: str, args: list[str], now: datetime) -> list:
+    offer = _offer(resident, args[0])
+    if offer is not None:
+        waitlist_offer_decline(offer=offer, now=now)
+    return [engine.TextPrompt(_("Thank you. We have offered the place to the next person."))]
+
+
+def offer_prompts(offer: WaitlistOffer) -> list:
+    """The push a waiting resident gets when a place is free (call inside `override`)."""
+    slot = offer.slot
+    expires = offer.expires_at.astimezone(TOKYO)
+    text = _("A place is free: %(resource)s %(when)s. It is held for you until %(until)s.") % {
+        "resource": slot.resource.name,
+        "when": when_text(slot.starts_at, slot.ends_at),
+        "until": f"{expires:%H:%M}",
+    }
+    choices = (
+        engine.Choice(_("Book it"), postback("rsv", "acc", str(offer.pk))),
+        engine.Choice(_("Decline"), postback("rsv", "dec", str(offer.pk))),
+    )
+    return [engine.TextPrompt(text, choices)]
+
+
+def reminder_prompts(booking: Booking) -> list:
+    text = _("Reminder of your booking: %(resource)s %(when)s") % {
+        "resource": booking.resource.name,
+        "when": when_text(booking.slot.starts_at, booking.slot.ends_at),
+    }
+    if booking.resource.location:
+        text += "\n" + booking.resource.location
+    return [engine.TextPrompt(text)]
+
+
+def cancelled_by_staff_prompts(booking: Booking, message: str) -> list:
+    text = _("Your booking was cancelled by the city: %(resource)s %(when)s") % {
+        "resource": booking.resource.name,
+        "when": when_text(booking.slot.starts_at, booking.slot.ends_at),
+    }
+    return [engine.TextPrompt(f"{text}\n{message}".strip())]
+
+
+_ACTIONS = {
+    "c": _ask_cancel,
+    "cx": _cancel,
+    "keep": _keep,
+    "ch": _change_days,
+    "cd": _change_slots,
+    "cs": _change,
+    "w": _join_waitlist,
+    "acc": _accept,
+    "dec": _decline,
+}
+
+__all__ = ["handle", "offer_prompts", "refusal_text", "reminder_prompts"]

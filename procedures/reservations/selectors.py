@@ -1,0 +1,300 @@
+"""Reads on reservations. Callers run inside the municipality's tenant scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+
+from procedures.reservations.models import (
+    HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    Closure,
+    OfferStatus,
+    Resource,
+    Slot,
+    WaitlistOffer,
+)
+from procedures.reservations.schedule import TOKYO, bookable_slots, day_slots, is_open_on
+
+CHAT_DAYS = 14  # how far ahead the chat offers days
+
+
+@dataclass(frozen=True)
+class SlotAvailability:
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    remaining: int
+    blocked: bool = False
+
+
+def resource_by_key(*, key: str) -> Resource | None:
+    return Resource.objects.filter(key=key, is_active=True).first()
+
+
+def _closed_days(resource: Resource, first: date, days: int) -> set[date]:
+    last = first + timedelta(days=days)
+    rows = Closure.objects.filter(resource=resource, date__gte=first, date__lt=last)
+    return set(rows.values_list("date", flat=True))
+
+
+def taken_places(*, slot_ids: Iterable[int], now: datetime) -> dict[int, int]:
+    """Places held per slot: bookings that hold a place, plus waitlist offers still held."""
+    slot_ids = list(slot_ids)
+    taken: dict[int, int] = dict.fromkeys(slot_ids, 0)
+    bookings = (
+        Booking.objects.filter(slot_id__in=slot_ids, status__in=HOLDING_STATUSES)
+        .values("slot_id")
+        .annotate(total=Sum("places"))
+    )
+    for row in bookings:
+        taken[row["slot_id"]] += row["total"] or 0
+    offers = (
+        WaitlistOffer.objects.filter(
+            slot_id__in=slot_ids, status=OfferStatus.PENDING, expires_at__gt=now
+        )
+        .values("slot_id")
+        .annotate(total=Sum("entry__party_size"))
+    )
+    for row in offers:
+        taken[row["slot_id"]] += row["total"] or 0
+    return taken
+
+
+def slot_availability(
+    *, resource: Resource, first: date, days: int, now: datetime
+) -> list[SlotAvailability]:
+    """Every bookable slot of the period with its capacity and remaining places."""
+    rules = list(resource.opening_rules.all())
+    times = bookable_slots(resource, rules, _closed_days(resource, first, days), first, days, now)
+    if not times:
+        return []
+    rows = {
+        slot.starts_at: slot
+        for slot in Slot.objects.filter(
+            resource=resource, starts_at__gte=times[0].starts_at, starts_at__lte=times[-1].starts_at
+        )
+    }
+    taken = taken_places(slot_ids=[row.pk for row in rows.values()], now=now)
+    found = []
+    for time_ in times:
+        row = rows.get(time_.starts_at)
+        capacity = row.capacity if row else resource.capacity
+        used = taken.get(row.pk, 0) if row else 0
+        blocked = bool(row and row.is_blocked)
+        remaining = 0 if blocked else max(capacity - used, 0)
+        found.append(SlotAvailability(time_.starts_at, time_.ends_at, capacity, remaining, blocked))
+    return found
+
+
+def slot_is_scheduled(*, resource: Resource, starts_at: datetime, now: datetime) -> bool:
+    """Whether `starts_at` is one of the resource's slots and inside the booking window."""
+    day = starts_at.astimezone(TOKYO).date()
+    return any(
+        s.starts_at == starts_at
+        for s in bookable_slots(
+            resource, resource.opening_rules.all(), _closed_days(resource, day, 1), day, 1, now
+        )
+    )
+
+
+def slot_end(*, resource: Resource, starts_at: datetime) -> datetime | None:
+    day = starts_at.astimezone(TOKYO).date()
+    for time_ in day_slots(resource, resource.opening_rules.all(), day):
+        if time_.starts_at == starts_at:
+            return time_.ends_at
+    return None
+
+
+def nearest_alternatives(
+    *, resource: Resource, starts_at: datetime, now: datetime, places: int = 1, limit: int = 3
+) -> list[SlotAvailability]:
+    """Free slots closest in time to the one wanted (before or after), nearest first."""
+    first = max(now.astimezone(TOKYO).date(), starts_at.astimezone(TOKYO).date() - timedelta(7))
+    free = [
+        s
+        for s in slot_availability(resource=resource, first=first, days=15, now=now)
+        if s.remaining >= places and s.starts_at != starts_at
+    ]
+    free.sort(key=lambda s: abs((s.starts_at - starts_at).total_seconds()))
+    return free[:limit]
+
+
+def engine_availability(*, keys: Iterable[str], now: datetime) -> dict[str, dict]:
+    """What reservation steps show, per resource key: plain JSON for the pure engine."""
+    found = {}
+    for key in set(keys):
+        resource = resource_by_key(key=key)
+        if resource is None:
+            continue
+        today = now.astimezone(TOKYO).date()
+        slots = slot_availability(resource=resource, first=today, days=CHAT_DAYS, now=now)
+        found[key] = {
+            "name": {"ja": resource.name, "en": resource.name_en or resource.name},
+            "max_party": resource.max_party_size,
+            "unit": resource.capacity_unit,
+            "days": _by_day(slots),
+        }
+    return found
+
+
+def _by_day(slots: list[SlotAvailability]) -> list[dict]:
+    days: dict[str, list[dict]] = {}
+    for slot in slots:
+        start, end = slot.starts_at.astimezone(TOKYO), slot.ends_at.astimezone(TOKYO)
+        days.setdefault(start.date().isoformat(), []).append(
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "capacity": slot.capacity,
+                "remaining": slot.remaining,
+            }
+        )
+    return [{"date": day, "slots": items} for day, items in days.items()]
+
+
+def resident_upcoming_bookings(*, resident: str, now: datetime) -> list[Booking]:
+    return list(
+        Booking.objects.filter(
+            resident=resident, status=BookingStatus.CONFIRMED, slot__starts_at__gt=now
+        ).select_related("slot", "resource")
+    )
+
+
+def resident_booking(*, resident: str, pk: int) -> Booking | None:
+    """The resident's own booking; None for another resident's (same as a missing one)."""
+    return (
+        Booking.objects.filter(resident=resident, pk=pk).select_related("slot", "resource").first()
+    )
+
+
+def resident_active_counts(
+    *, resident: str, resource: Resource, day: date, now: datetime
+) -> tuple[int, int]:
+    """The resident's upcoming bookings of the resource, and those on `day`."""
+    upcoming = Booking.objects.filter(
+        resident=resident,
+        resource=resource,
+        status=BookingStatus.CONFIRMED,
+        slot__starts_at__gt=now,
+    )
+    # A Tokyo calendar day: explicit bounds, not __date (which would use UTC).
+    low = datetime.combine(day, time.min, TOKYO)
+    on_day = Q(slot__starts_at__gte=low, slot__starts_at__lt=low + timedelta(days=1))
+    return upcoming.count(), upcoming.filter(on_day).count()
+
+
+def friend_for_resident(*, resident: str):
+    """The LINE friend behind a resident key `line:<channel id>:<user id>`, if following."""
+    from delivery.models import Friend  # read-only: who to push a message to
+
+    kind, _sep, rest = resident.partition(":")
+    channel_id, _sep, user_id = rest.partition(":")
+    if kind != "line" or not user_id:
+        return None
+    return (
+        Friend.objects.filter(channel__channel_id=channel_id, line_user_id=user_id)
+        .select_related("channel", "municipality")
+        .first()
+    )
+
+
+# --- staff console ------------------------------------------------------------------------
+
+
+def resources_for_staff(*, staff) -> QuerySet[Resource]:
+    """Resources a staff member manages: admins all; reviewers those of their departments
+    (all of the municipality's when they have none). Designers and broadcasters none."""
+    resources = Resource.objects.select_related("department")
+    if staff.is_operator or staff.is_admin:
+        return resources
+    if "reviewer" not in staff.roles:
+        return resources.none()
+    if staff.reviewer_department_ids:
+        return resources.filter(department__in=staff.reviewer_department_ids)
+    return resources
+
+
+def bookings_for_staff(*, staff) -> QuerySet[Booking]:
+    """Bookings of the resources `resources_for_staff` returns."""
+    return Booking.objects.filter(resource__in=resources_for_staff(staff=staff))
+
+
+@dataclass(frozen=True)
+class CalendarSlot:
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    taken: int
+    blocked: bool
+    bookings: list[Booking]
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.blocked else max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    closed: bool
+    slots: list[CalendarSlot]
+
+
+def staff_calendar(
+    *, resource: Resource, first: date, days: int, now: datetime
+) -> list[CalendarDay]:
+    """Every slot of `days` days from `first` with its bookings and remaining places.
+
+    Unlike `slot_availability` this ignores the booking window (staff see the past and
+    the far future) and lists closed days. A fixed number of queries, whatever the
+    number of slots or bookings.
+    """
+    rules = list(resource.opening_rules.all())
+    closed = _closed_days(resource, first, days)
+    low = datetime.combine(first, time.min, TOKYO)
+    rows = {
+        row.starts_at: row
+        for row in Slot.objects.filter(
+            resource=resource, starts_at__gte=low, starts_at__lt=low + timedelta(days=days)
+        )
+    }
+    taken = taken_places(slot_ids=[row.pk for row in rows.values()], now=now)
+    bookings: dict[int, list[Booking]] = {}
+    for booking in Booking.objects.filter(slot_id__in=[row.pk for row in rows.values()]):
+        bookings.setdefault(booking.slot_id, []).append(booking)
+    found = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        slots = []
+        for time_ in day_slots(resource, rules, day):
+            row = rows.get(time_.starts_at)
+            slots.append(
+                CalendarSlot(
+                    starts_at=time_.starts_at,
+                    ends_at=time_.ends_at,
+                    capacity=row.capacity if row else resource.capacity,
+                    taken=taken.get(row.pk, 0) if row else 0,
+                    blocked=bool(row and row.is_blocked),
+                    bookings=bookings.get(row.pk, []) if row else [],
+                )
+            )
+        found.append(CalendarDay(day, not is_open_on(resource, day, closed), slots))
+    return found
+
+
+def bookings_in_period(*, resource: Resource, first: date, last: date) -> QuerySet[Booking]:
+    """Bookings of slots starting from `first` to `last` (Tokyo days, both included)."""
+    low = datetime.combine(first, time.min, TOKYO)
+    high = datetime.combine(last + timedelta(days=1), time.min, TOKYO)
+    return (
+        Booking.objects.filter(
+            resource=resource, slot__starts_at__gte=low, slot__starts_at__lt=high
+        )
+        .select_related("slot", "resource")
+        .order_by("slot__starts_at", "id")
+    )

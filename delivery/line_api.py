@@ -17,6 +17,7 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -149,3 +150,24 @@ class LineClient:
     def bot_info(self) -> dict:
         info = call_with_retries(lambda: self.api.get_bot_info(_request_timeout=TIMEOUT))
         return {"user_id": info.user_id, "display_name": info.display_name}
+
+    def multicast(self, user_ids: list[str], messages: list[dict], *, retry_key: str) -> None:
+        """One multicast (≤ 500 recipients). Raises AlreadyAccepted on 409 (sent before)."""
+        request = MulticastRequest.from_dict({"to": user_ids, "messages": messages})
+        call_with_retries(
+            lambda: self.api.multicast(
+                request, x_line_retry_key=retry_key, _request_timeout=TIMEOUT
+            )
+        )
+
+    def quota(self) -> int | None:
+        """This month's message quota; None when the plan has no limit."""
+        quota = call_with_retries(lambda: self.api.get_message_quota(_request_timeout=TIMEOUT))
+        return quota.value if quota.type == "limited" else None
+
+    def quota_consumption(self) -> int:
+        """Messages counted against this month's quota so far."""
+        usage = call_with_retries(
+            lambda: self.api.get_message_quota_consumption(_request_timeout=TIMEOUT)
+        )
+        return usage.total_usage

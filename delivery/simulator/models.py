@@ -92,6 +92,11 @@ class SimulatorChannel(models.Model):
     monthly_quota = models.PositiveIntegerField(
         _("monthly message quota"), null=True, blank=True, help_text=_("Empty means unlimited.")
     )
+    record_transcript = models.BooleanField(
+        _("record delivered messages"),
+        default=True,
+        help_text=_("Off for load tests: deliveries are counted, not written to the transcript."),
+    )
     default_rich_menu = models.ForeignKey(
         "SimulatorRichMenu", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

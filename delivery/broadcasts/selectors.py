@@ -1,0 +1,127 @@
+"""Reads of segments and broadcasts: audiences (SQL), counts, progress."""
+
+from django.db.models import Q, QuerySet, Sum
+from django_scopes import scopes_disabled
+
+from delivery.broadcasts.models import (
+    Broadcast,
+    BroadcastChunk,
+    BroadcastPolicy,
+    BroadcastRecipient,
+    ChunkStatus,
+)
+from delivery.broadcasts.segments import rules_q
+from delivery.models import Friend, LineChannel
+from govtech.models import Municipality
+
+
+def broadcast_policy(*, municipality: Municipality) -> BroadcastPolicy:
+    """The municipality's policy (defaults when none was saved: approval required)."""
+    policy = BroadcastPolicy.objects.filter(municipality=municipality).first()
+    return policy or BroadcastPolicy(municipality=municipality)
+
+
+def segment_friends(*, channel: LineChannel, rules: dict | None) -> QuerySet[Friend]:
+    """Friends of the channel who follow it and match ``rules`` (call inside the scope)."""
+    return Friend.objects.filter(channel=channel, is_following=True).filter(
+        rules_q(rules, channel_id=channel.channel_id)
+    )
+
+
+def segment_count(*, channel: LineChannel, rules: dict | None) -> int:
+    """The live count shown in the rule builder: one COUNT(*) in the database."""
+    return segment_friends(channel=channel, rules=rules).count()
+
+
+def audience_rules(*, broadcast: Broadcast) -> dict:
+    return broadcast.segment.rules if broadcast.segment_id else (broadcast.rules or {})
+
+
+def audience(*, broadcast: Broadcast) -> QuerySet[Friend]:
+    return segment_friends(channel=broadcast.channel, rules=audience_rules(broadcast=broadcast))
+
+
+def broadcast_unscoped(*, pk: int) -> Broadcast | None:
+    """For tasks, which find the tenant from the row (then enter its scope)."""
+    with scopes_disabled():
+        return (
+            Broadcast.objects.select_related("municipality", "channel", "segment")
+            .filter(pk=pk)
+            .first()
+        )
+
+
+def pending_chunk_ids(*, broadcast_id: int) -> list[int]:
+    return list(
+        BroadcastChunk.objects.filter(broadcast_id=broadcast_id, status=ChunkStatus.PENDING)
+        .order_by("index")
+        .values_list("pk", flat=True)
+    )
+
+
+def chunk_recipients(*, chunk: BroadcastChunk) -> list[tuple[str, bool, str]]:
+    """(line_user_id, is_following now, display_name) of a chunk's frozen recipients."""
+    with scopes_disabled():  # the chunk's broadcast fixes the tenant
+        return list(
+            BroadcastRecipient.objects.filter(
+                broadcast_id=chunk.broadcast_id,
+                seq__gte=chunk.first_seq,
+                seq__lt=chunk.first_seq + chunk.size,
+            )
+            .order_by("seq")
+            .values_list("friend__line_user_id", "friend__is_following", "friend__display_name")
+        )
+
+
+def broadcast_progress(*, broadcast: Broadcast) -> dict:
+    """Sent / skipped / failed / remaining recipients, summed over the chunks (no locks)."""
+    rows = (
+        BroadcastChunk.objects.filter(broadcast=broadcast)
+        .values("status")
+        .annotate(size=Sum("size"), sent=Sum("sent_count"), skipped=Sum("skipped_count"))
+    )
+    by_status = {row["status"]: row for row in rows}
+    done = by_status.get(ChunkStatus.SENT, {})
+    failed = by_status.get(ChunkStatus.FAILED, {})
+    sent = done.get("sent") or 0
+    skipped = (done.get("skipped") or 0) + (failed.get("skipped") or 0)
+    failed_count = (failed.get("size") or 0) - (failed.get("skipped") or 0)
+    total = broadcast.recipients_count
+    remaining = max(total - sent - skipped - failed_count, 0)
+    return {
+        "status": broadcast.status,
+        "status_label": str(broadcast.get_status_display()),
+        "recipients": total,
+        "sent": sent,
+        "skipped": skipped,
+        "failed": failed_count,
+        "remaining": remaining,
+        "percent": round(100 * (total - remaining) / total, 1) if total else 100.0,
+    }
+
+
+def broadcasts_due(*, now) -> list[int]:
+    with scopes_disabled():
+        return list(
+            Broadcast.objects.filter(status="scheduled", scheduled_at__lte=now)
+            .order_by("scheduled_at")
+            .values_list("pk", flat=True)[:100]
+        )
+
+
+def sending_broadcast_ids() -> list[int]:
+    with scopes_disabled():
+        return list(Broadcast.objects.filter(status="sending").values_list("pk", flat=True))
+
+
+def chunks_to_resume(*, broadcast_id: int, stale_before, idle_before) -> QuerySet[BroadcastChunk]:
+    """Chunks a worker lost (claimed before ``stale_before``) or never got to."""
+    return BroadcastChunk.objects.filter(broadcast_id=broadcast_id).filter(
+        Q(status=ChunkStatus.SENDING, claimed_at__lt=stale_before)
+        | Q(
+            status=ChunkStatus.PENDING,
+            claimed_at__isnull=True,
+            broadcast__started_at__lt=idle_before,
+        )
+        | Q(status=ChunkStatus.PENDING, claimed_at__lt=idle_before)
+    )

@@ -1,0 +1,54 @@
+"""Helpers for broadcast tests: many friends at once, known to the product and the simulator."""
+
+from django_scopes import scopes_disabled
+
+from delivery.models import (
+    Friend,
+    SimulatorChannel,
+    SimulatorFriendship,
+    SimulatorTranscriptEntry,
+    SimulatorUser,
+)
+
+
+def user_id(prefix: str, n: int) -> str:
+    return "U" + f"{prefix}{n:0{32 - len(prefix)}d}"
+
+
+def make_friends(channel, prefix: str, count: int, *, following: bool = True, **attributes):
+    """``count`` residents who added the channel (in LINE and in the product)."""
+    sim_channel = SimulatorChannel.objects.get(channel_id=channel.channel_id)
+    ids = [user_id(prefix, n) for n in range(count)]
+    users = SimulatorUser.objects.bulk_create(
+        [SimulatorUser(user_id=uid, display_name=f"住民{uid[-4:]}") for uid in ids]
+    )
+    status = SimulatorFriendship.Status.FRIEND if following else SimulatorFriendship.Status.BLOCKED
+    SimulatorFriendship.objects.bulk_create(
+        [SimulatorFriendship(channel=sim_channel, user=user, status=status) for user in users]
+    )
+    with scopes_disabled():
+        Friend.objects.bulk_create(
+            [
+                Friend(
+                    municipality=channel.municipality,
+                    channel=channel,
+                    line_user_id=uid,
+                    display_name=f"住民{uid[-4:]}",
+                    is_following=following,
+                    attributes=dict(attributes),
+                )
+                for uid in ids
+            ]
+        )
+    return ids
+
+
+def received(user_ids: list[str]) -> dict[str, int]:
+    """How many bot messages each of these residents got, by user ID."""
+    counts = dict.fromkeys(user_ids, 0)
+    rows = SimulatorTranscriptEntry.objects.filter(
+        direction="out", user__user_id__in=user_ids
+    ).values_list("user__user_id", flat=True)
+    for uid in rows:
+        counts[uid] += 1
+    return counts

@@ -1,0 +1,82 @@
+"""Console: live segment count, broadcast progress JSON; another municipality sees nothing."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from delivery.broadcasts import services as broadcasts
+from delivery.services import line_channel_create
+from tests.delivery.test_segments import friend
+
+
+@pytest.fixture
+def channel(city):
+    return line_channel_create(
+        actor=None,
+        municipality=city,
+        name="デモ市",
+        channel_id="2000000501",
+        channel_secret="s" * 32,
+        access_token="t" * 40,
+    )
+
+
+@pytest.fixture
+def broadcast(channel, broadcaster):
+    return broadcasts.broadcast_create(
+        actor=broadcaster, channel=channel, title="お知らせ", items=[{"type": "text", "text": "x"}]
+    )
+
+
+RULES = {"match": "all", "conditions": [{"field": "area", "op": "is", "value": "north"}]}
+
+
+def _count(client):
+    return client.post(
+        reverse("admin:delivery_segment_count"), json.dumps(RULES), content_type="application/json"
+    )
+
+
+def test_the_rule_builder_counts_matching_friends_live(client, broadcaster, channel):
+    friend(channel, 1, area="north")
+    friend(channel, 2, area="south")
+    client.force_login(broadcaster)
+    assert _count(client).json() == {"count": 1}
+
+
+def test_a_malformed_rule_is_a_400_with_the_reason(client, broadcaster, channel):
+    client.force_login(broadcaster)
+    response = client.post(
+        reverse("admin:delivery_segment_count"),
+        '{"match": "most"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+def test_progress_reports_the_counts(client, broadcaster, broadcast):
+    client.force_login(broadcaster)
+    response = client.get(reverse("admin:delivery_broadcast_progress", args=[broadcast.pk]))
+    assert response.json()["remaining"] == 0
+    assert response.json()["status"] == "draft"
+
+
+def test_an_outsider_sees_neither_progress_nor_friends(client, outsider, broadcast, channel):
+    friend(channel, 1, area="north")
+    client.force_login(outsider)
+    progress = client.get(reverse("admin:delivery_broadcast_progress", args=[broadcast.pk]))
+    assert progress.status_code == 404
+    assert _count(client).status_code == 404  # outsider's town has no channel
+
+
+def test_the_broadcast_list_runs_a_fixed_number_of_queries(
+    client, broadcaster, channel, django_assert_max_num_queries
+):
+    for n in range(5):
+        broadcasts.broadcast_create(
+            actor=broadcaster, channel=channel, title=f"b{n}", items=[{"type": "text", "text": "x"}]
+        )
+    client.force_login(broadcaster)
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("admin:delivery_broadcast_changelist")).status_code == 200

@@ -36,6 +36,17 @@ test: system-deps messages
 	  services=$$(bash .ci/services.sh start); set -a; eval "$$services"; set +a; \
 	  $(PY) -m pytest $(PYTEST_ARGS)'
 
+# Webhook acknowledgement next to a bare view, and conversation turns per second, on
+# throwaway PostgreSQL and Redis of its own (other ports than `make test`'s, so both can run).
+# Prints a table; the figures go to artifacts/bench.json. BENCH_ARGS: see python -m tests.bench -h
+.PHONY: bench
+bench: system-deps messages
+	bash -c 'set -euo pipefail; \
+	  export GOVTECH_SERVICES_DIR="$${TMPDIR:-/tmp}/govtech-bench-services" TEST_PG_PORT=55442 TEST_REDIS_PORT=56389; \
+	  trap "bash .ci/services.sh stop" EXIT; \
+	  services=$$(bash .ci/services.sh start); set -a; eval "$$services"; set +a; \
+	  $(PY) -m tests.bench $(BENCH_ARGS)'
+
 # Quick loop on SQLite, no servers (PostgreSQL/Redis/browser tests skip themselves).
 test-fast: install
 	$(PY) -m pytest -m "not postgres and not redis and not browser and not slow" $(PYTEST_ARGS)

@@ -1,0 +1,224 @@
+"""``python -m tests.bench``: what ``make bench`` runs (PostgreSQL and Redis must be up).
+
+1. Webhook acknowledgement: gunicorn serves the project (bench settings: the project's
+   URLs plus a bare view). A load generator in its own process sends signed one-event
+   bodies for the same number of seconds, at the same concurrency, first to the bare
+   view, then to the real webhook (each event new, residents spread over ``--users``
+   user IDs). No worker runs: the tasks pile up in Redis and are flushed afterwards.
+2. Conversation turns: a second gunicorn serves the simulator (LINE's side), a Celery
+   worker consumes ``engine``; ``--residents`` residents each complete an application.
+
+Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
+request failed or an event was lost — never because of a timing.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.bench import report, servers
+
+DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
+LOGS = servers.ROOT / "artifacts" / "bench-logs"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Ports, environment and database content shared by both parts of the bench."""
+
+    env: dict[str, str]
+    product_port: int
+    line_port: int
+    var_dir: Path  # uploads and files of the servers; removed at the end
+    world: Any  # tests.bench.world.BenchWorld (importable only after django.setup())
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    cpus = os.cpu_count() or 2
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per target")
+    parser.add_argument("--warmup", type=float, default=2, help="unmeasured seconds first")
+    parser.add_argument("--max-requests", type=int, default=60000, help="cap per measured run")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--users", type=int, default=200, help="residents the events spread over")
+    parser.add_argument("--residents", type=int, default=20, help="conversations at once")
+    parser.add_argument("--web-workers", type=int, default=cpus, help="gunicorn workers")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--worker-concurrency", type=int, default=cpus, help="Celery processes")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the figures go")
+    parser.add_argument("--logs", type=Path, default=LOGS, help="where the servers' logs go")
+    parser.add_argument("--booking-clients", type=int, default=16, help="clients booking a slot")
+    parser.add_argument("--skip-bookings", action="store_true", help="no booking contention run")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
+        parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
+    return args
+
+
+def load_run(*, port: int, path: str, secret: str, args: argparse.Namespace, world) -> dict:
+    """One target, measured by the load generator in a process of its own."""
+    config = {
+        **{"host": "127.0.0.1", "port": port, "path": path, "secret": secret},
+        **{"destination": world.bot_user_id, "users": args.users},
+        **{"seconds": args.seconds, "warmup_seconds": args.warmup},
+        **{"max_requests": args.max_requests, "concurrency": args.concurrency},
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.load"],
+        input=json.dumps(config).encode(),
+        capture_output=True,
+        cwd=servers.ROOT,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def acknowledgement(args: argparse.Namespace, prepared: Prepared) -> dict:
+    from django_scopes import scopes_disabled
+
+    from delivery.models import WebhookEvent
+
+    env, world, port = prepared.env, prepared.world, prepared.product_port
+    command = servers.gunicorn_command(
+        port=port, workers=args.web_workers, threads=args.web_threads
+    )
+    with servers.process("product-web", command, env=env, logs=args.logs) as web:
+        servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
+        webhook_path = f"/line/webhook/{world.channel_id}/"
+        runs = {
+            "bare": load_run(port=port, path="/bench/bare/", secret="-", args=args, world=world),
+            "webhook": load_run(
+                port=port, path=webhook_path, secret=world.channel_secret, args=args, world=world
+            ),
+        }
+    prefix = runs["webhook"]["event_id_prefix"]
+    with scopes_disabled():  # the bench counts across tenants on purpose
+        stored = WebhookEvent.objects.filter(webhook_event_id__startswith=prefix).count()
+    return {
+        **runs,
+        **{"concurrency": args.concurrency, "seconds": args.seconds, "warmup": args.warmup},
+        "events_stored": stored,
+    }
+
+
+def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
+    from tests.bench import turns
+    from tests.bench.world import submissions_count
+
+    env, world = prepared.env, prepared.world
+    product_port, line_port = prepared.product_port, prepared.line_port
+    product = servers.gunicorn_command(
+        port=product_port, workers=args.web_workers, threads=args.web_threads
+    )
+    line = servers.gunicorn_command(port=line_port, workers=1, threads=16)
+    worker = servers.celery_command(concurrency=args.worker_concurrency)
+    with (
+        servers.process("product-web", product, env=env, logs=args.logs) as web,
+        servers.process("line-simulator", line, env=env, logs=args.logs) as simulator,
+        servers.process("celery-worker", worker, env=env, logs=args.logs) as celery,
+    ):
+        servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
+        servers.wait_for_http(f"http://127.0.0.1:{line_port}/simulator/api/channels/", simulator)
+        servers.wait_for_worker(celery)
+        before = submissions_count(world)
+        figures = turns.run_conversations(
+            host="127.0.0.1", port=line_port, channel_id=world.channel_id, residents=args.residents
+        )
+        figures["submissions"] = submissions_count(world) - before
+    return figures
+
+
+def bookings(args: argparse.Namespace) -> dict:
+    """Booking throughput under contention: clients booking one slot (tests.bench.bookings)."""
+    from tests.bench.bookings import run_bookings_bench
+
+    return run_bookings_bench(clients=args.booking_clients, seconds=args.seconds)
+
+
+def prepare(args: argparse.Namespace) -> Prepared:
+    """The bench environment for this process and its children; the database's content."""
+    product_port, line_port = servers.free_port(), servers.free_port()
+    var_dir = Path(tempfile.mkdtemp(prefix="govtech-bench-"))
+    env = servers.bench_env(
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        site_url=f"http://127.0.0.1:{product_port}",
+        line_api=f"http://127.0.0.1:{line_port}/simulator/api/line",
+        var_dir=var_dir,
+    )
+    os.environ.update(env)  # this process reads the same settings as the servers
+    import django
+
+    django.setup()
+    from tests.bench import world
+
+    servers.database_ensure(args.database_url)
+    servers.redis_flush(args.redis_url)
+    content = world.world_prepare()
+    world.close_connections()
+    return Prepared(
+        env=env, product_port=product_port, line_port=line_port, var_dir=var_dir, world=content
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    prepared = prepare(args)
+    try:
+        ack = acknowledgement(args, prepared)
+        servers.redis_flush(args.redis_url)  # the acknowledged events' tasks: nobody runs them
+        talk = conversations(args, prepared)
+        booking = None if args.skip_bookings else bookings(args)
+    finally:
+        shutil.rmtree(prepared.var_dir, ignore_errors=True)
+    figures = {
+        "setup": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "gunicorn": f"gthread {args.web_workers} workers × {args.web_threads} threads",
+            "worker": f"prefork × {args.worker_concurrency}",
+        },
+        "acknowledgement": ack,
+        "conversations": talk,
+    }
+    if booking is not None:
+        figures["bookings"] = booking
+    figures["verdict"] = report.verdict(figures)
+    print(report.table(figures))
+    if booking is not None:
+        from tests.bench.bookings import table as bookings_table
+
+        print("\n" + bookings_table(booking))
+    report.write_json(figures, args.json)
+    print(f"\nfigures: {args.json}  server logs: {args.logs}")
+    return 0 if healthy(figures) else 1
+
+
+def healthy(figures: dict) -> bool:
+    """Every request answered 200, every event stored, every conversation completed."""
+    ack, talk = figures["acknowledgement"], figures["conversations"]
+    answered = all(set(ack[k]["statuses"]) == {"200"} for k in ("bare", "webhook"))
+    stored = ack["events_stored"] == ack["webhook"]["requests"]
+    booking = figures.get("bookings")
+    booked = booking is None or (
+        not booking["errors"] and booking["places_taken"] == booking["bookings"] > 0
+    )
+    talked = talk["completed"] == talk["residents"] and not talk["errors"]
+    return answered and stored and talked and booked
+
+
+if __name__ == "__main__":
+    sys.exit(main())

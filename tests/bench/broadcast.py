@@ -1,0 +1,219 @@
+"""Broadcast bench: one broadcast to N synthetic friends against the simulator.
+
+``run_broadcast_bench(friends=…, database_url=…, redis_url=…)`` returns the figures;
+``python -m tests.bench.broadcast --friends 100000`` runs it alone. A gunicorn serves the
+simulator (multicast rate limit 200 requests/s, deliveries counted, not transcribed) and
+a Celery worker consumes ``broadcast``. Measured: time to freeze the recipients (one
+INSERT … SELECT), total send time against the rate-limit floor (N / 500 / 200 s), and the
+worker's peak RSS (its process tree), which should not grow with N.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tests.bench import servers
+
+CITY = "bench-broadcast"
+CHANNEL_ID = "2000000888"
+RATE = 200  # LINE's multicast limit, requests per second
+LOGS = servers.ROOT / "artifacts" / "bench-logs"
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (Linux /proc), KiB."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next(
+                    (int(line.split()[1]) for line in status if line.startswith("VmRSS")), 0
+                )
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pids += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+class PeakRss(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, _tree_rss_kib(self.pid))
+            time.sleep(0.1)
+
+
+def seed(friends: int, site_url: str):
+    """City, simulator channel (count-only, 200 multicasts/s), ``friends`` friends; idempotent."""
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from delivery.broadcasts.services import broadcast_policy_set
+    from delivery.models import Friend, SimulatorChannel
+    from delivery.services import line_channel_bind_simulator
+    from govtech.models import Municipality
+    from govtech.services import municipality_create
+
+    city = Municipality.objects.filter(slug=CITY).first() or municipality_create(
+        actor=None, slug=CITY, name="ベンチ市", prefecture="東京都"
+    )
+    channel = line_channel_bind_simulator(
+        actor=None, municipality=city, channel_id=CHANNEL_ID, name="ベンチ市公式"
+    )
+    SimulatorChannel.objects.filter(channel_id=CHANNEL_ID).update(
+        record_transcript=False, rate_limits={"multicast": [RATE, 1], "default": [2000, 1]}
+    )
+    broadcast_policy_set(
+        actor=None, municipality=city, approval_required=False, requests_per_second=RATE
+    )
+    with scopes_disabled():
+        have = Friend.objects.filter(channel=channel).count()
+    if have < friends:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO delivery_simulatoruser (user_id, display_name, picture_url,"
+                " status_message, language, created_at) SELECT 'U' || lpad(to_hex(n), 32, '0'),"
+                " 'bench', '', '', 'ja', now() FROM generate_series(%s, %s - 1) n"
+                " ON CONFLICT DO NOTHING",
+                [have, friends],
+            )
+            cursor.execute(
+                "INSERT INTO delivery_friend (municipality_id, channel_id, line_user_id,"
+                " display_name, language, picture_url, is_following, attributes, is_test,"
+                " created_at) SELECT %s, %s, 'U' || lpad(to_hex(n), 32, '0'), 'bench', 'ja', '',"
+                ' true, \'{"area": "north"}\'::jsonb, false, now()'
+                " FROM generate_series(%s, %s - 1) n",
+                [city.pk, channel.pk, have, friends],
+            )
+    return city, channel
+
+
+def _broadcast(city, channel, friends: int):
+    from django_scopes import scopes_disabled
+
+    from delivery.broadcasts.models import Broadcast
+    from delivery.broadcasts.services import broadcast_create, broadcast_submit
+
+    rules = {"match": "all", "conditions": [{"field": "area", "op": "is", "value": "north"}]}
+    with scopes_disabled():
+        Broadcast.objects.filter(municipality=city).delete()
+    draft = broadcast_create(
+        actor=None,
+        channel=channel,
+        title=f"bench {friends}",
+        items=[{"type": "text", "text": "ベンチマークのお知らせ"}],
+        rules=rules,
+    )
+    return broadcast_submit(actor=None, broadcast=draft)
+
+
+def run_broadcast_bench(
+    *, friends: int, database_url: str, redis_url: str, concurrency: int = 8, web_workers: int = 4
+) -> dict:
+    """Seed, serve, broadcast, wait; the figures as a dict (see the module docstring)."""
+    from django_scopes import scopes_disabled
+
+    from delivery.broadcasts.models import Broadcast
+
+    port = servers.free_port()
+    site = f"http://127.0.0.1:{port}"
+    var = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
+    env = servers.bench_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        site_url=site,
+        line_api=f"{site}/simulator/api/line",
+        var_dir=var,
+    )
+    os.environ.update({k: env[k] for k in ("LINE_API_BASE_URL", "SITE_URL")})
+    from django.conf import settings
+
+    settings.LINE_API_BASE_URL, settings.SITE_URL = env["LINE_API_BASE_URL"], site
+    started = time.monotonic()
+    city, channel = seed(friends, site)
+    seeded = time.monotonic() - started
+    worker_cmd = [*servers.celery_command(concurrency=concurrency)]
+    worker_cmd[worker_cmd.index("--queues") + 1] = "broadcast"
+    web_cmd = servers.gunicorn_command(port=port, workers=web_workers, threads=4)
+    with (
+        servers.process("broadcast-simulator", web_cmd, env=env, logs=LOGS) as web,
+        servers.process("broadcast-worker", worker_cmd, env=env, logs=LOGS) as worker,
+    ):
+        servers.wait_for_http(f"{site}/simulator/api/channels/", web)
+        servers.wait_for_worker(worker)
+        peak = PeakRss(worker.pid)
+        peak.start()
+        idle_rss = _tree_rss_kib(worker.pid)
+        broadcast = _broadcast(city, channel, friends)  # due now: frozen here, sent by the worker
+        with scopes_disabled():
+            while Broadcast.objects.get(pk=broadcast.pk).status in ("scheduled", "sending"):
+                time.sleep(0.2)
+            done = Broadcast.objects.get(pk=broadcast.pk)
+        peak.stopped.set()
+    freeze = (done.frozen_at - done.started_at).total_seconds()
+    send = (done.finished_at - done.frozen_at).total_seconds()
+    floor = friends / 500 / RATE
+    return {
+        "friends": friends,
+        "status": done.status,
+        "sent": done.sent_count,
+        "failed": done.failed_count,
+        "seed_seconds": round(seeded, 1),
+        "freeze_seconds": round(freeze, 2),
+        "send_seconds": round(send, 2),
+        "floor_seconds": floor,
+        "ratio_to_floor": round(send / floor, 3),
+        "worker_rss_idle_mib": round(idle_rss / 1024, 1),
+        "worker_rss_peak_mib": round(peak.peak / 1024, 1),
+        "worker_concurrency": concurrency,
+        "simulator_web_workers": web_workers,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.broadcast")
+    parser.add_argument("--friends", type=int, default=1_000_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
+    args = parser.parse_args(argv)
+    os.environ.update(
+        servers.bench_env(
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            site_url="http://127.0.0.1",
+            line_api="http://127.0.0.1",
+            var_dir=Path(tempfile.mkdtemp()),
+        )
+    )
+    servers.database_ensure(args.database_url)
+    servers.redis_flush(args.redis_url)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    figures = run_broadcast_bench(
+        friends=args.friends,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        concurrency=args.concurrency,
+        web_workers=args.web_workers,
+    )
+    print(json.dumps(figures, indent=2))
+    return 0 if figures["status"] == "sent" and figures["sent"] == args.friends else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""``make bench`` must keep working: its machinery, run end to end with tiny numbers.
+
+Nothing here looks at a timing. The bench's own exit status says whether every request
+was answered, every event stored and every conversation completed; that is asserted.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+import pytest
+from psycopg import sql
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE_DATABASE = "govtech_bench_smoke"
+SMOKE_REDIS_DB = 13  # not the suite's: the bench flushes its Redis database
+
+
+def _services() -> tuple[str, str]:
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url:
+        pytest.skip("needs PostgreSQL and Redis (make test starts them)")
+    base = database_url.rsplit("/", 1)[0]
+    return f"{base}/{SMOKE_DATABASE}", f"{redis_url.rsplit('/', 1)[0]}/{SMOKE_REDIS_DB}"
+
+
+def _drop(database_url: str) -> None:
+    params = dj_database_url.parse(database_url)
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"],
+        user=params["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(params["NAME"])
+            )
+        )
+
+
+@pytest.fixture
+def bench_services():
+    database_url, redis_url = _services()
+    yield database_url, redis_url
+    _drop(database_url)
+
+
+def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
+    database_url, redis_url = bench_services
+    figures_path = tmp_path / "bench.json"
+    tiny = ["--seconds", "0.5", "--warmup", "0", "--max-requests", "100", "--concurrency", "2"]
+    processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
+    services = ["--database-url", database_url, "--redis-url", redis_url]
+    outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench", *tiny, *processes, *services, *outputs],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(figures_path.read_text())
+    ack, talk = figures["acknowledgement"], figures["conversations"]
+    assert ack["events_stored"] == ack["webhook"]["requests"] > 0
+    assert ack["bare"]["requests"] > 0
+    assert (talk["residents"], talk["completed"], talk["submissions"]) == (2, 2, 2)
+    assert talk["turns"] == 10
+    assert "webhook / bare throughput" in done.stdout

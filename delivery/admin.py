@@ -175,3 +175,6 @@ class WebhookEventAdmin(TenantModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from delivery.broadcasts import admin as _broadcasts_admin  # noqa: E402, F401

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from delivery.broadcasts.models import *  # noqa: F403  (segments, broadcasts, reminders)
 from delivery.simulator.models import *  # noqa: F403  (the LINE simulator's own state)
 from delivery.simulator.models import __all__ as _simulator_models
 from govtech.crypto import EncryptedTextField

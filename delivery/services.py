@@ -1,7 +1,7 @@
 """Writes of delivery: channels, webhook events, friends, processing and sending.
 
-The path of one resident message: ``webhook_events_accept`` stores it (once) and
-enqueues ``process_resident_events``; ``resident_events_process`` locks the friend,
+The path of one resident message: ``delivery.inbox.webhook_events_accept`` stores it
+(once) and enqueues ``process_resident_events``; ``resident_events_process`` locks the friend,
 runs every pending event through procedures.runtime in LINE's order and writes the
 replies as OutboundMessage intent rows in the same transaction; after commit
 ``outbound_send`` sends them (reply token when fresh, else push with a retry key).
@@ -39,7 +39,6 @@ from procedures.services import resident_upload_store
 
 logger = logging.getLogger(__name__)
 
-USER_EVENTS = {"message", "postback", "follow", "unfollow"}
 REPLY_TOKEN_MAX_AGE = timedelta(seconds=50)  # LINE accepts about a minute; keep a margin
 UPLOAD_NAMESPACE = uuid.UUID("6f0c6a8e-3d55-4f0e-9a51-6a1d2a7f4b10")
 
@@ -140,84 +139,6 @@ def line_channel_test_send(*, actor: User | None, channel: LineChannel) -> int:
 # --- accepting webhook events -------------------------------------------------------------
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL text and jsonb cannot hold U+0000; no real message needs it."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
-def _event_row(channel: LineChannel, event: Any) -> WebhookEvent | None:
-    """A storable event, or None (logged) when it has no usable webhookEventId.
-
-    Anything else malformed is stored as skipped: it is never processed, never a 500.
-    """
-    event = _without_nul(event)
-    event_id = _dict(event).get("webhookEventId")
-    if not isinstance(event_id, str) or not event_id.strip():
-        logger.warning("channel %s: skipped an event without webhookEventId", channel.channel_id)
-        return None
-    source = _dict(event.get("source"))
-    user_id = source.get("userId") if source.get("type") == "user" else None
-    user_id = user_id if isinstance(user_id, str) and 0 < len(user_id) <= 33 else ""
-    kind = event.get("type") if isinstance(event.get("type"), str) else ""
-    timestamp = event.get("timestamp")
-    timestamp = timestamp if isinstance(timestamp, int) and 0 < timestamp < 2**53 else 0
-    handled = (
-        kind in USER_EVENTS
-        and bool(user_id)
-        and bool(timestamp)
-        and event.get("mode", "active") == "active"
-        and channel.mode == "active"
-    )
-    return WebhookEvent(
-        municipality=channel.municipality,
-        channel=channel,
-        webhook_event_id=event_id[:40],
-        line_user_id=user_id,
-        event_type=kind[:30],
-        timestamp=timestamp,
-        payload=event,
-        is_redelivery=_dict(event.get("deliveryContext")).get("isRedelivery") is True,
-        status=EventStatus.PENDING if handled else EventStatus.SKIPPED,
-    )
-
-
-def webhook_events_accept(*, channel: LineChannel, events: list[Any]) -> int:
-    """Store new events once and enqueue one processing task per resident.
-
-    A redelivered event whose webhookEventId is already stored is ignored (the unique
-    constraint decides, so two simultaneous deliveries cannot both insert). Unknown event
-    types, group events and standby-mode events are stored as skipped. Returns how many
-    events were new.
-    """
-    from delivery.tasks import process_resident_events
-
-    rows = [row for row in (_event_row(channel, event) for event in events) if row is not None]
-    if not rows:
-        return 0
-    with transaction.atomic(), tenant_scope(channel.municipality):
-        known = set(
-            WebhookEvent.objects.filter(
-                webhook_event_id__in=[row.webhook_event_id for row in rows]
-            ).values_list("webhook_event_id", flat=True)
-        )
-        new_rows = [row for row in rows if row.webhook_event_id not in known]
-        WebhookEvent.objects.bulk_create(new_rows, ignore_conflicts=True)
-        residents = {r.line_user_id for r in new_rows if r.status == EventStatus.PENDING}
-        for user_id in residents:
-            process_resident_events.delay_on_commit(channel.pk, user_id)
-    return len(new_rows)
-
-
 # --- friends ---------------------------------------------------------------------------------
 
 
@@ -242,6 +163,33 @@ def friend_ensure(*, channel: LineChannel, line_user_id: str, client: LineClient
             )
     except IntegrityError:  # a parallel task created it first
         return Friend.objects.get(channel=channel, line_user_id=line_user_id)
+
+
+def friend_test_ensure(*, channel: LineChannel, line_user_id: str, display_name: str) -> Friend:
+    """A staff member's test resident on ``channel`` (``is_test``), following; idempotent.
+
+    Used by the builder's Try it: the designer's simulator account must be a friend of
+    the municipality's account before the draft's first question is pushed to it.
+    """
+    with tenant_scope(channel.municipality):
+        try:
+            with transaction.atomic():
+                friend, _created = Friend.objects.get_or_create(
+                    channel=channel,
+                    line_user_id=line_user_id,
+                    defaults={
+                        "municipality": channel.municipality,
+                        "display_name": display_name,
+                        "followed_at": timezone.now(),
+                        "is_test": True,
+                    },
+                )
+        except IntegrityError:  # created by a parallel request
+            friend = Friend.objects.get(channel=channel, line_user_id=line_user_id)
+        if not friend.is_following:
+            friend.is_following, friend.unfollowed_at = True, None
+            friend.save(update_fields=["is_following", "unfollowed_at"])
+    return friend
 
 
 def _friend_follow(friend: Friend, now: datetime) -> list[engine.Prompt]:
@@ -316,6 +264,10 @@ def _message_input(event: WebhookEvent) -> engine.Input:
     return engine.TextInput("")  # stickers, video, audio, files: re-asked with a reason
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _event_input(event: WebhookEvent) -> engine.Input:
     if event.event_type == "postback":
         postback = _dict(event.payload.get("postback"))
@@ -337,26 +289,42 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         inp=_event_input(event),
         lang=friend.conversation_language,
         now=now,
+        is_test=friend.is_test,  # a staff member's test account never makes real submissions
     )
+    if reply.submission and reply.submission.definition.get("kind") == "profile":
+        from delivery.broadcasts.services import friend_attributes_set
+
+        submission = reply.submission
+        friend_attributes_set(
+            friend=friend, answers=submission.answers, definition=submission.definition
+        )
     return reply.prompts
 
 
-def prompts_push(*, friend: Friend, prompts: list[engine.Prompt]) -> OutboundMessage | None:
+def prompts_push(
+    *, friend: Friend, prompts: list[engine.Prompt], retry_key: uuid.UUID | None = None
+) -> OutboundMessage | None:
     """Send prompts to a resident outside a webhook reply (push, counts against the quota).
 
     Writes the intent row, then sends it with its retry key; nothing is sent to a resident
-    who blocked the account. Used for the builder's Try it and for staff-initiated
-    messages. Returns the row (None when there was nothing to send).
+    who blocked the account. A caller that may run twice (a reminder task) passes a
+    ``retry_key`` derived from its own row: a second call reuses the intent row and LINE
+    answers 409 to a repeated push, so the resident gets the message once. Returns the
+    row (None when there was nothing to send).
     """
     if not prompts or not friend.is_following:
         return None
     with tenant_scope(friend.municipality):
-        message = OutboundMessage.objects.create(
-            municipality=friend.municipality,
-            channel=friend.channel,
-            friend=friend,
-            messages=render_prompts(prompts, lang=friend.conversation_language),
-        )
+        fields = {
+            "municipality": friend.municipality,
+            "channel": friend.channel,
+            "friend": friend,
+            "messages": render_prompts(prompts, lang=friend.conversation_language),
+        }
+        if retry_key is None:
+            message = OutboundMessage.objects.create(**fields)
+        else:
+            message, _ = OutboundMessage.objects.get_or_create(retry_key=retry_key, defaults=fields)
         with LineClient(friend.channel.access_token) as client:
             outbound_send(friend=friend, client=client)
     message.refresh_from_db()

@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from delivery.inbox import queued_flag
 from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.selectors import channel_by_pk
@@ -22,6 +24,7 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     Two copies of this task for one resident serialize on the friend's row lock; the
     later finds nothing pending. Returns how many events were applied.
     """
+    cache.delete(queued_flag(channel_pk, line_user_id))  # before reading: see inbox.py
     channel = channel_by_pk(pk=channel_pk)
     if channel is None:
         return 0
@@ -68,3 +71,6 @@ def send_pending_outbound() -> int:
         with tenant_scope(friend.municipality), LineClient(friend.channel.access_token) as client:
             outbound_send(friend=friend, client=client)
     return len(friends)
+
+
+from delivery.broadcasts.tasks import *  # noqa: E402, F403  (segments and broadcasts)

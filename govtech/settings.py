@@ -292,6 +292,11 @@ CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+elif ENV == "test":
+    # Tests that need a real broker set REDIS_URL (make test does); others run eagerly
+    # or only check what was published.
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_URL = "filesystem://"
@@ -307,6 +312,15 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "govtech.tasks.worker_heartbeat", "schedule": 30.0},
     "line-resend-pending": {"task": "delivery.tasks.send_pending_outbound", "schedule": 60.0},
     "line-process-stale": {"task": "delivery.tasks.process_stale_events", "schedule": 60.0},
+    "reservation-reminders": {
+        "task": "procedures.reservations.plan_reminders",
+        "schedule": 60.0,
+    },
+    "reservation-offers-expire": {
+        "task": "procedures.reservations.expire_offers",
+        "schedule": 60.0,
+    },
+    "broadcast-dispatch": {"task": "delivery.tasks.broadcast_dispatch", "schedule": 10.0},
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

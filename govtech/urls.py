@@ -19,6 +19,8 @@ urlpatterns = [
     path("schemas/procedure.v1.json", procedure_schema, name="procedure-schema"),
     path("line/webhook/<str:channel_id>/", line_webhook, name="line-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("procedures.catalog.urls")),
+    path("api/v1/", include("procedures.reservations.urls")),
 ]
 
 if settings.SIMULATOR_ENABLED:

@@ -1,7 +1,8 @@
 """Console pages: procedures (with versions) and submissions.
 
-The no-code builder replaces the raw draft editor here (see the builder issue); until
-then designers edit the draft as JSON, validated on publish.
+Designers work in the no-code builder (procedures/builder, mounted by ProcedureAdmin's
+``get_urls``); the change form below, which edits the draft as raw JSON, is only the
+builder's "advanced" escape hatch (``?advanced=1``).
 """
 
 import json
@@ -9,6 +10,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +20,7 @@ from django_scopes import scopes_disabled
 from govtech.access import staff_context
 from govtech.console import TenantModelAdmin, console
 from govtech.services import ServiceError, audit_log
+from procedures.builder.urls import builder_urls
 from procedures.engine.steps import StepContext, localize, step_type
 from procedures.models import Procedure, ProcedureVersion, Submission
 from procedures.services import (
@@ -72,8 +76,17 @@ class VersionInline(admin.TabularInline):
 class ProcedureAdmin(TenantModelAdmin):
     form = ProcedureForm
     inlines = [VersionInline]
-    list_display = ["title", "key", "department", "status", "submissions", "last_published"]
+    list_display = [
+        "title",
+        "key",
+        "department",
+        "status",
+        "submissions",
+        "last_published",
+        "builder_links",
+    ]
     list_filter = ["department"]
+    change_list_template = "builder/procedure_change_list.html"
     search_fields = ["key"]
     list_select_related = ["department", "live_version"]
     actions = ["publish", "unpublish"]
@@ -91,6 +104,39 @@ class ProcedureAdmin(TenantModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["key"] if obj else []
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if not self.has_change_permission(request):
+            shown.remove("builder_links")  # reviewers and broadcasters only look
+        return shown
+
+    def get_urls(self):
+        return builder_urls(self.admin_site.admin_view) + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # New procedures start in the builder (from scratch) or in the template catalog.
+        if request.method == "GET" and self.has_add_permission(request):
+            return redirect("admin:procedures_procedure_builder_new")
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Designers edit in the builder; the raw JSON form stays behind "advanced".
+        wants_json = request.GET.get("advanced") == "1" or request.method != "GET"
+        if not wants_json and self.has_change_permission(request):
+            procedure = self.get_object(request, object_id)  # None: not theirs, 404 below
+            if procedure is not None:
+                return redirect("admin:procedures_procedure_builder", procedure.pk)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("edit"))
+    def builder_links(self, obj: Procedure) -> str:
+        links = [
+            (reverse("admin:procedures_procedure_builder", args=[obj.pk]), _("Builder")),
+            (reverse("admin:procedures_procedure_publish", args=[obj.pk]), _("Publish")),
+            (reverse("admin:procedures_procedure_versions", args=[obj.pk]), _("History")),
+        ]
+        return format_html_join(" | ", '<a href="{}">{}</a>', links)
 
     @admin.display(description=_("status"))
     def status(self, obj: Procedure) -> str:
@@ -263,3 +309,7 @@ def _summarize(step, value, document) -> str:
         return step_type(step["type"]).summarize(step, value, ctx)
     except (KeyError, TypeError, ValueError):
         return json.dumps(value, ensure_ascii=False)
+
+
+from procedures.catalog import admin as catalog_admin  # noqa: E402, F401 - catalog pages
+from procedures.reservations import admin as reservations_admin  # noqa: E402, F401 - reservations

@@ -58,6 +58,23 @@ class Procedure(models.Model):
         help_text=_("The version residents start; empty when unpublished."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Provenance (procedures.catalog): the template version this procedure was imported
+    # from, and that version's document as imported (placeholders filled, key set) -
+    # the common base of a three-way merge when the template is updated.
+    source_template_version = models.ForeignKey(
+        "procedures.TemplateVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="importers",
+        verbose_name=_("imported from template version"),
+    )
+    base_document = models.JSONField(
+        _("template document as imported"),
+        null=True,
+        blank=True,
+        help_text=_("The base of three-way merges when the template is updated."),
+    )
 
     objects = ScopedManager(municipality="municipality")
 
@@ -346,3 +363,7 @@ class ResidentUpload(models.Model):
 
     def __str__(self) -> str:
         return str(self.pk)
+
+
+from procedures.catalog.models import Template, TemplateVersion  # noqa: E402, F401
+from procedures.reservations.models import Booking, Resource, Slot  # noqa: E402, F401

@@ -1,7 +1,5 @@
 """Create (or bring up to date) the demo installation. Safe to run any number of times."""
 
-from pathlib import Path
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -11,11 +9,22 @@ from delivery.services import line_channel_bind_simulator
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
-from procedures.format import load_document
+from procedures.catalog.services import template_import, template_publish
+from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents, starter_metadata
 from procedures.models import Procedure
-from procedures.services import procedure_import
+from procedures.services import procedure_publish
 
-STARTER_DIR = Path(__file__).resolve().parents[3] / "procedures" / "starter"
+# Which demo-city department handles each starter procedure.
+STARTER_DEPARTMENTS = {
+    "bulky-waste": "kankyo",
+    "child-allowance-inquiry": "kosodate",
+    "citizen-survey-2026": "kikaku",
+    "disaster-damage-certificate": "kikaku",
+    "dog-registration-change": "kankyo",
+    "juminhyo-by-mail": "shimin",
+    "public-comment": "kikaku",
+    "road-damage": "doro",
+}
 
 DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 - printed for the demo on purpose
 
@@ -65,6 +74,7 @@ class Command(BaseCommand):
         self._operator()
         self._vendor()
         self._procedures(municipalities["demo-city"])
+        self._reservation_resources(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
         self._print_logins()
 
@@ -104,16 +114,39 @@ class Command(BaseCommand):
             staff_set_roles(actor=None, municipality=municipality, user=user, roles=roles)
 
     def _procedures(self, municipality: Municipality) -> None:
-        """Publish the starter procedures in demo-city, once (later edits are kept)."""
+        """Publish the starters to the catalog, then import them into demo-city through it.
+
+        Importing through the catalog records provenance (template and version), so the
+        demo shows "update available" when a starter changes. Procedures demo-city
+        already has are kept as they are (later edits are not overwritten).
+        """
+        vendor = Vendor.objects.get(slug=STARTER_VENDOR_SLUG)
         with tenant_scope(municipality):
             existing = set(Procedure.objects.values_list("key", flat=True))
-        for path in sorted(STARTER_DIR.glob("*.json")):
-            document = load_document(path.read_text(encoding="utf-8"))
-            if document["key"] not in existing:
-                procedure_import(
-                    actor=None, municipality=municipality, document=document, publish=True
-                )
-                self.stdout.write(f"published {document['key']}")
+            departments = {d.code: d for d in Department.objects.all()}
+        for document in starter_documents():
+            version = template_publish(
+                actor=None,
+                publisher=vendor,
+                document=document,
+                metadata=starter_metadata(document),
+                notes="Starter library",
+            )
+            if document["key"] in existing:
+                continue
+            department = departments.get(STARTER_DEPARTMENTS.get(document["key"], ""))
+            procedure = template_import(
+                actor=None, municipality=municipality, version=version, department=department
+            )
+            procedure_publish(actor=None, procedure=procedure, change_note="Starter library")
+            self.stdout.write(f"published {document['key']}")
+
+    def _reservation_resources(self, municipality: Municipality) -> None:
+        """こどもひろば and the 市民課 counter, bookable in LINE (procedures: starters)."""
+        from procedures.reservations.seed import demo_resources_ensure
+
+        for key in demo_resources_ensure(municipality=municipality):
+            self.stdout.write(f"reservation resource {key}")
 
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""

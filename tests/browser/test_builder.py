@@ -6,6 +6,7 @@ API). Screenshots are kept as CI artifacts and copied into docs/images for the
 designers' guide (docs/designers-guide.md).
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,13 @@ KEYWORD = "住民票の郵送"
 
 @pytest.fixture
 def shoot(screenshot):
-    """Save a screenshot as a CI artifact and, for the guide, into docs/images."""
+    """Save a screenshot as a CI artifact; with GOVTECH_UPDATE_DOCS_IMAGES=1 also refresh
+    the guide's copy in docs/images (a test run never changes tracked files by default)."""
 
     def take(tab, name: str) -> None:
         path = screenshot(tab, f"builder-{name}")
+        if os.environ.get("GOVTECH_UPDATE_DOCS_IMAGES") != "1":
+            return
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
         # A 256-colour copy keeps the images in the repository small.
         with Image.open(path) as image:

@@ -190,3 +190,54 @@ def test_a_resident_completes_the_starter(demo_city, key, lang):
     assert submission.fee == fee
     assert submission.language == lang
     assert submission.reference in " ".join(texts_of(reply.prompts))
+
+
+def _tap_first(reply, *, containing: str = "") -> engine.PostbackInput:
+    """Tap the first offered choice (whose label contains ``containing``)."""
+    for prompt in reply.prompts:
+        for choice in getattr(prompt, "choices", ()):
+            if containing in choice.label and not choice.data.startswith("gt|x|"):
+                return engine.PostbackInput(choice.data)
+    raise AssertionError(f"no choice with {containing!r}: {texts_of(reply.prompts)}")
+
+
+RESERVATION_SCRIPTS = {
+    # key: inputs before the slot, inputs after it, expected answers
+    "kodomo-hiroba": (
+        [],
+        ["山田太郎", "09012345678"],
+        {"name": "山田太郎", "phone": "09012345678"},
+    ),
+    "madoguchi-yoyaku": (["1"], ["山田太郎"], {"purpose": "moving", "name": "山田太郎"}),
+}
+REMAINING = {"ja": "残り", "en": "left"}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("key", sorted(RESERVATION_SCRIPTS))
+def test_a_resident_books_through_a_reservation_starter(demo_city, key, lang):
+    before, after, expected = RESERVATION_SCRIPTS[key]
+    resident = f"line:test:{key}:{lang}"
+
+    def send(inp):
+        if isinstance(inp, str):
+            inp = engine.TextInput(WORDS[lang].get(inp, inp))
+        return resident_input(
+            municipality=demo_city, resident=resident, inp=inp, lang=lang, now=NOW
+        )
+
+    reply = send(engine.PostbackInput(start_postback(key)))
+    for inp in before:
+        reply = send(inp)
+    reply = send(_tap_first(reply))  # the first day with free places
+    reply = send(_tap_first(reply, containing=REMAINING[lang]))  # its first free time
+    party = [c for p in reply.prompts for c in getattr(p, "choices", ()) if "|p:" in c.data]
+    if party:  # resources that count people ask how many come
+        reply = send(engine.PostbackInput(party[0].data))
+    for inp in after:
+        reply = send(inp)
+    reply = send("SUBMIT")
+    submission = reply.submission
+    assert submission is not None, texts_of(reply.prompts)
+    assert {name: submission.answers.get(name) for name in expected} == expected
+    assert submission.reference in " ".join(texts_of(reply.prompts))

@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from delivery.line_api import LineApiError
 from delivery.models import Friend, LineChannel, WebhookEvent
 from delivery.services import line_channel_test_send, line_channel_verify
-from govtech.console import TenantModelAdmin, console
-from govtech.services import audit_log
+from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 
 SECRET_HELP = _("Stored encrypted. Leave empty to keep the current value.")
 
@@ -107,8 +106,10 @@ class LineChannelAdmin(TenantModelAdmin):
 
 
 @admin.register(Friend, site=console)
-class FriendAdmin(TenantModelAdmin):
+class FriendAdmin(PersonalDataAdminMixin, TenantModelAdmin):
     """Residents who added the account. Their choices are theirs: staff only mark test accounts."""
+
+    viewed_action = "delivery.friend.viewed"
 
     list_display = ["__str__", "language", "is_following", "followed_at", "is_test"]
     list_filter = ["is_following", "is_test", "language"]
@@ -138,17 +139,6 @@ class FriendAdmin(TenantModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and request.method == "GET":
-            audit_log(
-                request.user,
-                "delivery.friend.viewed",
-                self.get_object(request, object_id),
-                request=request,
-            )
-        return response
 
 
 @admin.register(WebhookEvent, site=console)

@@ -95,6 +95,22 @@ class AuditedAdminMixin:
         return super().log_deletions(request, queryset)
 
 
+class PersonalDataAdminMixin:
+    """Pages that show a resident's personal data: every view is audited.
+
+    Set ``viewed_action`` (e.g. ``"procedures.submission.viewed"``).
+    """
+
+    viewed_action: str = ""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and request.method == "GET":
+            obj = self.get_object(request, object_id)
+            audit_log(request.user, self.viewed_action, obj, request=request)
+        return response
+
+
 class TenantModelAdmin(RoleAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Base admin for models with a ``municipality`` foreign key."""
 
@@ -118,6 +134,7 @@ class TenantModelAdmin(RoleAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
 __all__ = [
     "AuditedAdminMixin",
     "ConsoleSite",
+    "PersonalDataAdminMixin",
     "RoleAdminMixin",
     "TenantModelAdmin",
     "console",

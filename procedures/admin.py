@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from govtech.access import staff_context
-from govtech.console import TenantModelAdmin, console
-from govtech.services import ServiceError, audit_log
+from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
+from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
 from procedures.engine.steps import StepContext, localize, step_type
 from procedures.models import Procedure, ProcedureVersion, Submission
@@ -237,7 +237,8 @@ class ProcedureVersionAdmin(TenantModelAdmin):
 
 
 @admin.register(Submission, site=console)
-class SubmissionAdmin(TenantModelAdmin):
+class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
+    viewed_action = "procedures.submission.viewed"
     list_display = ["reference", "procedure", "status", "submitted_at", "fee", "is_test"]
     list_filter = ["status", "procedure", "submitted_at", "is_test"]
     search_fields = ["reference"]
@@ -279,13 +280,6 @@ class SubmissionAdmin(TenantModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and request.method == "GET":
-            obj = self.get_object(request, object_id)
-            audit_log(request.user, "procedures.submission.viewed", obj, request=request)
-        return response
 
     @admin.display(description=_("answers"))
     def answers_table(self, obj: Submission):

@@ -12,8 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from govtech.access import staff_context
-from govtech.console import RoleAdminMixin, TenantModelAdmin, console
-from govtech.services import audit_log
+from govtech.console import PersonalDataAdminMixin, RoleAdminMixin, TenantModelAdmin, console
 from procedures.reservations import views
 from procedures.reservations.models import (
     Booking,
@@ -96,8 +95,10 @@ class ResourceAdmin(TenantModelAdmin):
 
 
 @admin.register(Booking, site=console)
-class BookingAdmin(TenantModelAdmin):
+class BookingAdmin(PersonalDataAdminMixin, TenantModelAdmin):
     """Read-only list of bookings; the changes staff make go through the calendar pages."""
+
+    viewed_action = "procedures.booking.viewed"
 
     list_display = ["slot_start", "resource", "who", "party_size", "status", "source", "links"]
     list_filter = ["resource", ("slot__starts_at", admin.DateFieldListFilter), "status", "source"]
@@ -132,13 +133,6 @@ class BookingAdmin(TenantModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancel instead: a cancellation releases the place and tells the resident
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200 and request.method == "GET":
-            booking = self.get_object(request, object_id)
-            audit_log(request.user, "procedures.booking.viewed", booking, request=request)
-        return response
 
     @admin.display(description=_("starts"), ordering="slot__starts_at")
     def slot_start(self, obj: Booking):

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,7 @@ from procedures.catalog.selectors import (
     catalog_viewer,
     procedures_with_updates,
     template_for,
+    template_preview,
     template_update_preview,
     template_versions,
     visible_templates,
@@ -227,7 +229,12 @@ class TemplateAdmin(RoleAdminMixin, admin.ModelAdmin):
                 "version": version,
                 "steps": step_rows(version.document, get_language() or "ja"),
                 "viewer": viewer,
-                "document_json": json.dumps(version.document, ensure_ascii=False),
+                "previews": template_preview(
+                    version=version,
+                    municipality=viewer.municipality,
+                    lang=get_language() or "ja",
+                    now=timezone.now(),
+                ),
             },
         )
 

@@ -6,6 +6,7 @@ only a number leaves this module, never another municipality's procedure.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -226,3 +227,35 @@ def template_update_preview(
         errors=validate_document(merged.document),
         unfilled=unfilled_placeholders(merged.document),
     )
+
+
+def template_preview(
+    *, version: TemplateVersion, municipality: Municipality | None, lang: str, now: datetime
+) -> dict[str, Any]:
+    """Each step of a version as LINE shows it (the webhook's renderer), for the catalog page.
+
+    Placeholders are filled for the viewer's municipality when there is one. Steps the
+    engine cannot show on their own (e.g. a reservation with no resource here) are left
+    out rather than faked.
+    """
+    from procedures.builder.preview import step_preview
+    from procedures.engine.steps import localize
+
+    document = (
+        importable_document(version=version, municipality=municipality)
+        if municipality is not None
+        else version.document
+    )
+    steps = []
+    for index, step in enumerate(document.get("steps", [])):
+        try:
+            messages = step_preview(document, index=index, lang=lang, now=now)
+        except ValueError:
+            continue
+        if messages:
+            label = localize(step.get("label") or step.get("prompt") or step.get("message"), lang)
+            steps.append(
+                {"label": f"{index + 1}. {label or step['id']}"[:60], "messages": messages}
+            )
+    name = municipality.name if municipality is not None else version.template.title
+    return {"initial": name[:1], "name": name, "steps": steps}

@@ -1,5 +1,6 @@
 """Console pages of the catalog: browse, preview, import, publish, files, updates."""
 
+import io
 import json
 
 import pytest
@@ -87,7 +88,7 @@ def test_template_page_shows_steps_versions_usage_and_the_preview_hook(
     url = reverse("admin:procedures_template_change", args=[version.template_id])
     body = client.get(url).content.decode()
     assert "飼い主の氏名を入力してください" in body  # the step list
-    assert 'id="line-preview"' in body and 'id="catalog-document"' in body
+    assert 'id="line-preview"' in body and 'id="catalog-previews"' in body
     assert "v1" in body
     assert client.get(changelist()).context["cl"].result_list[0].usage == 1
 
@@ -234,3 +235,20 @@ def test_import_and_upload_forms_render_with_the_municipalitys_departments(
     ]:
         body = client.get(url).content.decode()
         assert "環境課" in body and "住民課" not in body
+
+
+def test_template_page_previews_the_steps_as_line_shows_them(client, designer, city):
+    from django.core.management import call_command
+
+    from procedures.catalog.models import Template
+
+    call_command("seed_demo", stdout=io.StringIO())
+    template = Template.objects.get(key="bulky-waste")
+    client.force_login(designer)
+    response = client.get(reverse("admin:procedures_template_change", args=[template.pk]))
+    previews = response.context["previews"]
+    assert previews["steps"], "no step could be previewed"
+    first = previews["steps"][0]["messages"][-1]
+    assert first["type"] in {"text", "flex"}
+    assert "quickReply" in first or first["type"] == "flex"
+    assert 'id="catalog-previews"' in response.content.decode()

@@ -19,7 +19,7 @@ from govtech.models import Municipality
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
-from procedures.engine.steps import localize, parse_postback, postback
+from procedures.engine.steps import ReservationStep, localize, parse_postback, postback
 from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
     Conversation,
@@ -178,7 +178,11 @@ def _refused(
             wait = reservation_chat.waitlist_choice(
                 step["resource"], answer["start"], int(answer.get("party_size", 1))
             )
-        retry.prompts[-1] = dataclasses.replace(last, choices=(wait, *last.choices))
+        # The slot list offers the full slot's waitlist too; this button (with the party
+        # size already chosen) replaces it.
+        listed = ReservationStep.pick_full_slot_data(step["id"], answer["start"])
+        others = tuple(choice for choice in last.choices if choice.data != listed)
+        retry.prompts[-1] = dataclasses.replace(last, choices=(wait, *others))
     return retry
 
 

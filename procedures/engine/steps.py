@@ -99,7 +99,8 @@ class StepContext:
     extra_choices: tuple[Choice, ...] = ()
     pending: Any = None
     # Reservation steps: resource key -> {"name", "max_party", "unit", "days": [{"date",
-    # "slots": [{"start", "end", "capacity", "remaining"}]}]}, supplied by the runtime.
+    # "slots": [{"start", "end", "capacity", "remaining", "blocked"}]}]}, supplied by the
+    # runtime.
     availability: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -237,14 +238,29 @@ class ReservationStep(StepType):
     """A slot of a resource: pick a day, then a time (remaining places shown), then the
     party size when the resource allows more than one person.
 
-    The runtime supplies `ctx.availability[step["resource"]]` (see `StepContext`); full
-    slots are never offered. The answer is `{"resource", "start", "end", "party_size"}`
-    (ISO datetimes in Asia/Tokyo). The place itself is taken by the runtime when the
-    resident submits, with a capacity check under a lock.
+    The runtime supplies `ctx.availability[step["resource"]]` (see `StepContext`). Full
+    slots (and days whose slots are all full) are offered as 「満員・キャンセル待ち」:
+    picking one asks to confirm (per party size when parties are allowed) with
+    `join_waitlist_data` buttons, which the reservation chat handles outside the
+    conversation (no booking, no submission). Blocked slots are never offered. The
+    answer is `{"resource", "start", "end", "party_size"}` (ISO datetimes in Asia/Tokyo).
+    The place itself is taken by the runtime when the resident submits, with a capacity
+    check under a lock.
     """
 
     name = "reservation"
     var_fields = frozenset({"start", "party_size"})
+
+    @staticmethod
+    def join_waitlist_data(resource_key: str, start: str, party_size: int) -> str:
+        """Postback of a button that puts the resident on a slot's waitlist (the
+        reservation chat handles it, outside any conversation)."""
+        return postback("rsv", "w", resource_key, start, str(party_size))
+
+    @staticmethod
+    def pick_full_slot_data(step_id: str, start: str) -> str:
+        """Postback of a full slot's 「満員・キャンセル待ち」 button in the slot list."""
+        return postback("a", step_id, "w:" + start)
 
     def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
         offer = ctx.availability.get(step.get("resource", ""))
@@ -253,35 +269,77 @@ class ReservationStep(StepType):
             return [TextPrompt(text, ctx.extra_choices)]
         pending = ctx.pending or {}
         if "start" in pending:
+            slot = _find_slot(offer, pending["start"])
+            if slot is not None and _waitlistable(slot):
+                return [self._waitlist_prompt(step, ctx, offer, slot)]
             return [self._party_prompt(step, ctx, offer, pending)]
         if "date" in pending:
             return [self._slot_prompt(step, ctx, offer, pending["date"])]
         return [self._day_prompt(step, ctx, offer)]
 
     def _day_prompt(self, step, ctx: StepContext, offer) -> Prompt:
-        days = [day for day in offer["days"] if any(s["remaining"] > 0 for s in day["slots"])]
+        free = [day for day in offer["days"] if _has_free(day["slots"])]
+        full = [day for day in offer["days"] if _is_full(day["slots"])]
+        room = RESERVATION_QUICK_REPLIES - len(ctx.extra_choices)
+        days = _fill(free[:RESERVATION_DAY_CHOICES], full, room, key=lambda day: day["date"])
         if not days:
             text = _("There are no free places in the coming days.")
             return TextPrompt(f"{self.question(step, ctx)}\n{text}", ctx.extra_choices)
         choices = tuple(
-            Choice(_short_day(day["date"], ctx), postback("a", step["id"], "d:" + day["date"]))
-            for day in days[:RESERVATION_DAY_CHOICES]
+            Choice(_day_label(day, ctx), postback("a", step["id"], "d:" + day["date"]))
+            for day in days
         )
-        hint = _("Please choose a day.")
-        text = f"{self.question(step, ctx)}\n{hint}"
-        return TextPrompt(text, (*choices, *ctx.extra_choices))
+        lines = [self.question(step, ctx)]
+        if not any(_has_free(day["slots"]) for day in days):
+            lines.append(_("There are no free places in the coming days."))
+        lines.append(_("Please choose a day."))
+        if any(_is_full(day["slots"]) for day in days):
+            lines.append(_("On full days you can join the waitlist."))
+        return TextPrompt("\n".join(lines), (*choices, *ctx.extra_choices))
 
     def _slot_prompt(self, step, ctx: StepContext, offer, day: str) -> Prompt:
-        slots = [s for s in _day_slots(offer, day) if s["remaining"] > 0]
+        candidates = _day_slots(offer, day)
+        free = [s for s in candidates if s["remaining"] > 0]
+        full = [s for s in candidates if _waitlistable(s)]
+        room = RESERVATION_QUICK_REPLIES - 1 - len(ctx.extra_choices)  # 1: "Another day"
+        slots = _fill(free, full, room, key=lambda s: datetime.fromisoformat(s["start"]))
         other = Choice(_("Another day"), postback("a", step["id"], "d:"))
         heading = _("%(day)s: please choose a time.") % {"day": _long_day(day, ctx)}
-        if not slots:
+        if not free:
             heading = _("%(day)s is fully booked.") % {"day": _long_day(day, ctx)}
-        choices = tuple(
-            Choice(_slot_label(s, ctx), postback("a", step["id"], "s:" + s["start"]))
-            for s in slots[: 12 - len(ctx.extra_choices)]
-        )
+        if full:
+            heading += "\n" + _("For a full time you can join the waitlist.")
+        choices = tuple(self._slot_choice(step, ctx, s) for s in slots)
         return TextPrompt(heading, (*choices, other, *ctx.extra_choices))
+
+    def _slot_choice(self, step, ctx: StepContext, slot) -> Choice:
+        if slot["remaining"] > 0:
+            return Choice(_slot_label(slot, ctx), postback("a", step["id"], "s:" + slot["start"]))
+        start = datetime.fromisoformat(slot["start"]).astimezone(TOKYO)
+        label = _("%(time)s full: waitlist") % {"time": f"{start:%H:%M}"}
+        return Choice(label, self.pick_full_slot_data(step["id"], slot["start"]))
+
+    def _waitlist_prompt(self, step, ctx: StepContext, offer, slot) -> Prompt:
+        """A full slot was picked: join its waitlist (with the party size) or go back."""
+        start = datetime.fromisoformat(slot["start"]).astimezone(TOKYO)
+        text = _(
+            "%(day)s %(time)s is full. Join the waitlist? "
+            "We will message you if a place becomes free."
+        ) % {"day": _long_day(start.date().isoformat(), ctx), "time": f"{start:%H:%M}"}
+        most = max(int(offer.get("max_party", 1)), 1)
+        choices = tuple(
+            Choice(
+                _("Join the waitlist")
+                if most == 1
+                else _("Waitlist (%(party)s)") % {"party": _party_label(n)},
+                self.join_waitlist_data(step["resource"], slot["start"], n),
+            )
+            for n in range(1, most + 1)
+        )
+        other = Choice(
+            _("Another time"), postback("a", step["id"], "d:" + start.date().isoformat())
+        )
+        return TextPrompt(text, (*choices, other, *ctx.extra_choices))
 
     def _party_prompt(self, step, ctx: StepContext, offer, pending) -> Prompt:
         slot = _find_slot(offer, pending["start"]) or {"remaining": 1}
@@ -323,8 +381,10 @@ class ReservationStep(StepType):
         pending = dict(ctx.pending or {})
         if kind == "d":
             return Partial({"date": raw} if raw else None)
-        if kind == "s" and "date" in pending:
+        if kind in {"s", "w"} and "date" in pending:
             slot = _find_slot(offer, raw)
+            if kind == "w" and slot is not None and _waitlistable(slot):
+                return Partial({**pending, "start": slot["start"]})
             if slot is None or slot["remaining"] <= 0:
                 raise InvalidAnswer(_("That time is not available. Please choose another."))
             if int(offer.get("max_party", 1)) > 1:
@@ -366,6 +426,28 @@ class ReservationStep(StepType):
 
 
 RESERVATION_DAY_CHOICES = 8  # leaves room for the command buttons within 13 quick replies
+RESERVATION_QUICK_REPLIES = 13  # LINE's limit, command buttons included
+
+
+def _has_free(slots: list[Mapping[str, Any]]) -> bool:
+    return any(slot["remaining"] > 0 for slot in slots)
+
+
+def _waitlistable(slot: Mapping[str, Any]) -> bool:
+    """Full, but not blocked by staff: a blocked slot is closed, not worth waiting for."""
+    return slot["remaining"] <= 0 and not slot.get("blocked", False)
+
+
+def _is_full(slots: list[Mapping[str, Any]]) -> bool:
+    """A day with no free place but at least one slot to wait for."""
+    return not _has_free(slots) and any(_waitlistable(slot) for slot in slots)
+
+
+def _fill(first: list, then: list, room: int, *, key) -> list:
+    """All of `first` that fits in `room`, then as many of `then`, in `key` order."""
+    chosen = first[: max(room, 0)]
+    chosen += then[: max(room - len(chosen), 0)]
+    return sorted(chosen, key=key)
 
 
 def _answer(step: Mapping[str, Any], slot: Mapping[str, Any], party_size: int) -> dict:
@@ -405,6 +487,11 @@ def _short_day(day: str, ctx: StepContext) -> str:
     if ctx.lang == PRIMARY_LANGUAGE:
         return f"{value.month}/{value.day}（{_WEEKDAYS_JA[value.weekday()]}）"
     return value.strftime("%a %b %-d")
+
+
+def _day_label(day: Mapping[str, Any], ctx: StepContext) -> str:
+    label = _short_day(day["date"], ctx)
+    return _("%(day)s (full)") % {"day": label} if _is_full(day["slots"]) else label
 
 
 def _long_day(day: str, ctx: StepContext) -> str:

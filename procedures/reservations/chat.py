@@ -15,7 +15,7 @@ from django.utils.translation import override
 
 from procedures import engine
 from procedures.engine import parsing
-from procedures.engine.steps import parse_postback, postback
+from procedures.engine.steps import ReservationStep, parse_postback, postback
 from procedures.reservations.models import Booking, Resource, WaitlistOffer
 from procedures.reservations.schedule import TOKYO
 from procedures.reservations.selectors import (
@@ -60,9 +60,8 @@ def refusal_text(reason: str, alternatives: list[SlotAvailability]) -> str:
 
 
 def waitlist_choice(resource_key: str, start: str, party_size: int) -> engine.Choice:
-    return engine.Choice(
-        _("Join the waitlist"), postback("rsv", "w", resource_key, start, str(party_size))
-    )
+    data = ReservationStep.join_waitlist_data(resource_key, start, party_size)
+    return engine.Choice(_("Join the waitlist"), data)
 
 
 def handle(*, resident: str, inp: engine.Input, lang: str, now: datetime) -> list | None:
@@ -192,21 +191,30 @@ def _change(resident: str, args: list[str], now: datetime) -> list:
 
 
 def _join_waitlist(resident: str, args: list[str], now: datetime) -> list:
+    """Join a full slot's waitlist (from the slot list, or after losing the race).
+
+    The resident's conversation, if any, is left as it is: nothing is booked or submitted.
+    """
     if len(args) < 3:
         return _gone()
     try:
         resource = resource_or_refuse(key=args[0])
-        waitlist_join(
+        entry = waitlist_join(
             resource=resource,
             starts_at=datetime.fromisoformat(args[1]),
             resident=resident,
             party_size=int(args[2]) if args[2].isdigit() else 1,
             now=now,
         )
-    except (BookingRefused, ValueError):
+    except BookingRefused as refused:
+        return [engine.TextPrompt(str(refused))]
+    except ValueError:
         return [engine.TextPrompt(_("Reservations are not available right now."))]
     text = _("You are on the waitlist. We will message you if a place becomes free.")
-    return [engine.TextPrompt(text)]
+    when = when_text(entry.slot.starts_at, entry.slot.ends_at)
+    if entry.party_size > 1:
+        when += " " + _("(%(count)d people)") % {"count": entry.party_size}
+    return [engine.TextPrompt(f"{text}\n{resource.name}\n{when}")]
 
 
 def _offer(resident: str, raw: str) -> WaitlistOffer | None:

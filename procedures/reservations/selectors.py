@@ -152,6 +152,7 @@ def _by_day(slots: list[SlotAvailability]) -> list[dict]:
                 "end": end.isoformat(),
                 "capacity": slot.capacity,
                 "remaining": slot.remaining,
+                "blocked": slot.blocked,  # full but not worth waiting for
             }
         )
     return [{"date": day, "slots": items} for day, items in days.items()]

@@ -258,11 +258,22 @@ def waitlist_join(
     party_size: int = 1,
     now: datetime | None = None,
 ) -> WaitlistEntry:
-    """Put a resident on a slot's waitlist (once: joining twice returns the same entry)."""
+    """Put a resident on a slot's waitlist (once: joining twice returns the same entry).
+
+    Only slots still inside the booking window can be waited for (BookingRefused
+    otherwise). Books nothing. If places were freed between the resident seeing the slot
+    full and joining, the offer task runs after commit, so nobody waits for a free place.
+    """
+    from procedures.reservations import tasks
+
     now = now or timezone.now()
+    if not slot_is_scheduled(resource=resource, starts_at=starts_at, now=now):
+        raise BookingRefused(
+            _("This time cannot be booked (closed, or outside the booking period).")
+        )
     with transaction.atomic():
         slot = slot_row(resource=resource, starts_at=starts_at)
-        entry, _created = WaitlistEntry.objects.get_or_create(
+        entry, created = WaitlistEntry.objects.get_or_create(
             slot=slot,
             resident=resident,
             status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED],
@@ -273,6 +284,8 @@ def waitlist_join(
                 "created_at": now,
             },
         )
+        if created:
+            transaction.on_commit(lambda: tasks.offer_freed_place.delay(slot.pk))
     return entry
 
 

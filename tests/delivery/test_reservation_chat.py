@@ -1,12 +1,14 @@
 """Reservations in LINE, end to end through the simulator: book, the race lost with the
-nearest alternatives, the waitlist offer, list, change and cancel in chat."""
+nearest alternatives, the waitlist offer, list, change and cancel in chat; a full slot's
+waitlist joined from the slot list."""
 
 import pytest
 from django_scopes import scopes_disabled
 
+from procedures.models import Submission
 from procedures.reservations.models import Booking, WaitlistOffer
 from procedures.services import procedure_create, procedure_publish
-from tests.procedures.reservation_fixtures import hiroba_document, make_resource
+from tests.procedures.reservation_fixtures import TOKYO, hiroba_document, make_resource
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -75,3 +77,51 @@ def test_residents_book_wait_change_and_cancel_in_chat(line_world, city, designe
         statuses = sorted(Booking.objects.values_list("resident", "status"))
         assert WaitlistOffer.objects.get().status == "accepted"
     assert [status for _resident, status in statuses] == ["cancelled", "cancelled", "confirmed"]
+
+
+def test_a_resident_waits_for_a_full_slot_from_the_slot_list_and_books_the_freed_place(
+    line_world, city, designer
+):
+    make_resource(city, capacity=1, max_party_size=1)
+    procedure = procedure_create(actor=designer, municipality=city, document=hiroba_document())
+    procedure_publish(actor=designer, procedure=procedure)
+    taro, hanako = line_world("U" + "c" * 32), line_world("U" + "d" * 32)
+    taken = pick_slot(taro)[:5]  # "10:00（残り1）" → "10:00"
+    taro.received()
+    taro.tap("送信")
+    taro.received()
+    assert "予約を受け付けました" in taro.texts()
+
+    hanako.say("こどもひろば予約")
+    hanako.received()
+    hanako.tap(labels(hanako)[0])  # the same day: its taken time is now full
+    hanako.received()
+    assert f"{taken} 満員・キャンセル待ち" in labels(hanako)
+    hanako.tap(f"{taken} 満員・キャンセル待ち")
+    hanako.received()
+    assert "満員です" in hanako.texts()
+    hanako.tap("キャンセル待ちに登録")
+    hanako.received()
+    assert "キャンセル待ちに登録しました" in hanako.texts()
+    with scopes_disabled():
+        assert Booking.objects.filter(resident__endswith="d" * 32).count() == 0
+        assert Submission.objects.count() == 1  # taro's only
+
+    taro.say("予約の確認")
+    taro.received()
+    taro.tap("キャンセル")
+    taro.received()
+    taro.tap("キャンセルする")
+    taro.received()
+
+    hanako.received()  # the freed place is offered to hanako at once
+    assert "空きが出ました" in hanako.texts()
+    hanako.tap("予約する")
+    hanako.received()
+    assert "予約が確定しました" in hanako.texts()
+    with scopes_disabled():
+        booked = Booking.objects.get(status="confirmed")
+        assert booked.resident.endswith("d" * 32)
+        assert f"{booked.slot.starts_at.astimezone(TOKYO):%H:%M}" == taken
+        assert WaitlistOffer.objects.get().status == "accepted"
+        assert Submission.objects.count() == 1

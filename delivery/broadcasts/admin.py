@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from delivery.broadcasts import selectors, services
+from delivery.broadcasts import preview, rule_builder, selectors, services
 from delivery.broadcasts.models import (
     AttributeField,
     Broadcast,
@@ -90,6 +90,10 @@ class SegmentAdmin(TenantModelAdmin):
             return JsonResponse({"error": str(exc)}, status=400)
         return JsonResponse({"count": count})
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "rule_builder": rule_builder.builder_config()}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
 
 class BroadcastForm(forms.ModelForm):
     def clean_messages(self):
@@ -135,8 +139,10 @@ class BroadcastAdmin(TenantModelAdmin):
 
     def get_urls(self):
         progress = self.admin_site.admin_view(self.progress_view)
+        preview = self.admin_site.admin_view(self.preview_view)
         return [
             path("<int:pk>/progress/", progress, name="delivery_broadcast_progress"),
+            path("<int:pk>/preview/", preview, name="delivery_broadcast_preview"),
             *super().get_urls(),
         ]
 
@@ -146,6 +152,13 @@ class BroadcastAdmin(TenantModelAdmin):
             raise Http404
         broadcast = get_object_or_404(Broadcast, pk=pk)
         return JsonResponse(selectors.broadcast_progress(broadcast=broadcast))
+
+    def preview_view(self, request, pk):
+        """The LINE messages the sender will send, for the preview (sample name filled in)."""
+        if not self.has_view_permission(request):
+            raise Http404
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        return JsonResponse(preview.broadcast_preview(broadcast=broadcast))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

@@ -62,11 +62,48 @@ def test_progress_reports_the_counts(client, broadcaster, broadcast):
     assert response.json()["status"] == "draft"
 
 
+def test_the_preview_is_the_exact_multicast_payload(client, broadcaster, broadcast):
+    client.force_login(broadcaster)
+    response = client.get(reverse("admin:delivery_broadcast_preview", args=[broadcast.pk]))
+
+    assert response.json()["messages"] == broadcasts.render_for(broadcast)
+    assert response.json()["personal"] is False
+
+
+def test_the_preview_shows_personal_variables_with_a_sample_name(client, broadcaster, channel):
+    items = [
+        {"type": "text", "text": "{display_name}さん、{municipality}からのお知らせです"},
+        {"type": "flex", "template": "notice", "title": "粗大ごみ", "body": "受付中"},
+    ]
+    broadcast = broadcasts.broadcast_create(
+        actor=broadcaster, channel=channel, title="個別", items=items
+    )
+    client.force_login(broadcaster)
+    data = client.get(reverse("admin:delivery_broadcast_preview", args=[broadcast.pk])).json()
+
+    assert data["personal"] is True
+    assert data["messages"] == broadcasts.render_for(broadcast, display_name=data["sample_name"])
+    assert data["messages"][0]["text"] == f"{data['sample_name']}さん、デモ市からのお知らせです"
+    assert data["messages"][1]["type"] == "flex"
+
+
+def test_the_broadcast_page_loads_the_shared_line_renderer(client, broadcaster, broadcast):
+    client.force_login(broadcaster)
+    page = client.get(reverse("admin:delivery_broadcast_change", args=[broadcast.pk]))
+
+    html = page.content.decode()
+    assert "line/render.js" in html
+    assert reverse("admin:delivery_broadcast_preview", args=[broadcast.pk]) in html
+    assert reverse("admin:delivery_broadcast_progress", args=[broadcast.pk]) in html
+
+
 def test_an_outsider_sees_neither_progress_nor_friends(client, outsider, broadcast, channel):
     friend(channel, 1, area="north")
     client.force_login(outsider)
     progress = client.get(reverse("admin:delivery_broadcast_progress", args=[broadcast.pk]))
     assert progress.status_code == 404
+    preview = client.get(reverse("admin:delivery_broadcast_preview", args=[broadcast.pk]))
+    assert preview.status_code == 404
     assert _count(client).status_code == 404  # outsider's town has no channel
 
 

@@ -1,0 +1,38 @@
+"""The LINE preview of a broadcast: the very message objects the sender will send.
+
+Kept apart from selectors because it renders through ``services.render_for`` (the
+function the sender calls), and services already import selectors.
+"""
+
+from django.utils.translation import gettext as _
+
+from delivery.broadcasts.messages import is_personal
+from delivery.broadcasts.models import Broadcast
+from delivery.broadcasts.services import render_for
+
+
+def sample_display_name() -> str:
+    return _("Hanako Yamada")
+
+
+def broadcast_preview(*, broadcast: Broadcast) -> dict:
+    """The rendered messages, ``{display_name}`` shown with a sample name.
+
+    ``personal`` tells the page that each resident gets their own name (sent as one push
+    each rather than as multicasts).
+    """
+    name = sample_display_name()
+    personal = is_personal(broadcast.messages)
+    note = (
+        _("{display_name} is shown as “%(name)s”; each resident sees their own name.")
+        % {"name": name}
+        if personal
+        else ""
+    )
+    return {
+        "messages": render_for(broadcast, display_name=name),
+        "personal": personal,
+        "sample_name": name,
+        "note": note,
+        "action_note": _("Buttons work in LINE; the preview does not follow them."),
+    }

@@ -6,6 +6,7 @@ everywhere else. Every call has a timeout; 429 and 5xx are retried with backoff
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -29,6 +30,7 @@ TIMEOUT = (3.05, 10)  # connect, read (seconds)
 RETRIES = 3
 BACKOFF = 0.5  # seconds, doubled each retry
 MAX_MESSAGES_PER_REQUEST = 5
+SHARED_CLIENTS_PER_THREAD = 16
 T = TypeVar("T")
 
 
@@ -171,3 +173,24 @@ class LineClient:
             lambda: self.api.get_message_quota_consumption(_request_timeout=TIMEOUT)
         )
         return usage.total_usage
+
+
+_shared = threading.local()
+
+
+def shared_client(access_token: str) -> LineClient:
+    """A client kept open for this thread, per access token and API base URL.
+
+    Its connections stay alive from one call to the next (HTTP keep-alive), so a worker
+    sending chunk after chunk neither builds a client nor opens a connection each time.
+    Per thread, because a connection pool shared by more threads than it holds discards
+    connections. The caller must not close it.
+    """
+    clients: dict[tuple[str, ...], LineClient] = _shared.__dict__.setdefault("clients", {})
+    key = (access_token, settings.LINE_API_BASE_URL, settings.LINE_API_DATA_BASE_URL)
+    client = clients.get(key)
+    if client is None:
+        if len(clients) >= SHARED_CLIENTS_PER_THREAD:  # the oldest goes
+            clients.pop(next(iter(clients))).close()
+        client = clients[key] = LineClient(access_token)
+    return client

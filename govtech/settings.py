@@ -289,6 +289,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Keep a worker's database connection across tasks (Celery's Django fix-up otherwise
+# opens a new PostgreSQL backend for every task; see docs/decisions/0008-broadcasts.md).
+CELERY_DB_REUSE_MAX = 200
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -12,15 +12,23 @@ import uuid
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import F, Sum
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from delivery.broadcasts import selectors
 from delivery.broadcasts.messages import is_personal
-from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatus, ChunkStatus
+from delivery.broadcasts.models import (
+    Broadcast,
+    BroadcastChunk,
+    BroadcastRecipient,
+    BroadcastStatus,
+    ChunkStatus,
+)
 from delivery.broadcasts.services import render_for
-from delivery.line_api import AlreadyAccepted, LineApiError, LineClient
+from delivery.line_api import AlreadyAccepted, LineApiError, shared_client
+from delivery.models import Friend
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 
@@ -43,6 +51,31 @@ def _claim(chunk_id: int) -> BroadcastChunk | None:
     ).get(pk=chunk_id)
 
 
+def personal(chunk: BroadcastChunk) -> bool:
+    return is_personal(chunk.broadcast.messages)
+
+
+# Rows of one chunk by the (broadcast_id, seq) key as a row comparison, which only the
+# unique (broadcast, seq) index can serve. Written as ``broadcast_id = … AND seq …``,
+# the planner, whose statistics after a fresh freeze know nothing of the new broadcast
+# (estimated 1 row), may pick the broadcast_id index and filter the whole audience for
+# every chunk: 0.3 s per chunk at a million recipients.
+CHUNK_RECIPIENTS_SQL = f"""
+    SELECT f.line_user_id, f.is_following, f.display_name
+    FROM {BroadcastRecipient._meta.db_table} r JOIN {Friend._meta.db_table} f ON f.id = r.friend_id
+    WHERE (r.broadcast_id, r.seq) >= (%s, %s) AND (r.broadcast_id, r.seq) < (%s, %s)
+    ORDER BY r.broadcast_id, r.seq
+"""  # noqa: S608 (table names from the models, values as parameters)
+
+
+def _chunk_recipients(chunk: BroadcastChunk) -> list[tuple[str, bool, str]]:
+    """(line_user_id, is_following now, display_name) of a chunk's frozen recipients."""
+    first, end = chunk.first_seq, chunk.first_seq + chunk.size
+    with connection.cursor() as cursor:
+        cursor.execute(CHUNK_RECIPIENTS_SQL, [chunk.broadcast_id, first, chunk.broadcast_id, end])
+        return [(user_id, bool(following), name) for user_id, following, name in cursor]
+
+
 def rate_wait(*, channel_id: int, per_second: int) -> None:
     """Block until this process may make one more multicast request for the channel.
 
@@ -62,16 +95,16 @@ def rate_wait(*, channel_id: int, per_second: int) -> None:
 def _send(chunk: BroadcastChunk, user_ids: list[str], names: dict[str, str]) -> None:
     broadcast = chunk.broadcast
     policy = selectors.broadcast_policy(municipality=broadcast.municipality)
-    with LineClient(broadcast.channel.access_token) as client:
-        if not is_personal(broadcast.messages):
-            rate_wait(channel_id=broadcast.channel_id, per_second=policy.requests_per_second)
-            with contextlib.suppress(AlreadyAccepted):  # 409: this chunk reached LINE before
-                client.multicast(user_ids, render_for(broadcast), retry_key=str(chunk.retry_key))
-            return
-        for user_id in user_ids:  # {display_name}: one push each, a retry key each
-            messages = render_for(broadcast, display_name=names[user_id])
-            with contextlib.suppress(AlreadyAccepted):
-                client.push(user_id, messages, retry_key=str(uuid.uuid5(chunk.retry_key, user_id)))
+    client = shared_client(broadcast.channel.access_token)  # kept alive across chunks
+    if not is_personal(broadcast.messages):
+        rate_wait(channel_id=broadcast.channel_id, per_second=policy.requests_per_second)
+        with contextlib.suppress(AlreadyAccepted):  # 409: this chunk reached LINE before
+            client.multicast(user_ids, render_for(broadcast), retry_key=str(chunk.retry_key))
+        return
+    for user_id in user_ids:  # {display_name}: one push each, a retry key each
+        messages = render_for(broadcast, display_name=names[user_id])
+        with contextlib.suppress(AlreadyAccepted):
+            client.push(user_id, messages, retry_key=str(uuid.uuid5(chunk.retry_key, user_id)))
 
 
 def _record(chunk: BroadcastChunk, status: str, sent: int, skipped: int, error: str = "") -> None:
@@ -96,9 +129,9 @@ def broadcast_chunk_send(*, chunk_id: int) -> str:
     chunk = _claim(chunk_id)
     if chunk is None:
         return "skipped"
-    recipients = selectors.chunk_recipients(chunk=chunk)
+    recipients = _chunk_recipients(chunk)
     following = [user_id for user_id, is_following, _name in recipients if is_following]
-    names = {user_id: name for user_id, _f, name in recipients}
+    names = {user_id: name for user_id, _f, name in recipients} if personal(chunk) else {}
     skipped = len(recipients) - len(following)
     try:
         with tenant_scope(chunk.broadcast.municipality):

@@ -260,6 +260,9 @@ def _quota_room(broadcast: Broadcast, policy: BroadcastPolicy) -> int | None:
     return min(limits) - used if limits else None
 
 
+ANALYZE_AFTER_FREEZE = 10_000
+
+
 def _freeze(broadcast: Broadcast) -> int:
     """INSERT … SELECT the audience into BroadcastRecipient with dense ``seq``; one statement."""
     friends = (
@@ -275,7 +278,12 @@ def _freeze(broadcast: Broadcast) -> int:
     table = BroadcastRecipient._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (broadcast_id, seq, friend_id) {sql}", params)
-        return cursor.rowcount
+        frozen = cursor.rowcount
+        if connection.vendor == "postgresql" and frozen >= ANALYZE_AFTER_FREEZE:
+            # Fresh statistics, or the planner scans the whole table for every chunk
+            # (measured: 285 ms instead of 34 ms per chunk after a large freeze).
+            cursor.execute(f"ANALYZE {table}")
+        return frozen
 
 
 def _write_chunks(broadcast: Broadcast, total: int) -> None:

@@ -97,6 +97,15 @@ class SimulatorChannel(models.Model):
         default=True,
         help_text=_("Off for load tests: deliveries are counted, not written to the transcript."),
     )
+    lean_sending = models.BooleanField(
+        _("lean sending (benchmarks)"),
+        default=False,
+        help_text=_(
+            "On for benchmarks only: multicast keeps authentication, the rate limit, validation,"
+            " the 500-recipient cap and retry keys (409), but skips the recipient lookup,"
+            " quota counting and the API call log, and keeps connections alive."
+        ),
+    )
     default_rich_menu = models.ForeignKey(
         "SimulatorRichMenu", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

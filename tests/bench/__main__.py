@@ -61,6 +61,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--logs", type=Path, default=LOGS, help="where the servers' logs go")
     parser.add_argument("--booking-clients", type=int, default=16, help="clients booking a slot")
     parser.add_argument("--skip-bookings", action="store_true", help="no booking contention run")
+    parser.add_argument(
+        "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
+    )
+    parser.add_argument("--skip-broadcast", action="store_true", help="no broadcast run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -148,6 +152,34 @@ def bookings(args: argparse.Namespace) -> dict:
     return run_bookings_bench(clients=args.booking_clients, seconds=args.seconds)
 
 
+def broadcast(args: argparse.Namespace) -> dict:
+    """One broadcast to ``--broadcast-friends`` friends (tests.bench.broadcast), against the
+    lean simulator (what the sender costs) and the full one (with its bookkeeping)."""
+    from tests.bench.broadcast import run_broadcast_bench
+
+    common = {
+        "friends": args.broadcast_friends,
+        "database_url": args.database_url,
+        "redis_url": args.redis_url,
+        "logs": args.logs,
+    }
+    return {
+        "lean_simulator": run_broadcast_bench(**common, lean=True),
+        "full_simulator": run_broadcast_bench(**common, lean=False),
+    }
+
+
+def broadcast_table(figures: dict) -> str:
+    keys = ("freeze_seconds", "send_seconds", "floor_seconds", "ratio_to_floor")
+    keys += ("worker_rss_idle_mib", "worker_rss_peak_mib", "sent", "failed")
+    lines = [f"broadcast to {figures['lean_simulator']['friends']:,} friends"]
+    lines.append(f"{'':22}{'lean simulator':>16}{'full simulator':>16}")
+    for key in keys:
+        lean, full = figures["lean_simulator"][key], figures["full_simulator"][key]
+        lines.append(f"{key:22}{lean:>16}{full:>16}")
+    return "\n".join(lines)
+
+
 def prepare(args: argparse.Namespace) -> Prepared:
     """The bench environment for this process and its children; the database's content."""
     product_port, line_port = servers.free_port(), servers.free_port()
@@ -182,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         servers.redis_flush(args.redis_url)  # the acknowledged events' tasks: nobody runs them
         talk = conversations(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
+        casting = None if args.skip_broadcast else broadcast(args)
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -196,12 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     if booking is not None:
         figures["bookings"] = booking
+    if casting is not None:
+        figures["broadcast"] = casting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if booking is not None:
         from tests.bench.bookings import table as bookings_table
 
         print("\n" + bookings_table(booking))
+    if casting is not None:
+        print("\n" + broadcast_table(casting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -217,7 +254,9 @@ def healthy(figures: dict) -> bool:
         not booking["errors"] and booking["places_taken"] == booking["bookings"] > 0
     )
     talked = talk["completed"] == talk["residents"] and not talk["errors"]
-    return answered and stored and talked and booked
+    casts = figures.get("broadcast", {}).values()
+    cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
+    return answered and stored and talked and booked and cast
 
 
 if __name__ == "__main__":

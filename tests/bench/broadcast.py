@@ -53,8 +53,9 @@ class PeakRss(threading.Thread):
             time.sleep(0.1)
 
 
-def seed(friends: int, site_url: str):
-    """City, simulator channel (count-only, 200 multicasts/s), ``friends`` friends; idempotent."""
+def seed(friends: int, site_url: str, *, lean: bool = False):
+    """City, simulator channel (count-only, 200 multicasts/s, lean or full), ``friends``
+    friends; idempotent."""
     from django.db import connection
     from django_scopes import scopes_disabled
 
@@ -71,13 +72,25 @@ def seed(friends: int, site_url: str):
         actor=None, municipality=city, channel_id=CHANNEL_ID, name="ベンチ市公式"
     )
     SimulatorChannel.objects.filter(channel_id=CHANNEL_ID).update(
-        record_transcript=False, rate_limits={"multicast": [RATE, 1], "default": [2000, 1]}
+        record_transcript=False,
+        lean_sending=lean,
+        rate_limits={"multicast": [RATE, 1], "default": [2000, 1]},
     )
     broadcast_policy_set(
         actor=None, municipality=city, approval_required=False, requests_per_second=RATE
     )
+    from delivery.broadcasts.models import Broadcast
+
     with scopes_disabled():
+        Broadcast.objects.filter(municipality=city).delete()  # an earlier run's recipients
         have = Friend.objects.filter(channel=channel).count()
+    with connection.cursor() as cursor:  # exactly ``friends`` friends, U…0 to U…(friends-1)
+        cursor.execute(
+            "DELETE FROM delivery_friend WHERE channel_id = %s"
+            " AND line_user_id >= 'U' || lpad(to_hex(%s), 32, '0')",
+            [channel.pk, friends],
+        )
+        have = min(have, friends)
     if have < friends:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -95,6 +108,9 @@ def seed(friends: int, site_url: str):
                 " FROM generate_series(%s, %s - 1) n",
                 [city.pk, channel.pk, have, friends],
             )
+    with connection.cursor() as cursor:  # as after a day's autovacuum: no earlier run's bloat
+        for table in ("delivery_broadcastrecipient", "delivery_broadcastchunk", "delivery_friend"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
     return city, channel
 
 
@@ -117,8 +133,24 @@ def _broadcast(city, channel, friends: int):
     return broadcast_submit(actor=None, broadcast=draft)
 
 
+def worker_command(*, pool: str, concurrency: int) -> list[str]:
+    """A worker of the ``broadcast`` queue (the product's recommended one: see ADR 0008)."""
+    command = servers.celery_command(concurrency=concurrency)
+    command[command.index("--queues") + 1] = "broadcast"
+    command[command.index("--pool") + 1] = pool
+    return command
+
+
 def run_broadcast_bench(
-    *, friends: int, database_url: str, redis_url: str, concurrency: int = 8, web_workers: int = 4
+    *,
+    friends: int,
+    database_url: str,
+    redis_url: str,
+    concurrency: int = 8,
+    web_workers: int = 4,
+    pool: str = "threads",
+    lean: bool = True,
+    logs: Path = LOGS,
 ) -> dict:
     """Seed, serve, broadcast, wait; the figures as a dict (see the module docstring)."""
     from django_scopes import scopes_disabled
@@ -140,14 +172,13 @@ def run_broadcast_bench(
 
     settings.LINE_API_BASE_URL, settings.SITE_URL = env["LINE_API_BASE_URL"], site
     started = time.monotonic()
-    city, channel = seed(friends, site)
+    city, channel = seed(friends, site, lean=lean)
     seeded = time.monotonic() - started
-    worker_cmd = [*servers.celery_command(concurrency=concurrency)]
-    worker_cmd[worker_cmd.index("--queues") + 1] = "broadcast"
+    worker_cmd = worker_command(pool=pool, concurrency=concurrency)
     web_cmd = servers.gunicorn_command(port=port, workers=web_workers, threads=4)
     with (
-        servers.process("broadcast-simulator", web_cmd, env=env, logs=LOGS) as web,
-        servers.process("broadcast-worker", worker_cmd, env=env, logs=LOGS) as worker,
+        servers.process("broadcast-simulator", web_cmd, env=env, logs=logs) as web,
+        servers.process("broadcast-worker", worker_cmd, env=env, logs=logs) as worker,
     ):
         servers.wait_for_http(f"{site}/simulator/api/channels/", web)
         servers.wait_for_worker(worker)
@@ -175,8 +206,8 @@ def run_broadcast_bench(
         "ratio_to_floor": round(send / floor, 3),
         "worker_rss_idle_mib": round(idle_rss / 1024, 1),
         "worker_rss_peak_mib": round(peak.peak / 1024, 1),
-        "worker_concurrency": concurrency,
-        "simulator_web_workers": web_workers,
+        "worker": f"{pool} × {concurrency}",
+        "simulator": f"{'lean' if lean else 'full'}, gthread {web_workers} × 4",
     }
 
 
@@ -185,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--friends", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--pool", default="threads", help="the broadcast worker's Celery pool")
+    parser.add_argument("--full-simulator", action="store_true", help="no lean mode")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     args = parser.parse_args(argv)
@@ -210,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         redis_url=args.redis_url,
         concurrency=args.concurrency,
         web_workers=args.web_workers,
+        pool=args.pool,
+        lean=not args.full_simulator,
     )
     print(json.dumps(figures, indent=2))
     return 0 if figures["status"] == "sent" and figures["sent"] == args.friends else 1

@@ -68,19 +68,21 @@ def _retry_after(exc: ApiException, attempt: int) -> float:
     return BACKOFF * (2**attempt)
 
 
-def call_with_retries(call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run an SDK call; retry 429/5xx and network failures up to RETRIES times.
+def call_with_retries(
+    call: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep, retries: int = RETRIES
+) -> T:
+    """Run an SDK call; retry 429/5xx and network failures up to ``retries`` times.
 
     Raises LineApiError (``retryable`` when a later attempt may succeed) or AlreadyAccepted.
     """
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         try:
             return _network_errors_as_api_errors(call)
         except ApiException as exc:
             if exc.status == 409:
                 raise AlreadyAccepted(str(exc.body)) from exc
             error = _error(exc)
-            if not error.retryable or attempt == RETRIES:
+            if not error.retryable or attempt == retries:
                 logger.warning("LINE API error: %s", error)
                 raise error from exc
             sleep(_retry_after(exc, attempt))
@@ -162,15 +164,21 @@ class LineClient:
             )
         )
 
-    def quota(self) -> int | None:
-        """This month's message quota; None when the plan has no limit."""
-        quota = call_with_retries(lambda: self.api.get_message_quota(_request_timeout=TIMEOUT))
+    def quota(self, *, retries: int = RETRIES) -> int | None:
+        """This month's message quota; None when the plan has no limit.
+
+        A console page showing it passes ``retries=0``: a page must not wait for LINE.
+        """
+        quota = call_with_retries(
+            lambda: self.api.get_message_quota(_request_timeout=TIMEOUT), retries=retries
+        )
         return quota.value if quota.type == "limited" else None
 
-    def quota_consumption(self) -> int:
+    def quota_consumption(self, *, retries: int = RETRIES) -> int:
         """Messages counted against this month's quota so far."""
         usage = call_with_retries(
-            lambda: self.api.get_message_quota_consumption(_request_timeout=TIMEOUT)
+            lambda: self.api.get_message_quota_consumption(_request_timeout=TIMEOUT),
+            retries=retries,
         )
         return usage.total_usage
 

@@ -173,7 +173,7 @@ class BroadcastAdmin(TenantModelAdmin):
 
         try:
             with LineClient(broadcast.channel.access_token) as client:
-                quota, used = client.quota(), client.quota_consumption()
+                quota, used = client.quota(retries=0), client.quota_consumption(retries=0)
         except LineApiError:
             return None
         projected = selectors.audience(broadcast=broadcast).count()

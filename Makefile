@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-fast lint format messages install system-deps clean
+.PHONY: demo test test-fast lint typecheck format messages install system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
@@ -32,6 +32,7 @@ test: system-deps messages
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v 1
+	$(MAKE) --no-print-directory typecheck
 	bash -c 'set -euo pipefail; trap "bash .ci/services.sh stop" EXIT; \
 	  services=$$(bash .ci/services.sh start); set -a; eval "$$services"; set +a; \
 	  $(PY) -m pytest $(PYTEST_ARGS)'
@@ -54,6 +55,25 @@ test-fast: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+# mypy on services, selectors, tasks and the conversation engine (STYLE.md rule 11).
+TYPECHECK_PATHS := \
+	govtech/services.py govtech/tasks.py \
+	procedures/services.py procedures/selectors.py procedures/tasks.py \
+	procedures/catalog/services.py procedures/catalog/selectors.py \
+	procedures/reservations/services.py procedures/reservations/selectors.py \
+	procedures/reservations/tasks.py \
+	procedures/builder/services.py procedures/builder/selectors.py \
+	procedures/engine procedures/runtime.py \
+	delivery/services.py delivery/selectors.py delivery/tasks.py \
+	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \
+	delivery/broadcasts/tasks.py \
+	delivery/simulator/services.py delivery/simulator/selectors.py \
+	delivery/inbox.py delivery/line_api.py
+
+typecheck: install
+	$(PY) -m mypy $(TYPECHECK_PATHS)
 
 format: install
 	$(PY) -m ruff check --fix .

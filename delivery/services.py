@@ -253,9 +253,11 @@ def _message_input(event: WebhookEvent) -> engine.Input:
     if kind == "text":
         return engine.TextInput(str(message.get("text", "")))
     if kind == "location":
+        # Unchecked payload values: LocationStep re-asks unless both are numbers in range.
+        # Coercing here would change what reaches the engine, so the mismatch is ignored.
         return engine.LocationInput(
-            latitude=message.get("latitude"),
-            longitude=message.get("longitude"),
+            latitude=message.get("latitude"),  # type: ignore[arg-type]
+            longitude=message.get("longitude"),  # type: ignore[arg-type]
             address=str(message.get("address") or ""),
             title=str(message.get("title") or ""),
         )
@@ -271,7 +273,7 @@ def _dict(value: Any) -> dict:
 def _event_input(event: WebhookEvent) -> engine.Input:
     if event.event_type == "postback":
         postback = _dict(event.payload.get("postback"))
-        params = postback.get("params") if isinstance(postback.get("params"), dict) else {}
+        params = _dict(postback.get("params"))
         return engine.PostbackInput(
             str(postback.get("data", "")), {k: str(v) for k, v in params.items()}
         )

@@ -127,6 +127,7 @@ def _menu(lang: str) -> Reply:
                 start_postback(p.key),
             )
             for p in live_procedures()[:MENU_LIMIT]
+            if p.live_version is not None  # always: live_procedures() filters on it
         )
         text = (
             _("Please choose what you would like to do.")
@@ -235,7 +236,8 @@ def _route_start(
         procedure = procedure_for_keyword(text=inp.text)
     else:
         return None
-    if procedure is None:
+    # live_procedures() (also behind procedure_for_keyword) only yields a live_version.
+    if procedure is None or procedure.live_version is None:
         return _menu(lang) if key is not None else None
     if conversation is not None:
         if conversation.procedure_id == procedure.pk and not conversation.is_test:

@@ -24,7 +24,10 @@ def procedure_for_keyword(*, text: str) -> Procedure | None:
     if not typed:
         return None
     for procedure in live_procedures():
-        keywords = procedure.live_version.document.get("triggers", {}).get("keywords", [])
+        version = procedure.live_version
+        if version is None:  # never: live_procedures() filters on live_version
+            continue
+        keywords = version.document.get("triggers", {}).get("keywords", [])
         if typed in (keyword.strip() for keyword in keywords):
             return procedure
     return None

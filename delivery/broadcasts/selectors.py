@@ -1,5 +1,8 @@
 """Reads of segments and broadcasts: audiences (SQL), counts, progress."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Q, QuerySet, Sum
 from django_scopes import scopes_disabled
 
@@ -34,7 +37,9 @@ def segment_count(*, channel: LineChannel, rules: dict | None) -> int:
 
 
 def audience_rules(*, broadcast: Broadcast) -> dict:
-    return broadcast.segment.rules if broadcast.segment_id else (broadcast.rules or {})
+    if broadcast.segment_id and broadcast.segment is not None:
+        return broadcast.segment.rules
+    return broadcast.rules or {}
 
 
 def audience(*, broadcast: Broadcast) -> QuerySet[Friend]:
@@ -81,8 +86,8 @@ def broadcast_progress(*, broadcast: Broadcast) -> dict:
         .annotate(size=Sum("size"), sent=Sum("sent_count"), skipped=Sum("skipped_count"))
     )
     by_status = {row["status"]: row for row in rows}
-    done = by_status.get(ChunkStatus.SENT, {})
-    failed = by_status.get(ChunkStatus.FAILED, {})
+    done: Mapping[str, Any] = by_status.get(ChunkStatus.SENT, {})
+    failed: Mapping[str, Any] = by_status.get(ChunkStatus.FAILED, {})
     sent = done.get("sent") or 0
     skipped = (done.get("skipped") or 0) + (failed.get("skipped") or 0)
     failed_count = (failed.get("size") or 0) - (failed.get("skipped") or 0)

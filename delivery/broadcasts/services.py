@@ -160,7 +160,11 @@ def _move(broadcast: Broadcast, frm: tuple, to: str, **changes: Any) -> bool:
 def _enqueue_start_if_due(broadcast: Broadcast) -> None:
     from delivery.broadcasts.tasks import broadcast_start
 
-    if broadcast.status == BroadcastStatus.SCHEDULED and broadcast.scheduled_at <= timezone.now():
+    if broadcast.status != BroadcastStatus.SCHEDULED:
+        return
+    # Every way into SCHEDULED stores a send time (submit fills in now; only drafts are
+    # editable). Without one it is never due, as for broadcasts_due().
+    if broadcast.scheduled_at is not None and broadcast.scheduled_at <= timezone.now():
         broadcast_start.delay_on_commit(broadcast.pk)
 
 

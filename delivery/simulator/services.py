@@ -124,8 +124,11 @@ def simulator_user_get_or_create(
 
 def simulator_friendship_set(
     *, channel: SimulatorChannel, user: SimulatorUser, status: str
-) -> SimulatorFriendship.Status | None:
-    """Set friend/blocked and return the status before (``None``: never added)."""
+) -> str | None:
+    """Set friend/blocked and return the status before (``None``: never added).
+
+    The previous status is the stored string, comparable to ``SimulatorFriendship.Status``.
+    """
     friendship = SimulatorFriendship.objects.filter(channel=channel, user=user).first()
     previous = friendship.status if friendship else None
     SimulatorFriendship.objects.update_or_create(

@@ -84,6 +84,8 @@ def builder_draft_try(*, actor: User, procedure: Procedure) -> DraftTrial:
     name = _("Test resident (%(staff)s)") % {"staff": actor.get_full_name() or actor.email}
     sim_user = simulator_user_get_or_create(user_id=user_id, display_name=name[:100])
     sim_channel = simulator.channel_by_id(channel_id=channel.channel_id)
+    if sim_channel is None:  # only if it was deleted since simulator_channel_for found it
+        raise ServiceError(_("No LINE simulator channel is connected to this municipality."))
     simulator_friendship_set(channel=sim_channel, user=sim_user, status="friend")
     friend = friend_test_ensure(channel=channel, line_user_id=user_id, display_name=name[:100])
     reply = draft_test_start(

@@ -122,6 +122,8 @@ def expire_offers() -> int:
 def reminder_due_at(rule: ReminderRule, starts_at: datetime) -> datetime:
     if rule.hours_before is not None:
         return starts_at - timedelta(hours=rule.hours_before)
+    if rule.at_time is None:  # the model's check constraint: hours_before, or days + time
+        raise ValueError(f"reminder rule {rule.pk} has neither hours_before nor at_time")
     day = starts_at.astimezone(TOKYO).date() - timedelta(days=rule.days_before or 0)
     return datetime.combine(day, rule.at_time, TOKYO)
 

@@ -39,7 +39,11 @@ def test_a_reviewer_books_a_caller_from_the_calendar_with_the_keyboard(
     assert focused == "電話予約を受け付ける"
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/**")
-    page.keyboard.type("山田花子")  # the name field has the focus
+    # The name field takes the focus (autofocus); wait for it rather than race the page load.
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.name === 'contact_name'"
+    )
+    page.keyboard.type("山田花子")
     page.keyboard.press("Tab")
     page.keyboard.type("090-1111-2222")
     page.keyboard.press("Tab")
@@ -47,7 +51,8 @@ def test_a_reviewer_books_a_caller_from_the_calendar_with_the_keyboard(
     page.keyboard.type("2")
     page.keyboard.press("Enter")
     page.wait_for_url("**/calendar/**")
-    assert "山田花子" in page.content() and "残り 2 / 4" in page.content()
+    page.get_by_text("山田花子").first.wait_for()
+    assert "残り 2 / 4" in page.content()
     screenshot(page, "reservations-calendar-day")
     with scopes_disabled():
         booking = Booking.objects.get()

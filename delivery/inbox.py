@@ -1,26 +1,36 @@
-"""The webhook's accept path: find the channel, store each event once, enqueue per resident.
+"""The webhook's accept path: find the channel, keep each event once, process per resident.
 
 This runs for every request LINE sends, inside its 2-second budget, so it is written for
-speed (measured by ``make bench``, see docs/decisions/0006-webhook-processing.md):
+speed (measured by ``make bench``; docs/decisions/0006-webhook-processing.md):
 
-- the channel is read from the shared cache (still encrypted; decrypted per request),
-  not from the database; services that change a channel call ``webhook_channel_forget``;
-- the events are stored by one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` in
-  autocommit, so a redelivered event is skipped by the unique constraint itself and the
-  statement says which events were new;
-- one processing task per resident with new events is published after that insert,
-  unless one is already waiting for that resident (a flag in the shared cache, cleared by
-  the task when it starts): a burst of messages from one resident costs one task.
+- the channel is read from this process's memory for a few seconds, then from the shared
+  cache (the secret stays encrypted; decrypted per request), and only then from the
+  database; services that change a channel call ``webhook_channel_forget``;
+- with Redis (``LINE_WEBHOOK_INBOX = "redis"``, production), the verified body is
+  appended to a Redis list in one round trip and the request is answered; a consumer
+  task (``store_webhook_inbox``, queue ``inbox``) stores the list's events in batches;
+- without Redis (``"database"``, the embedded default), or when Redis does not answer,
+  the events are stored at once by one ``INSERT … ON CONFLICT DO NOTHING RETURNING``;
+- either way the unique ``webhookEventId`` makes a redelivered event a no-op, and one
+  processing task per resident with new events is published, unless one is already
+  waiting for that resident (a flag in the shared cache, cleared by the task when it
+  starts): a burst of messages from one resident costs one task.
 """
 
+import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
-from typing import Any
+from functools import cache as once
+from typing import Any, cast
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from govtech.crypto import decrypt, encrypt
 
@@ -28,7 +38,16 @@ logger = logging.getLogger(__name__)
 
 USER_EVENTS = {"message", "postback", "follow", "unfollow"}
 CACHE_SECONDS = 60
+LOCAL_SECONDS = 5  # how long a process trusts its own copy of a channel
 QUEUED_FLAG_SECONDS = 60  # after this a waiting task is assumed lost; the next event re-queues
+
+INBOX_KEY = "delivery:webhook-inbox"
+STORE_QUEUED_KEY = "delivery:webhook-inbox:store-queued"
+STORE_LOCK_KEY = "delivery:webhook-inbox:lock"
+STORE_BATCH = 500  # bodies per batch; LINE's bodies hold a few events each
+ROWS_PER_INSERT = 1000  # 11 parameters a row: well under SQLite's and PostgreSQL's limits
+LOCK_SECONDS = 60  # a consumer that died releases the list after this
+REDIS_TIMEOUT = 0.5  # seconds; past this the webhook stores in PostgreSQL instead
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,9 @@ class WebhookChannel:
         return decrypt(self.encrypted_secret)
 
 
+_local: dict[str, tuple[float, WebhookChannel | None]] = {}
+
+
 def _cache_key(channel_id: str) -> str:
     return f"delivery:webhook-channel:{channel_id}"
 
@@ -53,34 +75,164 @@ def _cache_key(channel_id: str) -> str:
 def webhook_channel(*, channel_id: str) -> WebhookChannel | None:
     """The channel a webhook is addressed to, before any tenant is known (unscoped lookup).
 
-    Cached for a minute; a changed secret or mode takes effect at once through
-    ``webhook_channel_forget``, and at the latest after a minute otherwise.
+    Kept in this process for LOCAL_SECONDS and in the shared cache for a minute. A changed
+    secret or mode takes effect at once in the process that saved it and in the shared
+    cache (``webhook_channel_forget``), and in other processes within LOCAL_SECONDS.
     """
     if not channel_id.isdigit() or len(channel_id) > 20:
         return None
-    cached = cache.get(_cache_key(channel_id))
+    now = time.monotonic()
+    local = _local.get(channel_id)
+    if local is not None and local[0] > now:
+        return local[1]
+    try:
+        cached = cache.get(_cache_key(channel_id))
+    except redis.RedisError:  # the shared cache is down: the database still knows
+        cached = None
     if cached is not None:
-        return WebhookChannel(**cached) if cached else None
-    from delivery.selectors import channel_for_webhook
-
-    channel = channel_for_webhook(channel_id=channel_id)
-    found = (
-        WebhookChannel(
-            pk=channel.pk,
-            municipality_id=channel.municipality_id,
-            channel_id=channel.channel_id,
-            encrypted_secret=encrypt(channel.channel_secret),
-            mode=channel.mode,
-        )
-        if channel is not None
-        else None
-    )
-    cache.set(_cache_key(channel_id), found.__dict__ if found else {}, CACHE_SECONDS)
+        found = WebhookChannel(**cached) if cached else None
+    else:
+        found = _channel_from_database(channel_id)
+        with contextlib.suppress(redis.RedisError):
+            cache.set(_cache_key(channel_id), found.__dict__ if found else {}, CACHE_SECONDS)
+    _local[channel_id] = (now + LOCAL_SECONDS, found)
     return found
 
 
+def _channel_from_database(channel_id: str) -> WebhookChannel | None:
+    from delivery.selectors import channel_for_webhook
+
+    channel = channel_for_webhook(channel_id=channel_id)
+    if channel is None:
+        return None
+    return WebhookChannel(
+        pk=channel.pk,
+        municipality_id=channel.municipality_id,
+        channel_id=channel.channel_id,
+        encrypted_secret=encrypt(channel.channel_secret),
+        mode=channel.mode,
+    )
+
+
 def webhook_channel_forget(*, channel_id: str) -> None:
+    _local.pop(channel_id, None)
     cache.delete(_cache_key(channel_id))
+
+
+# --- accepting a verified body --------------------------------------------------------
+
+
+def inbox_uses_redis() -> bool:
+    return settings.LINE_WEBHOOK_INBOX == "redis"
+
+
+@once
+def _redis() -> redis.Redis:
+    """One client (a thread-safe connection pool) per process, with short timeouts."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
+
+
+def webhook_body_accept(*, channel: WebhookChannel, body: bytes, events: list[Any]) -> str:
+    """Take a verified body's events into the inbox; say where they went.
+
+    ``"queued"``: appended to the Redis list, to be stored by ``store_webhook_inbox``;
+    ``"stored"``: stored in the database now (no Redis inbox, or Redis did not answer).
+    """
+    if not events:
+        return "stored"  # LINE's verify button: nothing to keep
+    if inbox_uses_redis():
+        try:
+            _inbox_push(channel, body)
+            return "queued"
+        except redis.RedisError as exc:
+            logger.warning("webhook inbox unavailable (%s); storing in the database", exc)
+    webhook_events_accept(channel=channel, events=events)
+    return "stored"
+
+
+def _inbox_push(channel: WebhookChannel, body: bytes) -> None:
+    """Append ``<channel id>:<body>`` and, if no store task is waiting, publish one.
+
+    One round trip: the append and the "a store task is queued" flag in one pipeline.
+    The store task clears the flag before it reads the list, so every appended body is
+    read by some task (the beat's ``process_stale_events`` drains the list too).
+    """
+    pipe = _redis().pipeline(transaction=False)
+    pipe.rpush(INBOX_KEY, channel.channel_id.encode() + b":" + body)
+    pipe.set(STORE_QUEUED_KEY, b"1", nx=True, ex=QUEUED_FLAG_SECONDS)
+    _length, flag_was_free = pipe.execute()
+    if flag_was_free:
+        _publish_store_task()
+
+
+def _publish_store_task() -> None:
+    from delivery.tasks import store_webhook_inbox
+
+    try:
+        store_webhook_inbox.delay()
+    except BrokerUnavailable:
+        logger.exception("could not publish the webhook inbox task; the beat will drain it")
+
+
+class InboxBusy(Exception):
+    """Another consumer holds the inbox for longer than this one could wait."""
+
+
+def inbox_store(*, max_seconds: float = 20.0, wait_seconds: float = 30.0) -> tuple[int, bool]:
+    """Store the Redis inbox's events in WebhookEvent, in arrival order, in batches.
+
+    One consumer at a time (a Redis lock); it reads a batch from the head of the list,
+    stores it (``INSERT … ON CONFLICT DO NOTHING``, so a batch stored twice after a crash
+    has no second effect), publishes the residents' processing tasks and only then trims
+    the batch off the list. Returns (events newly stored, whether bodies are left after
+    ``max_seconds``). Raises InboxBusy if the lock was not free within ``wait_seconds``.
+    """
+    client = _redis()
+    client.delete(STORE_QUEUED_KEY)  # before reading: see _inbox_push
+    lock = client.lock(STORE_LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=wait_seconds)
+    if not lock.acquire():
+        raise InboxBusy
+    stored, deadline = 0, time.monotonic() + max_seconds
+    try:
+        while True:
+            items = cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1))
+            if not items:
+                return stored, False
+            stored += _store_bodies(items)
+            client.ltrim(INBOX_KEY, len(items), -1)
+            if time.monotonic() > deadline:
+                return stored, bool(client.llen(INBOX_KEY))
+            lock.reacquire()
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("the webhook inbox lock expired while storing")
+
+
+def inbox_length() -> int:
+    return int(_redis().llen(INBOX_KEY)) if inbox_uses_redis() else 0
+
+
+def _store_bodies(items: list[bytes]) -> int:
+    """Store the events of verified bodies ``<channel id>:<json>``; returns how many were new."""
+    rows_by_channel: dict[WebhookChannel, list[tuple]] = {}
+    for item in items:
+        channel_id, _, body = item.partition(b":")
+        channel = webhook_channel(channel_id=channel_id.decode("ascii", "replace"))
+        if channel is None:
+            logger.warning("inbox: dropped a body for a channel that no longer exists")
+            continue
+        events = json.loads(body)["events"]  # verified and parsed once by the view
+        rows = rows_by_channel.setdefault(channel, [])
+        rows += [row for row in (_event_row(channel, event) for event in events) if row]
+    return sum(
+        _accept_rows(channel, rows[start : start + ROWS_PER_INSERT])
+        for channel, rows in rows_by_channel.items()
+        for start in range(0, len(rows), ROWS_PER_INSERT)
+    )
 
 
 def _dict(value: Any) -> dict:
@@ -163,15 +315,23 @@ def webhook_events_accept(*, channel: WebhookChannel, events: list[Any]) -> int:
     no task. Unknown event types, group events and standby events are stored as skipped.
     Returns how many events were new.
     """
+    rows = [row for row in (_event_row(channel, event) for event in events) if row is not None]
+    return _accept_rows(channel, rows)
+
+
+def _accept_rows(channel: WebhookChannel, rows: list[tuple]) -> int:
     from delivery.tasks import process_resident_events
 
-    rows = [row for row in (_event_row(channel, event) for event in events) if row is not None]
     if not rows:
         return 0
     inserted = _insert_new(channel, rows)
-    for user_id in {user for user, status in inserted if status == "pending"}:
-        if cache.add(queued_flag(channel.pk, user_id), 1, QUEUED_FLAG_SECONDS):
-            process_resident_events.delay(channel.pk, user_id)
+    try:
+        for user_id in {user for user, status in inserted if status == "pending"}:
+            if cache.add(queued_flag(channel.pk, user_id), 1, QUEUED_FLAG_SECONDS):
+                process_resident_events.delay(channel.pk, user_id)
+    except (redis.RedisError, BrokerUnavailable):
+        # The events are stored as pending: process_stale_events runs them when Redis is back.
+        logger.exception("could not publish the residents' processing tasks")
     return len(inserted)
 
 

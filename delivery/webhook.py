@@ -1,10 +1,12 @@
 """POST /line/webhook/<channel_id>/ — LINE's webhook, acknowledged fast.
 
-The view verifies the signature before anything else, stores each event once (unique
-webhookEventId, so a redelivered event has no second effect) and hands processing to the
-`engine` Celery queue, one task per resident (see delivery.tasks). It answers within
-milliseconds: LINE waits at most 2 seconds. Bad input is a 4xx or a logged skip, never
-a 500. Decision record: docs/decisions/0006-webhook-processing.md.
+The view verifies the signature before anything else, checks the body is LINE's JSON and
+hands the events to the inbox (delivery.inbox: a Redis list stored in batches, or the
+database directly), which keeps each event once (unique webhookEventId, so a redelivered
+event has no second effect) and has them processed on the `engine` Celery queue, one
+resident at a time. It answers within milliseconds: LINE waits at most 2 seconds. Bad
+input is a 4xx or a logged skip, never a 500. Decision record:
+docs/decisions/0006-webhook-processing.md.
 """
 
 import base64
@@ -17,7 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from delivery.inbox import webhook_channel, webhook_events_accept
+from delivery.inbox import webhook_body_accept, webhook_channel
 
 logger = logging.getLogger(__name__)
 
@@ -62,5 +64,5 @@ def line_webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         return _refuse(400, "no events list")
-    accepted = webhook_events_accept(channel=channel, events=events)
-    return JsonResponse({"accepted": accepted})
+    where = webhook_body_accept(channel=channel, body=body, events=events)
+    return JsonResponse({"received": len(events), "inbox": where})

@@ -43,6 +43,20 @@ def _check_worker() -> dict:
     return {"status": "ok" if fresh else "stale", "last_heartbeat": raw, "age_seconds": round(age)}
 
 
+INBOX_BACKLOG_WARNING = 10_000  # bodies; a store worker drains thousands a second
+
+
+def _check_inbox() -> dict:
+    """Bodies the webhook acknowledged that no worker has stored yet (Redis inbox only)."""
+    from delivery.inbox import inbox_length, inbox_uses_redis
+
+    if not inbox_uses_redis():
+        return {"status": "ok", "kind": "database"}
+    waiting = inbox_length()
+    status = "ok" if waiting < INBOX_BACKLOG_WARNING else "stale"
+    return {"status": status, "kind": "redis", "waiting": waiting}
+
+
 def _run(check) -> dict:
     try:
         return check()
@@ -54,19 +68,21 @@ def _run(check) -> dict:
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database, cache and broker answer; 503 when one of them fails.
 
-    A stale worker makes the status "degraded" but keeps 200: taking the web out of a
-    load balancer would not bring a worker back, and residents can still be answered.
+    A stale worker, or a webhook inbox nobody drains, makes the status "degraded" but
+    keeps 200: taking the web out of a load balancer would not bring a worker back, and
+    residents can still be answered.
     """
     checks = {
         "database": _run(_check_database),
         "cache": _run(_check_cache),
         "broker": _run(_check_broker),
         "celery_worker": _run(_check_worker),
+        "webhook_inbox": _run(_check_inbox),
     }
     essential_ok = all(checks[name]["status"] == "ok" for name in ("database", "cache", "broker"))
     if not essential_ok:
         status, code = "error", 503
-    elif checks["celery_worker"]["status"] != "ok":
+    elif any(checks[name]["status"] != "ok" for name in ("celery_worker", "webhook_inbox")):
         status, code = "degraded", 200
     else:
         status, code = "ok", 200

@@ -279,6 +279,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    "delivery.tasks.store_webhook_inbox": {"queue": "inbox"},
     "delivery.tasks.process_*": {"queue": "engine"},
     "delivery.tasks.broadcast_*": {"queue": "broadcast"},
 }
@@ -339,6 +340,15 @@ LINE_API_BASE_URL = os.environ.get(
 LINE_API_DATA_BASE_URL = os.environ.get(
     "LINE_API_DATA_BASE_URL", "https://api-data.line.me" if PRODUCTION else LINE_API_BASE_URL
 ).rstrip("/")
+
+# Where the webhook keeps what it acknowledged: "redis" appends the verified body to a
+# Redis list and a task stores it in batches (fast; production); "database" stores the
+# events before answering (the embedded default, no Redis). docs/decisions/0006.
+LINE_WEBHOOK_INBOX = os.environ.get("LINE_WEBHOOK_INBOX", "redis" if REDIS_URL else "database")
+if LINE_WEBHOOK_INBOX not in {"redis", "database"}:
+    raise ImproperlyConfigured("LINE_WEBHOOK_INBOX is either 'redis' or 'database'.")
+if LINE_WEBHOOK_INBOX == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("LINE_WEBHOOK_INBOX=redis needs REDIS_URL.")
 
 # --- logging --------------------------------------------------------------------
 

@@ -41,7 +41,12 @@ def table(figures: dict) -> str:
         _ack_row("LINE webhook (signed)", ack["webhook"]),
         f"  webhook / bare throughput: {result['ratio'] * 100:.1f} %   "
         f"(target ≥ {TARGET_RATIO * 100:.0f} % with p99 < {TARGET_P99_MS:.0f} ms: {met})",
-        f"  events stored: {ack['events_stored']} of {ack['webhook']['requests']}",
+        f"  events stored: {ack['events_stored']} of {ack['webhook']['requests']} "
+        f"({ack['inbox']} inbox{_drained(ack)})",
+    ]
+    if turns is None:
+        return "\n".join(lines)
+    lines += [
         "",
         f"Conversation turns end to end: {turns['residents']} residents at once, "
         f"simulator → webhook → Celery worker ({setup['worker']}) → emulated Messaging API",
@@ -53,6 +58,13 @@ def table(figures: dict) -> str:
     ]
     lines += [f"  error: {error}" for error in turns["errors"][:5]]
     return "\n".join(lines)
+
+
+def _drained(ack: dict) -> str:
+    if ack["inbox"] != "redis":
+        return ""
+    after = ack["inbox_drained_after_s"]
+    return "; not drained" if after is None else f", empty {after:g} s after the load"
 
 
 def write_json(figures: dict, path: Path) -> None:

@@ -123,10 +123,10 @@ def gunicorn_command(*, port: int, workers: int, threads: int) -> list[str]:
     ]
 
 
-def celery_command(*, concurrency: int) -> list[str]:
+def celery_command(*, concurrency: int, queues: str = "inbox,engine,default") -> list[str]:
     return [
         *[sys.executable, "-m", "celery", "-A", "govtech", "worker"],
-        *["--queues", "engine,default", "--concurrency", str(concurrency), "--pool", "prefork"],
+        *["--queues", queues, "--concurrency", str(concurrency), "--pool", "prefork"],
         *["--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
     ]
 

@@ -84,7 +84,7 @@ def test_healthz_reports_each_part(client):
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache", "broker", "celery_worker"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "celery_worker", "webhook_inbox"}
 
 
 @pytest.mark.django_db

@@ -30,7 +30,7 @@ class Command(BaseCommand):
                 "govtech",
                 "worker",
                 "-Q",
-                "engine,broadcast,default",
+                "inbox,engine,broadcast,default",
                 "--concurrency",
                 "2",
                 "--loglevel",

@@ -20,6 +20,7 @@ speed (measured by ``make bench``; docs/decisions/0006-webhook-processing.md):
 import contextlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from functools import cache as once
@@ -28,7 +29,7 @@ from typing import Any, cast
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -44,6 +45,7 @@ QUEUED_FLAG_SECONDS = 60  # after this a waiting task is assumed lost; the next 
 INBOX_KEY = "delivery:webhook-inbox"
 STORE_QUEUED_KEY = "delivery:webhook-inbox:store-queued"
 STORE_LOCK_KEY = "delivery:webhook-inbox:lock"
+SET_ASIDE_KEY = "delivery:webhook-inbox:set-aside"  # bodies the database refused
 STORE_BATCH = 500  # bodies per batch; LINE's bodies hold a few events each
 ROWS_PER_INSERT = 1000  # 11 parameters a row: well under SQLite's and PostgreSQL's limits
 LOCK_SECONDS = 60  # a consumer that died releases the list after this
@@ -200,7 +202,7 @@ def inbox_store(*, max_seconds: float = 20.0, wait_seconds: float = 30.0) -> tup
             items = cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1))
             if not items:
                 return stored, False
-            stored += _store_bodies(items)
+            stored += _store_batch(client, items)
             client.ltrim(INBOX_KEY, len(items), -1)
             if time.monotonic() > deadline:
                 return stored, bool(client.llen(INBOX_KEY))
@@ -212,8 +214,34 @@ def inbox_store(*, max_seconds: float = 20.0, wait_seconds: float = 30.0) -> tup
             logger.warning("the webhook inbox lock expired while storing")
 
 
-def inbox_length() -> int:
-    return int(_redis().llen(INBOX_KEY)) if inbox_uses_redis() else 0
+def inbox_length(*, key: str = INBOX_KEY) -> int:
+    return int(_redis().llen(key)) if inbox_uses_redis() else 0
+
+
+def _store_batch(client: redis.Redis, items: list[bytes]) -> int:
+    """Store a batch; a body the database refuses is set aside, not retried forever.
+
+    A database that is down (OperationalError, InterfaceError) raises: the batch stays at
+    the head of the list for the next attempt. Any other error is about the data: the
+    batch is stored body by body and a body that still fails goes to the set-aside list
+    (logged, shown by /healthz) so that it cannot hold up the events behind it.
+    """
+    try:
+        return _store_bodies(items)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("inbox: a batch failed; storing its %d bodies one by one", len(items))
+    stored = 0
+    for item in items:
+        try:
+            stored += _store_bodies([item])
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            logger.exception("inbox: set aside a body the database refused")
+            client.rpush(SET_ASIDE_KEY, item)
+    return stored
 
 
 def _store_bodies(items: list[bytes]) -> int:
@@ -239,14 +267,27 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL text and jsonb cannot hold U+0000; no real message needs it."""
+# json.loads joins a valid surrogate pair into one character: what is left is lone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable_text(value: str) -> str:
+    """Text PostgreSQL can keep: no U+0000, no lone surrogate.
+
+    JSON may spell both (``\\u0000``, ``\\ud800``), but neither text nor jsonb holds
+    them and no real message needs them: U+0000 is dropped, a lone surrogate becomes
+    U+FFFD.
+    """
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _storable(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _storable_text(value)
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_storable(item) for item in value]
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_storable(key): _storable(item) for key, item in value.items()}
     return value
 
 
@@ -255,7 +296,7 @@ def _event_row(channel: WebhookChannel, event: Any) -> tuple | None:
 
     Anything else malformed is stored as skipped: never processed, never a 500.
     """
-    event = _without_nul(event)
+    event = _storable(event)
     event_id = _dict(event).get("webhookEventId")
     if not isinstance(event_id, str) or not event_id.strip():
         logger.warning("channel %s: skipped an event without webhookEventId", channel.channel_id)

@@ -47,14 +47,15 @@ INBOX_BACKLOG_WARNING = 10_000  # bodies; a store worker drains thousands a seco
 
 
 def _check_inbox() -> dict:
-    """Bodies the webhook acknowledged that no worker has stored yet (Redis inbox only)."""
-    from delivery.inbox import inbox_length, inbox_uses_redis
+    """Bodies the webhook acknowledged that no worker has stored yet, and bodies the
+    database refused (set aside for a person to look at); Redis inbox only."""
+    from delivery.inbox import SET_ASIDE_KEY, inbox_length, inbox_uses_redis
 
     if not inbox_uses_redis():
         return {"status": "ok", "kind": "database"}
-    waiting = inbox_length()
-    status = "ok" if waiting < INBOX_BACKLOG_WARNING else "stale"
-    return {"status": status, "kind": "redis", "waiting": waiting}
+    waiting, set_aside = inbox_length(), inbox_length(key=SET_ASIDE_KEY)
+    status = "ok" if waiting < INBOX_BACKLOG_WARNING and not set_aside else "stale"
+    return {"status": status, "kind": "redis", "waiting": waiting, "set_aside": set_aside}
 
 
 def _run(check) -> dict:

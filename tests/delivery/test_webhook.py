@@ -189,6 +189,16 @@ def test_a_changed_secret_applies_to_the_next_request(client, channel):
     assert post(client, body, sign(body, "rotated-secret")).status_code == 200
 
 
+def test_text_postgresql_cannot_hold_is_replaced_not_refused(client, channel, published):
+    event = text_event(1)
+    event["message"]["text"] = "\ud800穴\x00"  # a lone surrogate and U+0000, JSON-escaped
+    body = json.dumps({"events": [event]}).encode()
+    assert post(client, body, sign(body)).status_code == 200
+    with scopes_disabled():
+        assert WebhookEvent.objects.get().payload["message"]["text"] == "\ufffd穴"
+    assert len(published) == 1
+
+
 def test_unknown_and_group_events_are_kept_but_skipped(client, channel, published):
     events = [
         text_event(1, type="beacon"),

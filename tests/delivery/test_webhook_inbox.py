@@ -184,8 +184,50 @@ def test_healthz_shows_the_bodies_waiting_and_degrades_on_a_backlog(
 
     send(client, text_event(1))
     check = client.get(reverse("healthz")).json()["checks"]["webhook_inbox"]
-    assert check == {"status": "ok", "kind": "redis", "waiting": 1}
+    assert check == {"status": "ok", "kind": "redis", "waiting": 1, "set_aside": 0}
     monkeypatch.setattr(health, "INBOX_BACKLOG_WARNING", 1)
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
+
+
+def test_a_body_the_database_refuses_is_set_aside_and_the_rest_is_stored(
+    client, channel, store_tasks, processing, monkeypatch
+):
+    from django.db import DataError
+
+    real_insert = inbox._insert_new
+
+    def refuse_event_2(channel, rows):
+        if any(row[0] == text_event(2)["webhookEventId"] for row in rows):
+            raise DataError("value too long")
+        return real_insert(channel, rows)
+
+    monkeypatch.setattr(inbox, "_insert_new", refuse_event_2)
+    for n in (1, 2, 3):
+        send(client, text_event(n))
+    assert inbox.inbox_store() == (2, False)
+    assert stored_ids() == [text_event(1)["webhookEventId"], text_event(3)["webhookEventId"]]
+    assert inbox.inbox_length() == 0
+    assert inbox.inbox_length(key=inbox.SET_ASIDE_KEY) == 1
+    check = client.get(reverse("healthz")).json()["checks"]["webhook_inbox"]
+    assert check["status"] == "stale" and check["set_aside"] == 1
+
+
+def test_a_database_outage_keeps_the_batch_for_the_next_attempt(
+    client, channel, store_tasks, processing, monkeypatch
+):
+    from django.db import OperationalError
+
+    def down(channel, rows):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    send(client, text_event(1))
+    monkeypatch.setattr(inbox, "_insert_new", down)
+    with pytest.raises(OperationalError):
+        inbox.inbox_store()
+    assert inbox.inbox_length() == 1
+    assert inbox.inbox_length(key=inbox.SET_ASIDE_KEY) == 0
+    monkeypatch.undo()
+    monkeypatch.setattr(store_webhook_inbox, "delay", lambda: None)
+    assert inbox.inbox_store() == (1, False)

@@ -32,6 +32,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.lock import Lock
 
 from govtech.crypto import decrypt, encrypt
 
@@ -178,40 +179,52 @@ def _publish_store_task() -> None:
         logger.exception("could not publish the webhook inbox task; the beat will drain it")
 
 
-class InboxBusy(Exception):
-    """Another consumer holds the inbox for longer than this one could wait."""
-
-
-def inbox_store(*, max_seconds: float = 20.0, wait_seconds: float = 30.0) -> tuple[int, bool]:
+def inbox_store(*, max_seconds: float = 20.0) -> tuple[int, bool]:
     """Store the Redis inbox's events in WebhookEvent, in arrival order, in batches.
 
     One consumer at a time (a Redis lock); it reads a batch from the head of the list,
     stores it (``INSERT … ON CONFLICT DO NOTHING``, so a batch stored twice after a crash
     has no second effect), publishes the residents' processing tasks and only then trims
-    the batch off the list. Returns (events newly stored, whether bodies are left after
-    ``max_seconds``). Raises InboxBusy if the lock was not free within ``wait_seconds``.
+    the batch off the list. A consumer that finds the lock taken returns at once and
+    leaves the work to the holder, which looks at the list again after releasing the lock
+    (so a body appended meanwhile is not left behind) and carries on if it can take the
+    lock back. Returns (events newly stored, whether bodies are left after
+    ``max_seconds``, for a successor task to take over).
     """
     client = _redis()
     client.delete(STORE_QUEUED_KEY)  # before reading: see _inbox_push
-    lock = client.lock(STORE_LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=wait_seconds)
-    if not lock.acquire():
-        raise InboxBusy
     stored, deadline = 0, time.monotonic() + max_seconds
-    try:
-        while True:
-            items = cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1))
-            if not items:
-                return stored, False
-            stored += _store_batch(client, items)
-            client.ltrim(INBOX_KEY, len(items), -1)
-            if time.monotonic() > deadline:
-                return stored, bool(client.llen(INBOX_KEY))
-            lock.reacquire()
-    finally:
+    while True:
+        lock = client.lock(STORE_LOCK_KEY, timeout=LOCK_SECONDS)
+        if not lock.acquire(blocking=False):
+            return stored, False  # the holder re-checks the list after releasing
         try:
-            lock.release()
-        except redis.exceptions.LockError:
-            logger.warning("the webhook inbox lock expired while storing")
+            stored += _store_until_empty(client, lock, deadline)
+        finally:
+            _release(lock)
+        if not client.llen(INBOX_KEY):
+            return stored, False
+        if time.monotonic() > deadline:
+            return stored, True
+
+
+def _store_until_empty(client: redis.Redis, lock: Lock, deadline: float) -> int:
+    """Batch after batch until the list is empty or the deadline passed (one at least)."""
+    stored = 0
+    while items := cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1)):
+        stored += _store_batch(client, items)
+        client.ltrim(INBOX_KEY, len(items), -1)
+        if time.monotonic() > deadline:
+            break
+        lock.reacquire()  # a long drain keeps its lock
+    return stored
+
+
+def _release(lock: Lock) -> None:
+    try:
+        lock.release()
+    except redis.exceptions.LockError:
+        logger.warning("the webhook inbox lock expired while storing")
 
 
 def inbox_length(*, key: str = INBOX_KEY) -> int:

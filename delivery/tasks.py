@@ -1,6 +1,5 @@
 """Celery tasks of delivery. They take ids, run twice safely and enter the tenant scope."""
 
-import contextlib
 from datetime import timedelta
 
 from celery import shared_task
@@ -8,7 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from delivery.inbox import InboxBusy, inbox_store, inbox_uses_redis, queued_flag
+from delivery.inbox import inbox_store, inbox_uses_redis, queued_flag
 from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.selectors import channel_by_pk
@@ -32,19 +31,15 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     return resident_events_process(channel=channel, line_user_id=line_user_id)
 
 
-@shared_task(
-    bind=True, name="delivery.tasks.store_webhook_inbox", acks_late=True, ignore_result=True
-)
-def store_webhook_inbox(self) -> int:
+@shared_task(name="delivery.tasks.store_webhook_inbox", acks_late=True, ignore_result=True)
+def store_webhook_inbox() -> int:
     """Store the events the webhook acknowledged into the database (queue: inbox).
 
-    Published by the webhook when no such task is waiting; one runs at a time (a lock),
-    a second waits for the first. A task that ran out of time publishes its successor.
+    Published by the webhook when no such task is waiting. One stores at a time (a lock);
+    a second that finds it taken returns at once, the first re-checking the list when it
+    is done. A task that ran out of time publishes its successor.
     """
-    try:
-        stored, more = inbox_store()
-    except InboxBusy:
-        raise self.retry(countdown=1, max_retries=None) from None
+    stored, more = inbox_store()
     if more:
         store_webhook_inbox.delay()
     return stored
@@ -59,8 +54,7 @@ def process_stale_events() -> int:
     resident already processed is a no-op.
     """
     if inbox_uses_redis():
-        with contextlib.suppress(InboxBusy):  # a store task is at work
-            inbox_store(wait_seconds=0.1)
+        inbox_store()
     cutoff = timezone.now() - timedelta(seconds=RESEND_AFTER_SECONDS)
     with scopes_disabled():
         waiting = set(

@@ -134,6 +134,10 @@ def line_world(live_server, settings, city, eager_celery):
     settings.SITE_URL = live_server.url
     settings.LINE_API_BASE_URL = f"{live_server.url}/simulator/api/line"
     settings.LINE_API_DATA_BASE_URL = settings.LINE_API_BASE_URL
+    # Tasks run eagerly here, inside the request that publishes them: with the Redis inbox
+    # one webhook request would store and answer everybody's events. The Redis inbox is
+    # tested end to end with a real worker in test_webhook_worker.py.
+    settings.LINE_WEBHOOK_INBOX = "database"
     channel = line_channel_bind_simulator(
         actor=None, municipality=city, channel_id=CHANNEL_ID, name="デモ市公式LINE"
     )

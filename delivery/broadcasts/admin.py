@@ -2,13 +2,18 @@
 (approval, cancel, test send, progress bar), broadcast policy and calendar reminders."""
 
 import json
+from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -20,12 +25,25 @@ from delivery.broadcasts.models import (
     BroadcastStatus,
     ReminderRule,
     Segment,
+    StaffTestResident,
+)
+from delivery.broadcasts.reminders import (
+    MAX_CSV_BYTES,
+    ReminderCsvRejected,
+    reminder_dates_import,
 )
 from delivery.broadcasts.segments import validate_rules
+from delivery.broadcasts.testers import (
+    staff_test_friends,
+    staff_test_resident_link,
+    staff_test_resident_simulate,
+)
 from delivery.line_api import LineApiError
-from delivery.models import LineChannel
+from delivery.models import LineChannel, OutboundStatus
+from delivery.simulator.selectors import channel_by_id
 from govtech.access import staff_context
-from govtech.console import TenantModelAdmin, console
+from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
+from govtech.models import User
 from govtech.services import ServiceError
 
 BROADCAST_ROLES = frozenset({"admin", "broadcaster"})
@@ -43,11 +61,98 @@ class BroadcastPolicyAdmin(TenantModelAdmin):
     view_roles = BROADCAST_ROLES
 
 
+class ReminderCsvForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 or Shift_JIS (as Excel saves it), up to %(size)s KB.")
+        % {"size": MAX_CSV_BYTES // 1024},
+    )
+
+
 @admin.register(ReminderRule, site=console)
 class ReminderRuleAdmin(TenantModelAdmin):
     list_display = ["name", "attribute_key", "attribute_value", "send_time", "is_active"]
     view_roles = BROADCAST_ROLES
     edit_roles = BROADCAST_ROLES
+    change_form_template = "broadcasts/reminderrule_change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_dates_view)
+        return [
+            path("<int:pk>/import-dates/", view, name="delivery_reminderrule_import_dates"),
+            *super().get_urls(),
+        ]
+
+    def import_dates_view(self, request, pk):
+        """Upload irregular dates from a CSV: all rows are imported, or none (with the lines)."""
+        rule = get_object_or_404(ReminderRule, pk=pk)
+        if not self.has_change_permission(request, rule):
+            raise PermissionDenied
+        form = ReminderCsvForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data["file"].read(MAX_CSV_BYTES + 1)
+            try:
+                dates = reminder_dates_import(actor=request.user, rule=rule, data=data)
+            except ReminderCsvRejected as rejected:
+                problems = [str(problem) for problem in rejected.problems]
+            else:
+                self.message_user(request, _imported_message(dates), messages.SUCCESS)
+                return redirect("admin:delivery_reminderrule_change", rule.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": rule,
+            "title": gettext("Import dates from CSV: %(name)s") % {"name": rule.name},
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(request, "broadcasts/reminderrule_import_dates.html", context)
+
+
+def _imported_message(dates) -> str:
+    text = gettext("Imported: %(added)s dates added, %(skipped)s dates skipped.") % {
+        "added": len(dates.add),
+        "skipped": len(dates.skip),
+    }
+    if dates.other_areas:
+        text += " " + gettext("%(count)s rows of other areas were left out.") % {
+            "count": dates.other_areas
+        }
+    return text
+
+
+class StaffTestResidentForm(forms.ModelForm):
+    """The admin adds Meta; the staff list is limited to the municipality in the admin."""
+
+
+@admin.register(StaffTestResident, site=console)
+class StaffTestResidentAdmin(PersonalDataAdminMixin, TenantModelAdmin):
+    """Which friend is which staff member's own test resident (their LINE account)."""
+
+    viewed_action = "delivery.stafftestresident.viewed"
+    form = StaffTestResidentForm
+    fields = ["municipality", "staff", "friend"]
+    list_display = ["staff", "friend", "created_at"]
+    list_select_related = ["staff", "friend"]
+    autocomplete_fields = ["friend"]
+    view_roles = BROADCAST_ROLES
+    edit_roles = frozenset({"admin"})
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "staff":
+            municipality = staff_context(request).municipality
+            kwargs["queryset"] = User.objects.filter(
+                memberships__municipality=municipality
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        link = staff_test_resident_link(actor=request.user, staff=obj.staff, friend=obj.friend)
+        obj.pk = link.pk
 
 
 class SegmentForm(forms.ModelForm):
@@ -95,6 +200,15 @@ class SegmentAdmin(TenantModelAdmin):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 
+MESSAGES_HELP = _(
+    '1 to 5 messages, as JSON. Text: {"type": "text", "text": "{display_name}さん、…"};'
+    ' image: {"type": "image", "url": "https://…"}; a button that starts a'
+    ' procedure: {"type": "button", "text": "…", "label": "申し込む",'
+    ' "procedure": "bulky-waste"}; a notice card: {"type": "flex", "template":'
+    ' "notice", "title": "…", "body": "…"}.'
+)
+
+
 class BroadcastForm(forms.ModelForm):
     def clean_messages(self):
         from delivery.broadcasts.messages import validate_items
@@ -132,17 +246,36 @@ class BroadcastAdmin(TenantModelAdmin):
         editable = obj is None or obj.status == BroadcastStatus.DRAFT
         return editable and super().has_change_permission(request, obj)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "messages" and field is not None:
+            field.help_text = MESSAGES_HELP
+        return field
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
     def get_urls(self):
-        progress = self.admin_site.admin_view(self.progress_view)
-        preview = self.admin_site.admin_view(self.preview_view)
+        def view(method):
+            return self.admin_site.admin_view(method)
+
         return [
-            path("<int:pk>/progress/", progress, name="delivery_broadcast_progress"),
-            path("<int:pk>/preview/", preview, name="delivery_broadcast_preview"),
+            path(
+                "<int:pk>/progress/", view(self.progress_view), name="delivery_broadcast_progress"
+            ),
+            path("<int:pk>/preview/", view(self.preview_view), name="delivery_broadcast_preview"),
+            path(
+                "preview/",
+                view(require_POST(self.draft_preview_view)),
+                name="delivery_broadcast_draft_preview",
+            ),
+            path(
+                "test-resident/",
+                view(require_POST(self.test_resident_view)),
+                name="delivery_broadcast_test_resident",
+            ),
             *super().get_urls(),
         ]
 
@@ -160,6 +293,50 @@ class BroadcastAdmin(TenantModelAdmin):
         broadcast = get_object_or_404(Broadcast, pk=pk)
         return JsonResponse(preview.broadcast_preview(broadcast=broadcast))
 
+    def draft_preview_view(self, request):
+        """The preview of messages as they are being typed (before or without saving)."""
+        if not self.has_view_permission(request):
+            raise Http404
+        try:
+            items = json.loads(request.body or b"null")
+            data = preview.items_preview(municipality=_municipality(request), items=items)
+        except ValueError:
+            return JsonResponse({"error": gettext("The messages are not valid JSON.")}, status=400)
+        except ValidationError as exc:
+            return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+        return JsonResponse(data)
+
+    def test_resident_view(self, request):
+        """Create the staff member's own test resident in the LINE simulator."""
+        if not self.has_add_permission(request):
+            raise Http404
+        channel = get_object_or_404(LineChannel, pk=request.POST.get("channel") or 0)
+        try:
+            friend = staff_test_resident_simulate(actor=request.user, channel=channel)
+        except ServiceError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            text = gettext("Your test resident “%(name)s” is ready in the LINE simulator.")
+            self.message_user(request, text % {"name": friend.display_name}, messages.SUCCESS)
+        back = request.POST.get("next", "")
+        if not back.startswith("/") or back.startswith("//"):
+            back = reverse("admin:delivery_broadcast_changelist")
+        return HttpResponseRedirect(back)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        testers = self._test_residents(request)
+        extra_context = {
+            **(extra_context or {}),
+            "test_residents": testers,
+            # The preview's header shows the account's name as LINE does (no channel ID).
+            "channel_names": {str(row["channel"].pk): row["channel"].name for row in testers},
+        }
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        saved = getattr(request, "_broadcast_to_test", None)
+        if saved is not None:  # after the admin's transaction: LINE is called after commit
+            self._test_send_one(request, saved)
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
@@ -167,6 +344,62 @@ class BroadcastAdmin(TenantModelAdmin):
             extra_context["progress"] = selectors.broadcast_progress(broadcast=obj)
             extra_context["quota"] = self._quota(obj)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_test_send" in request.POST:
+            request._broadcast_to_test = obj
+            return redirect("admin:delivery_broadcast_change", obj.pk)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_test_send" in request.POST:
+            request._broadcast_to_test = obj
+            return redirect("admin:delivery_broadcast_change", obj.pk)
+        return super().response_change(request, obj)
+
+    def _test_residents(self, request) -> list[dict]:
+        """Per channel of the municipality: the staff member's own test residents there."""
+        simulator = settings.SIMULATOR_ENABLED
+        return [
+            {
+                "channel": channel,
+                "friends": staff_test_friends(user=request.user, channel=channel),
+                "simulated": simulator and channel_by_id(channel_id=channel.channel_id) is not None,
+            }
+            for channel in LineChannel.objects.order_by("pk")
+        ]
+
+    def _test_send_one(self, request, broadcast) -> None:
+        try:
+            sent = services.broadcast_test_send(actor=request.user, broadcast=broadcast)
+        except services.NoTestResident as exc:
+            self.message_user(
+                request, f"{exc} {gettext(HOW_TO_GET_A_TEST_RESIDENT)}", messages.ERROR
+            )
+            return
+        except (ServiceError, LineApiError) as exc:
+            self.message_user(request, f"{broadcast.title}: {exc}", messages.ERROR)
+            return
+        for message in sent:
+            self._report_test_message(request, message)
+
+    def _report_test_message(self, request, message) -> None:
+        name = message.friend.display_name or message.friend.line_user_id
+        if message.status != OutboundStatus.SENT:
+            text = gettext("The test to %(name)s was not sent: %(error)s")
+            self.message_user(
+                request, text % {"name": name, "error": message.error}, messages.ERROR
+            )
+            return
+        text = gettext("Test sent to your test resident %(name)s.") % {"name": name}
+        if settings.SIMULATOR_ENABLED:
+            query = urlencode(
+                {"channel": message.channel.channel_id, "user": message.friend.line_user_id}
+            )
+            url = f"{reverse('simulator:chat')}?{query}"
+            link = gettext("Open it in the LINE simulator")
+            text = format_html('{} <a href="{}">{}</a>', text, url, link)
+        self.message_user(request, text, messages.SUCCESS)
 
     def _quota(self, broadcast):
         from delivery.line_api import LineClient
@@ -202,6 +435,22 @@ class BroadcastAdmin(TenantModelAdmin):
     def cancel(self, request, queryset):
         self._each(request, queryset, services.broadcast_cancel, _("Cancelled: %(title)s"))
 
-    @admin.action(description=_("Send a test to the test residents"))
+    @admin.action(description=_("Send a test to my test resident"))
     def test_send(self, request, queryset):
-        self._each(request, queryset, services.broadcast_test_send, _("Test sent: %(title)s"))
+        for broadcast in queryset:
+            self._test_send_one(request, broadcast)
+
+
+HOW_TO_GET_A_TEST_RESIDENT = _(
+    "To get one, press “Create my test resident in the LINE simulator” on a broadcast's page"
+    " (where the simulator runs), or add the city's LINE account as a friend on your own"
+    " phone and ask a municipality admin to link it to you under “Staff test residents”."
+)
+
+
+def _municipality(request):
+    """The tenant of the request: the staff member's municipality (operators: the channel's)."""
+    municipality = staff_context(request).municipality
+    if municipality is None:
+        municipality = _channel(request).municipality
+    return municipality

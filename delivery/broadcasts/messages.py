@@ -32,7 +32,7 @@ def validate_items(items: Any) -> None:
         kind = item.get("type") if isinstance(item, dict) else None
         if kind not in required:
             raise ValidationError(_("Unknown message type: %(type)s") % {"type": kind})
-        missing = [name for name in required[kind] if not str(item.get(name) or "").strip()]
+        missing = [name for name in required[kind] if not _is_text(item.get(name))]
         if missing:
             raise ValidationError(
                 _("Missing %(fields)s in a %(type)s message.")
@@ -40,6 +40,15 @@ def validate_items(items: Any) -> None:
             )
         if kind == "image" and not str(item["url"]).startswith("https://"):
             raise ValidationError(_("Image addresses must start with https://."))
+        links = [item.get(name) for name in ("url", "preview_url")]
+        if any(
+            link and not (isinstance(link, str) and link.startswith("https://")) for link in links
+        ):
+            raise ValidationError(_("Link addresses must start with https://."))
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def is_personal(items: list[dict]) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "ReminderOccurrence",
     "ReminderRule",
     "Segment",
+    "StaffTestResident",
 ]
 
 
@@ -225,12 +226,21 @@ class BroadcastRecipient(models.Model):
     """A friend frozen into a broadcast when sending starts; ``seq`` places it in a chunk.
 
     Written with one INSERT … SELECT (never through Python objects), so freezing a
-    million recipients costs one statement and no worker memory.
+    million recipients costs one statement and no worker memory. The foreign keys have
+    no constraint in the database: PostgreSQL checks a deferred one row by row at
+    commit (18 s for a million rows, two checks each), and the rows come from that same
+    SELECT over existing friends. Deleting a broadcast or a friend still deletes its
+    rows (Django's cascade). The unique (broadcast, seq) index serves every read by
+    broadcast, so ``broadcast`` has no index of its own.
     """
 
-    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="+")
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     seq = models.PositiveIntegerField()
-    friend = models.ForeignKey("delivery.Friend", on_delete=models.CASCADE, related_name="+")
+    friend = models.ForeignKey(
+        "delivery.Friend", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [
@@ -345,3 +355,40 @@ class ReminderOccurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} {self.date}"
+
+
+class StaffTestResident(models.Model):
+    """A staff member's own test resident: where their broadcast test sends go.
+
+    Links a console user to a friend of the municipality's account (their own LINE
+    account, or the simulator account the builder's Try it made). A test send never goes
+    to anyone else, not even to another staff member's test resident.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    friend = models.OneToOneField(
+        "delivery.Friend",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("test resident"),
+        help_text=_("The staff member's own LINE account, added as a friend of the channel."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("staff test resident")
+        verbose_name_plural = _("staff test residents")
+        ordering = ["staff", "friend"]
+
+    def __str__(self) -> str:
+        return f"{self.staff} → {self.friend}"

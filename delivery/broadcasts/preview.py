@@ -6,9 +6,10 @@ function the sender calls), and services already import selectors.
 
 from django.utils.translation import gettext as _
 
-from delivery.broadcasts.messages import is_personal
+from delivery.broadcasts.messages import is_personal, validate_items
 from delivery.broadcasts.models import Broadcast
 from delivery.broadcasts.services import render_for
+from govtech.models import Municipality
 
 
 def sample_display_name() -> str:
@@ -36,3 +37,13 @@ def broadcast_preview(*, broadcast: Broadcast) -> dict:
         "note": note,
         "action_note": _("Buttons work in LINE; the preview does not follow them."),
     }
+
+
+def items_preview(*, municipality: Municipality, items: object) -> dict:
+    """The preview of messages being composed (not saved yet), rendered as the sender would.
+
+    Raises ValidationError, with the reason to show, when the items are not sendable.
+    """
+    validate_items(items)
+    unsaved = Broadcast(municipality=municipality, messages=items)
+    return broadcast_preview(broadcast=unsaved)

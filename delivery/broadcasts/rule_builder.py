@@ -1,10 +1,10 @@
 """What the segment page's visual rule builder offers (static/broadcasts/segment_builder.js).
 
-The builder edits the same rules JSON that ``segments.validate_rules`` checks; it only
-needs to know, for the municipality, which subjects a condition can be about (its
-attribute fields, the built-in language, the behaviours of ``segments.BEHAVIOURS``),
-which operators fit each one and what kind of value they take. Labels are translated
-here, so the script carries no text of its own.
+The builder edits the same rules JSON that ``segments.validate_rules`` checks (groups
+nested up to ``segments.MAX_DEPTH``); it only needs to know, for the municipality,
+which subjects a condition can be about (its attribute fields, the built-in language,
+the behaviours of ``segments.BEHAVIOURS``), which operators fit each one and what kind
+of value they take. Labels are translated here, so the script carries no text of its own.
 
 Value kinds: ``choice`` (one option), ``choices`` (a list of options), ``number``,
 ``text``, ``date`` (ISO) and ``none`` (the operator takes no value).
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from delivery.broadcasts.models import AttributeField, AttributeKind
-from delivery.broadcasts.segments import BEHAVIOURS, BUILT_IN_FIELDS
+from delivery.broadcasts.segments import BEHAVIOURS, BUILT_IN_FIELDS, MAX_DEPTH
 
 
 def _op_labels() -> dict[str, str]:
@@ -119,10 +119,15 @@ def _strings() -> dict[str, str]:
         "behaviours": _("Behaviour"),
         "no_conditions": _("No conditions: every friend receives it."),
         "needs_value": _("Enter a value: this condition is left out until then."),
-        "advanced_only": _(
-            "These rules use nested groups or unknown attributes; edit them as JSON."
-        ),
         "unknown_option": _("(unknown: %(value)s)"),
+        "group": _("Group %(n)s"),
+        "group_match": _("In this group, friends who match"),
+        "add_group": _("Add a group (all/any)"),
+        "add_in_group": _("Add a condition to group %(n)s"),
+        "add_group_in_group": _("Add a group inside group %(n)s"),
+        "remove_group": _("Remove group %(n)s"),
+        "remove_group_text": _("Remove group"),
+        "empty_group": _("An empty group is left out."),
     }
 
 
@@ -136,4 +141,5 @@ def builder_config() -> dict[str, Any]:
             *_behaviour_subjects(),
         ],
         "strings": _strings(),
+        "max_depth": MAX_DEPTH,
     }

@@ -222,24 +222,42 @@ def broadcast_cancel(*, actor: User | None, broadcast: Broadcast) -> Broadcast:
     return broadcast
 
 
-def broadcast_test_send(*, actor: User | None, broadcast: Broadcast) -> int:
-    """Push the broadcast to the channel's test residents only (with retry keys)."""
+class NoTestResident(ServiceError):
+    """The staff member has no test resident on the broadcast's channel: nothing was sent."""
+
+
+def broadcast_test_send(*, actor: User, broadcast: Broadcast) -> list[OutboundMessage]:
+    """Push the broadcast to the actor's own test resident(s) on its channel, nobody else.
+
+    Each push is an OutboundMessage sent with its own retry key; the returned messages
+    say whether each one went out. Raises NoTestResident (nothing sent) when the actor
+    has no test resident there (see ``testers``). Audited.
+    """
+    from delivery.broadcasts.testers import staff_test_friends
     from delivery.services import outbound_send
 
     channel = broadcast.channel
-    with tenant_scope(broadcast.municipality):
-        testers = list(Friend.objects.filter(channel=channel, is_test=True, is_following=True))
-        with LineClient(channel.access_token) as client:
-            for friend in testers:
-                OutboundMessage.objects.create(
-                    municipality=broadcast.municipality,
-                    channel=channel,
-                    friend=friend,
-                    messages=render_for(broadcast, friend=friend),
-                )
-                outbound_send(friend=friend, client=client)
-    audit_log(actor, "delivery.broadcast.test_sent", broadcast, {"recipients": len(testers)})
-    return len(testers)
+    testers = staff_test_friends(user=actor, channel=channel)
+    if not testers:
+        raise NoTestResident(
+            _("You have no test resident on %(channel)s yet: nothing was sent.")
+            % {"channel": channel.name}
+        )
+    sent = []
+    with tenant_scope(broadcast.municipality), LineClient(channel.access_token) as client:
+        for friend in testers:
+            message = OutboundMessage.objects.create(
+                municipality=broadcast.municipality,
+                channel=channel,
+                friend=friend,
+                messages=render_for(broadcast, friend=friend),
+            )
+            outbound_send(friend=friend, client=client)
+            message.refresh_from_db()
+            sent.append(message)
+    recipients = [friend.pk for friend in testers]
+    audit_log(actor, "delivery.broadcast.test_sent", broadcast, {"friends": recipients})
+    return sent
 
 
 def render_for(

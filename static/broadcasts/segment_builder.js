@@ -1,10 +1,16 @@
 /* The segment page's visual rule builder: rows of [attribute or behaviour] [operator]
- * [value] combined with all/any. It reads and writes the rules JSON of the form's
- * textarea (#id_rules), which stays the one thing submitted and validated by the server
+ * [value] combined with all/any, and groups of rows (all/any inside all/any, as deep as
+ * the server allows). It reads and writes the rules JSON of the form's textarea
+ * (#id_rules), which stays the one thing submitted and validated by the server
  * (delivery/broadcasts/segments.py); the textarea is kept behind an "advanced" toggle.
  * Subjects, operators and every label come from the server (rule_builder.py) in
  * #rule-builder-config. Writing the textarea fires its "input" event, which rules.js
  * answers with the live count. Plain JS, no dependencies.
+ *
+ * State: a group is {kind: "group", match, items}; an item is a group or a row
+ * {kind: "row", subject, op, value}. Every node on the page carries data-path, the
+ * indexes from the top group ("" is the top group itself, "1.0" the first item of the
+ * second item).
  */
 (() => {
   "use strict";
@@ -15,6 +21,7 @@
 
   const config = JSON.parse(configNode.textContent);
   const S = config.strings;
+  const MAX_DEPTH = config.max_depth;
   const subjects = new Map(config.subjects.map((subject) => [subject.id, subject]));
   const $ = (selector) => root.querySelector(selector);
   const fieldset = $("#rule-builder");
@@ -23,7 +30,7 @@
   const notice = $("#rule-notice");
   const toggle = $("#rules-advanced-toggle");
   const advanced = $("#rules-advanced");
-  let state = { match: "all", rows: [] };
+  let state = { kind: "group", match: "all", items: [] };
 
   function el(tag, attrs = {}, children = []) {
     const node = document.createElement(tag);
@@ -40,8 +47,14 @@
 
   const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
   const opOf = (row) => subjects.get(row.subject).ops.find((op) => op.op === row.op);
+  const pathOf = (text) => (text === "" ? [] : text.split(".").map(Number));
+  const label = (path) => path.map((i) => i + 1).join(".");
 
-  // --- rules JSON ⇄ rows ----------------------------------------------------------------
+  function nodeAt(path) {
+    return path.reduce((group, index) => group.items[index], state);
+  }
+
+  // --- rules JSON ⇄ state ---------------------------------------------------------------
 
   const FITS = {
     choice: (v) => typeof v === "string",
@@ -52,25 +65,36 @@
     none: (v) => v === undefined,
   };
 
-  /** Rows for a rules object, or null when the builder cannot show it faithfully. */
+  function parseRow(condition) {
+    const isBehaviour = "behaviour" in condition;
+    const subject = subjects.get(isBehaviour ? `behaviour:${condition.behaviour}` : `field:${condition.field}`);
+    const keys = isBehaviour ? ["behaviour", "value"] : ["field", "op", "value"];
+    if (!subject || Object.keys(condition).some((key) => !keys.includes(key))) return null;
+    const op = subject.ops.find((candidate) => candidate.op === (isBehaviour ? "" : condition.op));
+    if (!op || !FITS[op.value](condition.value)) return null;
+    return { kind: "row", subject: subject.id, op: op.op, value: condition.value };
+  }
+
+  /** The group for a rules object, or null when the builder cannot show it faithfully. */
+  function parseGroup(rules, depth) {
+    if (!rules || typeof rules !== "object" || Array.isArray(rules) || depth > MAX_DEPTH) return null;
+    if (!["all", "any"].includes(rules.match) || !Array.isArray(rules.conditions)) return null;
+    if (Object.keys(rules).some((key) => key !== "match" && key !== "conditions")) return null;
+    const items = [];
+    for (const condition of rules.conditions) {
+      if (!condition || typeof condition !== "object" || Array.isArray(condition)) return null;
+      const item = "match" in condition ? parseGroup(condition, depth + 1) : parseRow(condition);
+      if (!item) return null;
+      items.push(item);
+    }
+    return { kind: "group", match: rules.match, items };
+  }
+
   function parse(rules) {
     if (rules === null || (typeof rules === "object" && !Array.isArray(rules) && !Object.keys(rules).length)) {
-      return { match: "all", rows: [] };
+      return { kind: "group", match: "all", items: [] };
     }
-    if (typeof rules !== "object" || !["all", "any"].includes(rules.match) || !Array.isArray(rules.conditions)) return null;
-    if (Object.keys(rules).some((key) => key !== "match" && key !== "conditions")) return null;
-    const rows = [];
-    for (const condition of rules.conditions) {
-      if (!condition || typeof condition !== "object" || "match" in condition) return null;
-      const isBehaviour = "behaviour" in condition;
-      const subject = subjects.get(isBehaviour ? `behaviour:${condition.behaviour}` : `field:${condition.field}`);
-      const keys = isBehaviour ? ["behaviour", "value"] : ["field", "op", "value"];
-      if (!subject || Object.keys(condition).some((key) => !keys.includes(key))) return null;
-      const op = subject.ops.find((candidate) => candidate.op === (isBehaviour ? "" : condition.op));
-      if (!op || !FITS[op.value](condition.value)) return null;
-      rows.push({ subject: subject.id, op: op.op, value: condition.value });
-    }
-    return { match: rules.match, rows };
+    return parseGroup(rules, 0);
   }
 
   function complete(kind, value) {
@@ -80,23 +104,29 @@
     return typeof value === "string" && value !== "";
   }
 
-  function serialize() {
+  /** The JSON of a group; incomplete rows and groups left empty are left out. */
+  function serializeGroup(group) {
     const conditions = [];
-    for (const row of state.rows) {
-      const subject = subjects.get(row.subject);
-      const op = opOf(row);
-      if (!complete(op.value, row.value)) continue;
+    for (const item of group.items) {
+      if (item.kind === "group") {
+        const nested = serializeGroup(item);
+        if (nested) conditions.push(nested);
+        continue;
+      }
+      const subject = subjects.get(item.subject);
+      const op = opOf(item);
+      if (!complete(op.value, item.value)) continue;
       const condition = subject.group === "behaviour"
         ? { behaviour: subject.behaviour }
-        : { field: subject.field, op: row.op };
-      if (op.value !== "none") condition.value = row.value;
+        : { field: subject.field, op: item.op };
+      if (op.value !== "none") condition.value = item.value;
       conditions.push(condition);
     }
-    return conditions.length ? { match: state.match, conditions } : {};
+    return conditions.length ? { match: group.match, conditions } : null;
   }
 
   function write() {
-    input.value = JSON.stringify(serialize(), null, 2);
+    input.value = JSON.stringify(serializeGroup(state) || {}, null, 2);
     input.dispatchEvent(new Event("input")); // rules.js recounts (isTrusted is false)
   }
 
@@ -113,7 +143,7 @@
   function newRow(subjectId) {
     const subject = subjects.get(subjectId);
     const op = subject.ops[0];
-    return { subject: subject.id, op: op.op, value: defaultValue(subject, op.value) };
+    return { kind: "row", subject: subject.id, op: op.op, value: defaultValue(subject, op.value) };
   }
 
   // --- drawing ------------------------------------------------------------------------------
@@ -126,8 +156,8 @@
   }
 
   function subjectSelect(row, n) {
-    const groups = [["attribute", S.attributes], ["behaviour", S.behaviours]].map(([group, label]) =>
-      el("optgroup", { label }, config.subjects.filter((s) => s.group === group).map((s) =>
+    const groups = [["attribute", S.attributes], ["behaviour", S.behaviours]].map(([group, text]) =>
+      el("optgroup", { label: text }, config.subjects.filter((s) => s.group === group).map((s) =>
         el("option", { value: s.id, text: s.label, selected: s.id === row.subject }))));
     return el("select", { "data-part": "subject", "data-testid": "rule-subject", "aria-label": `${S.subject} (${n})` }, groups);
   }
@@ -141,11 +171,11 @@
   function valueControl(row, n, hintId) {
     const subject = subjects.get(row.subject);
     const kind = opOf(row).value;
-    const label = `${S.value} (${n})`;
+    const text = `${S.value} (${n})`;
     const common = { "data-part": "value", "data-testid": "rule-value", "aria-describedby": hintId };
     if (kind === "none") return null;
     if (kind === "choice") {
-      return el("select", { ...common, "aria-label": label },
+      return el("select", { ...common, "aria-label": text },
         options(subject, row.value).map((o) => el("option", { value: o.value, text: o.label, selected: o.value === row.value })));
     }
     if (kind === "choices") {
@@ -153,21 +183,21 @@
         el("input", { type: "checkbox", value: o.value, "data-testid": "rule-choice", checked: row.value.includes(o.value) }),
         ` ${o.label}`,
       ]));
-      return el("fieldset", { ...common, class: "rule-choices" }, [el("legend", { class: "visually-hidden", text: label }), ...boxes]);
+      return el("fieldset", { ...common, class: "rule-choices" }, [el("legend", { class: "visually-hidden", text }), ...boxes]);
     }
     const type = { number: "number", date: "date", text: "text" }[kind];
-    const attrs = { ...common, type, "aria-label": label, value: row.value === undefined ? "" : String(row.value) };
+    const attrs = { ...common, type, "aria-label": text, value: row.value === undefined ? "" : String(row.value) };
     if (kind === "number") Object.assign(attrs, { step: "1", inputmode: "numeric" });
     return el("input", attrs);
   }
 
-  function rowNode(row, index) {
-    const n = index + 1;
-    const hintId = `rule-hint-${n}`;
+  function rowNode(row, path) {
+    const n = label(path);
+    const hintId = `rule-hint-${path.join("-")}`;
     const incomplete = !complete(opOf(row).value, row.value);
     const value = valueControl(row, n, hintId);
     if (value && incomplete) value.setAttribute("aria-invalid", "true");
-    return el("li", { class: "rule-row", role: "group", "aria-label": fmt(S.condition, { n }), "data-index": index, "data-testid": "rule-row" }, [
+    return el("li", { class: "rule-row", role: "group", "aria-label": fmt(S.condition, { n }), "data-path": path.join("."), "data-testid": "rule-row" }, [
       subjectSelect(row, n),
       opSelect(row, n),
       value,
@@ -176,76 +206,134 @@
     ]);
   }
 
+  function groupNode(group, path) {
+    const n = label(path);
+    const matchId = `rule-group-match-${path.join("-")}`;
+    const tools = [
+      el("button", { type: "button", class: "button", "data-part": "add", "data-testid": "group-add", "aria-label": fmt(S.add_in_group, { n }), text: `＋ ${S.add}` }),
+      path.length < MAX_DEPTH
+        ? el("button", { type: "button", class: "button", "data-part": "add-group", "data-testid": "group-add-group", "aria-label": fmt(S.add_group_in_group, { n }), text: `＋ ${S.add_group}` })
+        : null,
+      el("button", { type: "button", class: "button rule-remove", "data-part": "remove-group", "data-testid": "group-remove", "aria-label": fmt(S.remove_group, { n }), text: S.remove_group_text }),
+    ];
+    return el("li", { class: "rule-group", role: "group", "aria-label": fmt(S.group, { n }), "data-path": path.join("."), "data-testid": "rule-group" }, [
+      el("p", { class: "rule-match" }, [
+        el("label", { for: matchId, text: S.group_match }),
+        el("select", { id: matchId, "data-part": "match", "data-testid": "group-match" }, [
+          el("option", { value: "all", text: S.match_all, selected: group.match === "all" }),
+          el("option", { value: "any", text: S.match_any, selected: group.match === "any" }),
+        ]),
+      ]),
+      el("ol", { class: "rule-rows" }, group.items.map((item, i) => itemNode(item, [...path, i]))),
+      group.items.length ? null : el("p", { class: "help", text: S.empty_group }),
+      el("p", { class: "rule-group-tools" }, tools),
+    ]);
+  }
+
+  function itemNode(item, path) {
+    return item.kind === "group" ? groupNode(item, path) : rowNode(item, path);
+  }
+
+  /** The control ``part`` of the node at ``path`` (not of a node nested inside it). */
+  function control(path, part) {
+    const owner = path.length ? list.querySelector(`[data-path="${path.join(".")}"]`) : fieldset;
+    if (!owner) return null;
+    const found = [...owner.querySelectorAll(`[data-part="${part}"]`)]
+      .find((node) => node.closest("[data-path]") === owner);
+    return found && found.matches("fieldset") ? found.querySelector("input") : found;
+  }
+
   function render(focus) {
     match.value = state.match;
-    list.replaceChildren(...state.rows.map(rowNode));
-    $("#rule-empty").hidden = state.rows.length > 0;
-    if (focus) {
-      const target = focus.part === "add" ? $("#rule-add")
-        : list.querySelector(`[data-index="${focus.index}"] [data-part="${focus.part}"]`);
-      (target && target.matches("fieldset") ? target.querySelector("input") : target)?.focus();
-    }
+    list.replaceChildren(...state.items.map((item, i) => itemNode(item, [i])));
+    $("#rule-empty").hidden = state.items.length > 0;
+    $("#rule-add-group").hidden = MAX_DEPTH < 1;
+    if (focus) control(focus.path, focus.part)?.focus();
   }
 
   // --- events -------------------------------------------------------------------------------
 
+  function owner(event) {
+    const node = event.target.closest("[data-path]");
+    return node ? pathOf(node.dataset.path) : null;
+  }
+
   function onChange(event) {
-    const rowEl = event.target.closest(".rule-row");
-    if (!rowEl) return;
-    const index = Number(rowEl.dataset.index);
-    const row = state.rows[index];
-    const part = event.target.closest("[data-part]").dataset.part;
+    const path = owner(event);
+    const partNode = event.target.closest("[data-part]");
+    if (!path || !partNode) return;
+    const part = partNode.dataset.part;
+    const node = nodeAt(path);
+    if (part === "match") {
+      node.match = event.target.value;
+      write();
+      return;
+    }
     if (part === "subject") {
-      state.rows[index] = newRow(event.target.value);
+      const parent = nodeAt(path.slice(0, -1));
+      parent.items[path[path.length - 1]] = newRow(event.target.value);
     } else if (part === "op") {
-      const subject = subjects.get(row.subject);
-      const before = opOf(row).value;
-      row.op = event.target.value;
-      const after = opOf(row).value;
-      if (before !== after) row.value = defaultValue(subject, after, row.value);
+      const subject = subjects.get(node.subject);
+      const before = opOf(node).value;
+      node.op = event.target.value;
+      const after = opOf(node).value;
+      if (before !== after) node.value = defaultValue(subject, after, node.value);
     } else {
       return;
     }
     write();
-    render({ index, part });
+    render({ path, part });
   }
 
   function onValue(event) {
-    const rowEl = event.target.closest(".rule-row");
-    const control = event.target.closest("[data-part=value]");
-    if (!rowEl || !control) return;
-    const row = state.rows[Number(rowEl.dataset.index)];
+    const path = owner(event);
+    const valueNode = event.target.closest("[data-part=value]");
+    if (!path || !valueNode) return;
+    const row = nodeAt(path);
     const kind = opOf(row).value;
     if (kind === "choices") {
-      row.value = [...control.querySelectorAll("input:checked")].map((box) => box.value);
+      row.value = [...valueNode.querySelectorAll("input:checked")].map((box) => box.value);
     } else if (kind === "number") {
-      row.value = control.value === "" || Number.isNaN(control.valueAsNumber) ? "" : control.valueAsNumber;
+      row.value = valueNode.value === "" || Number.isNaN(valueNode.valueAsNumber) ? "" : valueNode.valueAsNumber;
     } else {
-      row.value = control.value;
+      row.value = valueNode.value;
     }
     const done = complete(kind, row.value);
-    if (done) control.removeAttribute("aria-invalid");
-    else control.setAttribute("aria-invalid", "true");
-    rowEl.querySelector(".rule-hint").textContent = done ? "" : S.needs_value;
+    if (done) valueNode.removeAttribute("aria-invalid");
+    else valueNode.setAttribute("aria-invalid", "true");
+    valueNode.closest(".rule-row").querySelector(".rule-hint").textContent = done ? "" : S.needs_value;
     write();
   }
 
-  list.addEventListener("change", onChange);
-  list.addEventListener("input", onValue);
-  list.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-part=remove]");
-    if (!button) return;
-    const index = Number(button.closest(".rule-row").dataset.index);
-    state.rows.splice(index, 1);
-    write();
-    render(state.rows.length ? { index: Math.min(index, state.rows.length - 1), part: "subject" } : { part: "add" });
-  });
-  $("#rule-add").addEventListener("click", () => {
-    state.rows.push(newRow(config.subjects[0].id));
-    write();
-    render({ index: state.rows.length - 1, part: "subject" });
-  });
-  match.addEventListener("change", () => { state.match = match.value; write(); });
+  function onClick(event) {
+    const button = event.target.closest("button[data-part]");
+    const path = button ? owner(event) : null;
+    if (!path) return;
+    const part = button.dataset.part;
+    if (part === "add" || part === "add-group") {
+      const group = nodeAt(path);
+      group.items.push(part === "add" ? newRow(config.subjects[0].id) : { kind: "group", match: "any", items: [newRow(config.subjects[0].id)] });
+      write();
+      const added = [...path, group.items.length - 1];
+      render({ path: part === "add" ? added : [...added, 0], part: "subject" });
+    } else if (part === "remove" || part === "remove-group") {
+      const parentPath = path.slice(0, -1);
+      const parent = nodeAt(parentPath);
+      const index = path[path.length - 1];
+      parent.items.splice(index, 1);
+      write();
+      if (!parent.items.length) {
+        render({ path: parentPath, part: "add" });
+        return;
+      }
+      const next = [...parentPath, Math.min(index, parent.items.length - 1)];
+      render({ path: next, part: nodeAt(next).kind === "group" ? "match" : "subject" });
+    }
+  }
+
+  fieldset.addEventListener("change", onChange);
+  fieldset.addEventListener("input", onValue);
+  fieldset.addEventListener("click", onClick);
 
   // The JSON, edited by hand: the builder follows it while it can show it faithfully.
   function readInput() {

@@ -130,12 +130,76 @@ def test_saved_rules_come_back_as_rows_and_json_edits_follow(page, live_server, 
     expect(page.get_by_test_id("segment-count")).to_have_text("3")
 
     page.get_by_test_id("rules-advanced-toggle").click()
-    nested = {"match": "all", "conditions": [{"match": "any", "conditions": []}]}
-    page.locator("#id_rules").fill(json.dumps(nested))
+    unknown = {"match": "all", "conditions": [{"field": "shoe_size", "op": "is", "value": "24"}]}
+    page.locator("#id_rules").fill(json.dumps(unknown))
     expect(page.get_by_test_id("rule-notice")).to_be_visible()
     page.locator("#id_rules").fill(json.dumps(rules))
     expect(page.get_by_test_id("rule-notice")).to_be_hidden()
     expect(page.get_by_test_id("rule-row")).to_have_count(1)
+
+
+def test_groups_nested_by_clicking_update_the_count_and_come_back_as_groups(
+    page, live_server, town, screenshot
+):
+    city, _channel = town
+    log_in(page, live_server.url, staff_member(city, "broadcaster"))
+    page.goto(f"{live_server.url}/admin/delivery/segment/add/")
+    count = page.get_by_test_id("segment-count")
+    page.fill("input[name=name]", "北地区、または2017年以降生まれの子の親")
+
+    # all of: [地区 = 北地区] and any of: [子の生年 ≥ 2015, 地区 = 南地区]
+    page.get_by_test_id("rule-add").click()
+    page.get_by_test_id("rule-row").first.get_by_test_id("rule-subject").select_option(label="地区")
+    expect(count).to_have_text("2")
+    page.get_by_test_id("rule-add-group").click()
+    group = page.get_by_test_id("rule-group")
+    expect(group).to_have_attribute("aria-label", "グループ 2")
+    inner = group.get_by_test_id("rule-row").first
+    expect(inner.get_by_test_id("rule-subject")).to_be_focused()
+    expect(group.get_by_test_id("group-match")).to_have_value("any")
+    inner.get_by_test_id("rule-subject").select_option(label="子の生年")
+    inner.get_by_test_id("rule-op").select_option(value="gte")
+    inner.get_by_test_id("rule-value").fill("2015")
+    expect(count).to_have_text("1")  # north and born 2015 or later
+    group.get_by_test_id("group-add").click()
+    second = group.get_by_test_id("rule-row").nth(1)
+    expect(second).to_have_attribute("aria-label", "条件 2.2")
+    second.get_by_test_id("rule-subject").select_option(label="地区")
+    second.get_by_test_id("rule-value").select_option(label="北地区")
+    expect(count).to_have_text("2")  # every northerner matches the group now
+    page.get_by_test_id("rule-match").select_option(value="any")
+    expect(count).to_have_text("3")  # the southerner born in 2017 matches the group
+    page.get_by_test_id("rule-match").select_option(value="all")
+    expect(count).to_have_text("2")
+    screenshot(page, "segment-builder-groups", full_page=True)
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{live_server.url}/admin/delivery/segment/")
+
+    nested = {
+        "match": "all",
+        "conditions": [
+            {"field": "area", "op": "is", "value": "north"},
+            {
+                "match": "any",
+                "conditions": [
+                    {"field": "child_birth_year", "op": "gte", "value": 2015},
+                    {"field": "area", "op": "is", "value": "north"},
+                ],
+            },
+        ],
+    }
+    with scopes_disabled():
+        segment = Segment.objects.get()
+        assert segment.rules == nested
+    page.goto(f"{live_server.url}/admin/delivery/segment/{segment.pk}/change/")
+    expect(page.get_by_test_id("rule-group")).to_have_count(1)
+    expect(page.get_by_test_id("rule-row")).to_have_count(3)
+    expect(page.get_by_test_id("rule-notice")).to_be_hidden()
+    expect(count).to_have_text("2")
+    page.get_by_test_id("group-remove").click()
+    expect(page.get_by_test_id("rule-group")).to_have_count(0)
+    expect(page.get_by_test_id("rule-row").first.get_by_test_id("rule-subject")).to_be_focused()
+    expect(count).to_have_text("2")
 
 
 def test_the_broadcast_page_previews_the_messages_as_line_draws_them(

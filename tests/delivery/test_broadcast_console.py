@@ -4,8 +4,11 @@ import json
 
 import pytest
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
 from delivery.broadcasts import services as broadcasts
+from delivery.broadcasts.messages import render_items
+from delivery.broadcasts.models import Broadcast, BroadcastStatus
 from delivery.services import line_channel_create
 from tests.delivery.test_segments import friend
 
@@ -117,3 +120,73 @@ def test_the_broadcast_list_runs_a_fixed_number_of_queries(
     client.force_login(broadcaster)
     with django_assert_max_num_queries(15):
         assert client.get(reverse("admin:delivery_broadcast_changelist")).status_code == 200
+
+
+def _draft_preview(client, body: str):
+    return client.post(
+        reverse("admin:delivery_broadcast_draft_preview"), body, content_type="application/json"
+    )
+
+
+def test_messages_are_previewed_while_composing_before_the_first_save(client, broadcaster, city):
+    items = [
+        {"type": "text", "text": "{display_name}さん、{municipality}からのお知らせです"},
+        {"type": "button", "text": "申し込みはこちら", "label": "申し込む", "procedure": "bulky"},
+    ]
+    client.force_login(broadcaster)
+    data = _draft_preview(client, json.dumps(items)).json()
+
+    name = data["sample_name"]
+    assert data["messages"] == render_items(items, {"municipality": "デモ市", "display_name": name})
+    assert data["messages"][0]["text"] == f"{name}さん、デモ市からのお知らせです"
+    assert data["personal"] is True
+    with scopes_disabled():
+        assert not Broadcast.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('[{"type": "text", "text": "x"', "JSON"),
+        ("[]", "1"),
+        ('[{"type": "image", "url": "http://example.jp/a.png"}]', "https://"),
+        ('[{"type": "text", "text": 5}]', "text"),
+        ('[{"type": "flex", "title": "t", "body": "b", "url": "javascript:x"}]', "https://"),
+    ],
+)
+def test_a_message_that_cannot_be_sent_is_previewed_as_its_reason(
+    client, broadcaster, body, reason
+):
+    client.force_login(broadcaster)
+    response = _draft_preview(client, body)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+
+
+def test_staff_without_a_broadcast_role_get_no_preview(client, designer):
+    client.force_login(designer)
+    assert _draft_preview(client, '[{"type": "text", "text": "x"}]').status_code == 404
+
+
+def test_the_add_page_carries_the_live_preview_and_the_test_send(client, broadcaster, channel):
+    client.force_login(broadcaster)
+    html = client.get(reverse("admin:delivery_broadcast_add")).content.decode()
+
+    assert "line/render.js" in html and "broadcasts/preview.js" in html
+    assert reverse("admin:delivery_broadcast_draft_preview") in html
+    assert 'name="_test_send"' in html
+    assert 'data-testid="no-test-resident"' in html
+
+
+def test_a_sent_broadcast_shows_its_saved_messages_without_live_editing(
+    client, broadcaster, broadcast
+):
+    with scopes_disabled():
+        Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENT)
+    client.force_login(broadcaster)
+    html = client.get(reverse("admin:delivery_broadcast_change", args=[broadcast.pk])).content
+    html = html.decode()
+
+    assert reverse("admin:delivery_broadcast_preview", args=[broadcast.pk]) in html
+    assert reverse("admin:delivery_broadcast_draft_preview") not in html
+    assert 'name="_test_send"' not in html

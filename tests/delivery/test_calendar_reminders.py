@@ -45,7 +45,8 @@ def burnable_rule(channel) -> ReminderRule:
             weekdays=[0, 3],
             holiday_shift_days=1,
         )
-    reminder_dates_import(rule=rule, csv_text="date,action\n2025-11-29,add\n2025-11-27,skip\n")
+    csv_text = "date,action\n2025-11-29,add\n2025-11-27,skip\n"
+    reminder_dates_import(actor=None, rule=rule, data=csv_text.encode())
     return rule
 
 

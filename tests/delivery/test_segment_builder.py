@@ -4,12 +4,13 @@ what the server validates and counts. Another municipality's fields never show."
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from delivery.broadcasts import selectors
 from delivery.broadcasts.models import AttributeField, AttributeKind
 from delivery.broadcasts.rule_builder import builder_config
-from delivery.broadcasts.segments import validate_rules
+from delivery.broadcasts.segments import MAX_DEPTH, validate_rules
 from delivery.services import line_channel_create
 from govtech.tenancy import tenant_scope
 from tests.delivery.test_segments import friend
@@ -170,3 +171,52 @@ def test_an_outsider_sees_none_of_the_city_fields(client, outsider, fields, city
     subjects = _subjects(response.context["rule_builder"])
     assert "field:area" not in subjects
     assert subjects["behaviour:completed_procedure"]["options"] == []
+
+
+def _nest(conditions: list, depth: int) -> dict:
+    group = {"match": "any", "conditions": conditions}
+    for _ in range(depth):
+        group = {"match": "all", "conditions": [group]}
+    return group
+
+
+def test_the_builder_may_nest_groups_as_deep_as_the_server_accepts(fields, city):
+    config = _config(city)
+    row = {"field": "area", "op": "is", "value": "north"}
+
+    assert config["max_depth"] == MAX_DEPTH
+    validate_rules(_nest([row], config["max_depth"]))
+    with pytest.raises(ValidationError):
+        validate_rules(_nest([row], config["max_depth"] + 1))
+    assert {"group", "add_group", "remove_group", "group_match"} <= set(config["strings"])
+
+
+def test_nested_groups_built_in_the_console_are_counted_in_sql(
+    client, broadcaster, fields, city, channel
+):
+    friend(channel, 1, area="north", child_birth_year=2016)
+    friend(channel, 2, area="north", child_birth_year=2010, interests=["childcare"])
+    friend(channel, 3, area="north", child_birth_year=2010)
+    friend(channel, 4, area="south", child_birth_year=2016)
+    rules = {
+        "match": "all",
+        "conditions": [
+            {"field": "area", "op": "is", "value": "north"},
+            {
+                "match": "any",
+                "conditions": [
+                    {"field": "child_birth_year", "op": "gte", "value": 2015},
+                    {"field": "interests", "op": "has", "value": "childcare"},
+                ],
+            },
+        ],
+    }
+    client.force_login(broadcaster)
+    count = client.post(
+        reverse("admin:delivery_segment_count"), json.dumps(rules), content_type="application/json"
+    )
+    assert count.json() == {"count": 2}
+    saved = client.post(
+        reverse("admin:delivery_segment_add"), {"name": "北の子育て", "rules": json.dumps(rules)}
+    )
+    assert saved.status_code == 302

@@ -18,8 +18,12 @@ Decisions:
   to Japanese), as are texts in languages not listed.
 - The document may hold at most one `confirm` step and it must be the last step.
 - A step that asks for a My Number is an error (`my_number_violations`).
-- `reservation` steps name a resource by `resource` key only (resources are environment-
-  specific: the municipality must have a resource with that key; the chat says so when not).
+- `reservation` steps name a resource by `resource` key only. Resources are environment-
+  specific, so the document alone cannot tell whether a key means anything: given the
+  municipality's resources (`resources=`), a step whose key names none of its active
+  resources is an error (`reservation_resource_problems`). Publishing, Try it and the
+  builder pass them; a catalog template, which belongs to no municipality, is checked
+  without them.
 """
 
 from __future__ import annotations
@@ -108,11 +112,31 @@ def schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-def validate_document(doc: Any, *, include_warnings: bool = False) -> list[FormatError]:
-    """Every error in `doc` (and warnings if asked), in document order. Empty: valid."""
+@dataclass(frozen=True)
+class KnownResource:
+    """A reservation resource of the municipality a document is checked for."""
+
+    key: str
+    name: str
+    active: bool
+
+
+def validate_document(
+    doc: Any,
+    *,
+    include_warnings: bool = False,
+    resources: Mapping[str, KnownResource] | None = None,
+) -> list[FormatError]:
+    """Every error in `doc` (and warnings if asked), in document order. Empty: valid.
+
+    `resources` (by key) are the municipality's reservation resources; None checks the
+    document as a portable one, whose resource keys mean nothing yet.
+    """
     problems = _schema_errors(doc)
     if not problems:
         problems = list(_semantic_problems(doc)) + my_number_violations(doc)
+    if resources is not None:
+        problems += reservation_resource_problems(doc, resources)
     if not include_warnings:
         problems = [problem for problem in problems if problem.severity == "error"]
     return sorted(problems, key=lambda p: _sort_key(p.path))
@@ -154,6 +178,9 @@ def _describe(error: jsonschema.ValidationError, parts: list[Any]) -> tuple[str,
     kind, instance = error.validator, error.instance
     if kind == "required":
         missing = next(n for n in error.validator_value if n not in instance)
+        if missing == "resource":
+            message = _("Choose the reservation resource (facility) residents book in this step.")
+            return "missing_resource", message, [*parts, missing]
         return "missing_field", _('"%(field)s" is required.') % {"field": missing}, parts
     if kind == "additionalProperties":
         known = set(error.schema.get("properties", {}))
@@ -372,6 +399,50 @@ def _fee_problems(rule: Any, steps: list[Mapping[str, Any]]) -> Iterator[FormatE
             "value": json.dumps(value, ensure_ascii=False, default=str)
         }
         yield _problem("fee", None, "invalid_fee", message)
+
+
+# --- reservation resources of the municipality ---------------------------------------
+
+
+def reservation_resource_problems(
+    doc: Any, resources: Mapping[str, KnownResource]
+) -> list[FormatError]:
+    """Reservation steps whose `resource` is not an active resource in `resources`.
+
+    A template made in another municipality keeps its publisher's keys, which mean
+    nothing here (or, worse, another facility): residents would get a step with no
+    slots. Another municipality's resource never counts: `resources` are the ones of
+    the municipality the document is checked for. Steps without a key are left to the
+    schema ("resource" is required).
+    """
+    problems = []
+    steps = doc.get("steps", []) if isinstance(doc, dict) else []
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict) or step.get("type") != "reservation":
+            continue
+        key = step.get("resource")
+        if not isinstance(key, str) or not key:
+            continue
+        message = _resource_message(key, resources.get(key))
+        if message:
+            code = "unknown_resource" if key not in resources else "inactive_resource"
+            step_id = step.get("id") if isinstance(step.get("id"), str) else None
+            problems.append(_problem(f"steps[{index}].resource", step_id, code, message))
+    return problems
+
+
+def _resource_message(key: str, resource: KnownResource | None) -> str | None:
+    if resource is None:
+        return _(
+            'This municipality has no reservation resource "%(key)s". '
+            "Choose the facility residents book in this step."
+        ) % {"key": key}
+    if not resource.active:
+        return _(
+            'The reservation resource "%(name)s" (%(key)s) is inactive. '
+            "Activate it under Reservation resources or choose another facility."
+        ) % {"key": key, "name": resource.name}
+    return None
 
 
 # --- My Number -------------------------------------------------------------------------

@@ -265,9 +265,10 @@ def draft_test_start(
     The draft is frozen into the conversation, so later saves do not change a test in
     progress. The conversation and any submission are marked as tests. Raises
     DocumentRejected when the draft is not valid yet. Any open conversation of this
-    (test) resident is dropped.
+    (test) resident is dropped. A reservation step must book an active resource of the
+    municipality, as for publishing (a test run never takes real places, but shows them).
     """
-    errors = publishable_errors(procedure.draft)
+    errors = publishable_errors(procedure.draft, municipality=procedure.municipality)
     if errors:
         raise DocumentRejected(errors)
     now = now or timezone.now()

@@ -1,9 +1,14 @@
 """Reads on procedures. Callers run inside a tenant scope."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
+from govtech.models import Municipality
 from procedures.diff import Change, document_diff
+from procedures.format import FormatError, reservation_resource_problems, validate_document
 from procedures.models import Procedure, ProcedureVersion
+from procedures.reservations.selectors import known_resources
 
 
 def procedure_by_key(*, key: str) -> Procedure | None:
@@ -44,3 +49,25 @@ def procedure_export(*, procedure: Procedure, draft: bool = False) -> dict | Non
     if draft:
         return procedure.draft
     return procedure.live_version.document if procedure.live_version else None
+
+
+def document_problems(
+    *, document: Any, municipality: Municipality | None, include_warnings: bool = False
+) -> list[FormatError]:
+    """Located problems of ``document`` as ``municipality`` would publish it, in order.
+
+    The format's checks, plus reservation steps whose resource is not one of the
+    municipality's active resources. ``None``: a catalog template, checked as a portable
+    document (its resource keys are the publisher's and mean nothing yet).
+    """
+    resources = known_resources(municipality=municipality) if municipality else None
+    return validate_document(document, include_warnings=include_warnings, resources=resources)
+
+
+def unbound_reservation_steps(*, document: Any, municipality: Municipality) -> list[FormatError]:
+    """Reservation steps that do not book an active resource of ``municipality`` yet.
+
+    What a designer must fill in after importing a template made elsewhere (like the
+    placeholders without a value): choose this municipality's facility in the builder.
+    """
+    return reservation_resource_problems(document, known_resources(municipality=municipality))

@@ -25,6 +25,7 @@ from procedures.models import (
     ResidentUpload,
     Submission,
 )
+from procedures.selectors import document_problems
 
 
 class DocumentRejected(ServiceError):
@@ -39,9 +40,14 @@ class DraftConflict(ServiceError):
     """Someone else saved the draft since this editor loaded it."""
 
 
-def publishable_errors(document: dict[str, Any]) -> list[FormatError]:
-    """Everything that stops a document from being published (format and My Number)."""
-    return validate_document(document)
+def publishable_errors(
+    document: dict[str, Any], *, municipality: Municipality | None
+) -> list[FormatError]:
+    """Everything that stops a document from being published: the format, a step asking
+    for a My Number and, for ``municipality``, a reservation step whose resource is not
+    one of its active resources. ``None`` only for a catalog template (no municipality).
+    """
+    return document_problems(document=document, municipality=municipality)
 
 
 def _check_key(procedure: Procedure, document: dict[str, Any]) -> None:
@@ -142,10 +148,11 @@ def procedure_publish(
 ) -> ProcedureVersion:
     """Freeze the current draft as the next immutable version and make it live.
 
-    Raises DocumentRejected (located errors, including a step asking for a My Number).
-    Conversations already in progress stay on the version they started with.
+    Raises DocumentRejected (located errors, including a step asking for a My Number and
+    a reservation step whose resource is not an active one of the procedure's
+    municipality). Conversations already in progress stay on the version they started with.
     """
-    errors = publishable_errors(procedure.draft)
+    errors = publishable_errors(procedure.draft, municipality=procedure.municipality)
     if errors:
         raise DocumentRejected(errors)
     _check_key(procedure, procedure.draft)
@@ -209,9 +216,13 @@ def procedure_import(
 ) -> Procedure:
     """Import a portable document: a new procedure, or a new draft of the one with its key.
 
-    All or nothing: on DocumentRejected nothing is created or changed.
+    All or nothing: on DocumentRejected nothing is created or changed. A draft may book
+    a resource the municipality does not have yet; publishing refuses it.
     """
-    errors = publishable_errors(document) if publish else validate_document(document)
+    if publish:
+        errors = publishable_errors(document, municipality=municipality)
+    else:
+        errors = validate_document(document)
     if errors:
         raise DocumentRejected(errors)
     with tenant_scope(municipality):

@@ -8,6 +8,7 @@ same renderer as the simulator's chat page (static/line/render.js).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,9 @@ def _confirmation(document: dict[str, Any], step: dict[str, Any], lang: str, now
     )
 
 
-def _step_prompts(document: dict[str, Any], index: int, lang: str, now: datetime) -> list:
+def _step_prompts(
+    document: dict[str, Any], index: int, lang: str, now: datetime, availability: Mapping
+) -> list:
     step = document["steps"][index]
     if step_type(step["type"]).role == "confirm":
         return [_confirmation(document, step, lang, now)]
@@ -59,19 +62,28 @@ def _step_prompts(document: dict[str, Any], index: int, lang: str, now: datetime
     shown = {key: value for key, value in step.items() if key != "when"}
     alone["steps"] = [shown]
     alone["languages"] = document.get("languages") or ["ja"]
-    return engine.start(alone, lang=lang, now=now).prompts
+    return engine.start(alone, lang=lang, now=now, availability=availability).prompts
 
 
-def step_preview(document: dict[str, Any], *, index: int, lang: str, now: datetime) -> list[dict]:
+def step_preview(
+    document: dict[str, Any],
+    *,
+    index: int,
+    lang: str,
+    now: datetime,
+    availability: Mapping[str, Any] | None = None,
+) -> list[dict]:
     """The LINE message objects for step ``index`` of ``document`` in ``lang``.
 
-    The draft may be unfinished: a step the engine cannot show yet (no options, no
-    question) raises ValueError with a message for the designer.
+    ``availability`` is what reservation steps offer (``engine_availability``); without
+    it a reservation step says that reservations are not available. The draft may be
+    unfinished: a step the engine cannot show yet (no options, no question) raises
+    ValueError with a message for the designer.
     """
     document = copy.deepcopy(document)
     try:
         with override(lang):
-            prompts = _step_prompts(document, index, lang, now)
+            prompts = _step_prompts(document, index, lang, now, availability or {})
         return render_prompts(prompts, lang=lang)
     except (KeyError, IndexError, TypeError, ValueError, engine.StepNotAvailable) as problem:
         raise ValueError(_("This step cannot be shown yet: fill in its required fields.")) from (

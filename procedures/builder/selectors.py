@@ -13,8 +13,13 @@ from procedures.models import Procedure, ProcedureVersion
 
 
 def procedure_for_builder(*, pk: int) -> Procedure | None:
-    """The procedure (in the current tenant scope) with its live version loaded."""
-    return Procedure.objects.select_related("live_version", "department").filter(pk=pk).first()
+    """The procedure (in the current tenant scope) with its live version and municipality
+    loaded (the builder checks reservation steps against the municipality's resources)."""
+    return (
+        Procedure.objects.select_related("live_version", "department", "municipality")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def procedure_versions(*, procedure: Procedure) -> QuerySet[ProcedureVersion]:

@@ -68,13 +68,14 @@ def builder_draft_try(*, actor: User, procedure: Procedure) -> DraftTrial:
     conversation on the current draft (procedures.runtime.draft_test_start: marked
     ``is_test``, audited) and pushes its first prompts. The resident's later answers
     reach that conversation through the real webhook. Raises ServiceError when no
-    simulator channel is bound, DocumentRejected when the draft is not valid yet.
+    simulator channel is bound, DocumentRejected when the draft is not valid yet (as for
+    publishing: a reservation step must book an active resource of the municipality).
     """
     from delivery.services import friend_test_ensure, prompts_push
     from delivery.simulator import selectors as simulator
     from delivery.simulator.services import simulator_friendship_set, simulator_user_get_or_create
 
-    errors = publishable_errors(procedure.draft)
+    errors = publishable_errors(procedure.draft, municipality=procedure.municipality)
     if errors:  # before anything is created: the designer fixes the draft first
         raise DocumentRejected(errors)
     channel = simulator_channel_for(municipality=procedure.municipality)

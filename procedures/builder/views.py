@@ -34,8 +34,10 @@ from procedures.builder.selectors import procedure_for_builder, procedure_versio
 from procedures.builder.services import builder_draft_try, builder_procedure_create
 from procedures.builder.state import document_from_state, editor_state
 from procedures.diff import document_diff
-from procedures.format import validate_document
 from procedures.models import Procedure, ProcedureVersion
+from procedures.reservations.selectors import engine_availability, known_resources
+from procedures.reservations.views import MANAGE_ROLES
+from procedures.selectors import document_problems
 from procedures.services import (
     DocumentRejected,
     DraftConflict,
@@ -89,8 +91,23 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> Templ
     return TemplateResponse(request, template, {**base, **context})
 
 
-def _problems(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return problem_rows(validate_document(document, include_warnings=True), document)
+def _problems(procedure: Procedure, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """What stops publishing (and warnings), the municipality's resources included."""
+    problems = document_problems(
+        document=document, municipality=procedure.municipality, include_warnings=True
+    )
+    return problem_rows(problems, document)
+
+
+def _resources(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
+    """What a reservation step may book: this municipality's resources (name and key),
+    and where to add one (for staff who manage reservations)."""
+    known = known_resources(municipality=procedure.municipality)
+    manages = staff_context(request).has_any(MANAGE_ROLES)
+    return {
+        "choices": [{"key": r.key, "name": r.name, "active": r.active} for r in known.values()],
+        "url": reverse("admin:procedures_resource_changelist") if manages else None,
+    }
 
 
 def _catalog_url() -> str | None:
@@ -126,7 +143,8 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "revision": procedure.draft_revision,
         "key": procedure.key,
         "state": editor_state(procedure.draft),
-        "problems": _problems(procedure.draft),
+        "problems": _problems(procedure, procedure.draft),
+        "resources": _resources(request, procedure),
         "types": ui.step_types(),
         "languages": ui.language_choices(),
         "kinds": ui.kind_choices(),
@@ -167,23 +185,39 @@ def builder_save(request: HttpRequest, pk: int) -> JsonResponse:
         {
             "revision": procedure.draft_revision,
             "state": editor_state(procedure.draft),
-            "problems": _problems(procedure.draft),
+            "problems": _problems(procedure, procedure.draft),
         }
     )
 
 
 @require_POST
 def builder_preview(request: HttpRequest, pk: int) -> JsonResponse:
-    """The LINE messages of one step of the (unsaved) state, as render_prompts makes them."""
+    """The LINE messages of one step of the (unsaved) state, as render_prompts makes them.
+
+    A reservation step shows the days its resource offers now (only this municipality's
+    resources: the request runs in its tenant scope).
+    """
     _designer_procedure(request, pk)
+    now = timezone.now()
     try:
         body = _json_body(request)
         document = document_from_state(body["state"])
         index, lang = int(body["index"]), str(body.get("lang") or "ja")
-        found = step_preview(document, index=index, lang=lang, now=timezone.now())
+        availability = engine_availability(keys=_resource_keys(document, index), now=now)
+        found = step_preview(document, index=index, lang=lang, now=now, availability=availability)
     except (KeyError, TypeError, ValueError) as problem:
         return JsonResponse({"error": str(problem), "messages": []})
     return JsonResponse({"messages": found})
+
+
+def _resource_keys(document: dict[str, Any], index: int) -> list[str]:
+    """The resource a previewed reservation step books (none for an unfinished one)."""
+    steps = document.get("steps")
+    step = steps[index] if isinstance(steps, list) and 0 <= index < len(steps) else None
+    if not isinstance(step, dict) or step.get("type") != "reservation":
+        return []
+    key = step.get("resource")
+    return [key] if isinstance(key, str) and key else []
 
 
 @require_POST
@@ -247,7 +281,7 @@ def builder_new(request: HttpRequest) -> HttpResponse:
 
 
 def _publish_context(procedure: Procedure, form: PublishForm) -> dict[str, Any]:
-    rows = _problems(procedure.draft)
+    rows = _problems(procedure, procedure.draft)
     live = procedure.live_version
     changes = document_diff(live.document, procedure.draft) if live else []
     return {

@@ -33,6 +33,7 @@ from procedures.catalog.selectors import (
     catalog_facets,
     catalog_viewer,
     procedures_with_updates,
+    reservations_to_choose,
     template_for,
     template_preview,
     template_update_preview,
@@ -107,6 +108,24 @@ def _change_rows(changes) -> list[dict[str, str]]:
         }
         for change in changes
     ]
+
+
+def _tell_reservations_to_choose(request: HttpRequest, procedure: Procedure) -> None:
+    """After an import: name the reservation steps whose facility is still to be chosen."""
+    steps = reservations_to_choose(
+        document=procedure.draft,
+        municipality=procedure.municipality,
+        lang=get_language() or "ja",
+    )
+    if steps:
+        messages.warning(
+            request,
+            _(
+                "Before publishing, choose in the builder which of your facilities these "
+                "reservation steps book: %(steps)s"
+            )
+            % {"steps": "、".join(map(str, steps))},
+        )
 
 
 def _json_download(document: dict[str, Any], filename: str) -> JsonResponse:
@@ -279,8 +298,18 @@ class TemplateAdmin(RoleAdminMixin, admin.ModelAdmin):
                     _("Imported as a draft: %(title)s. Check it and publish when ready.")
                     % {"title": procedure.title},
                 )
+                _tell_reservations_to_choose(request, procedure)
                 return redirect("admin:procedures_procedure_change", procedure.pk)
-        context = {"title": _("Import a template"), "template": template, "form": form}
+        context = {
+            "title": _("Import a template"),
+            "template": template,
+            "form": form,
+            "to_choose": reservations_to_choose(
+                document=versions[0].document,
+                municipality=viewer.municipality,
+                lang=get_language() or "ja",
+            ),
+        }
         return self._render(request, "catalog/import.html", context)
 
     # --- publish ---------------------------------------------------------------------
@@ -395,6 +424,7 @@ class TemplateAdmin(RoleAdminMixin, admin.ModelAdmin):
                 messages.success(
                     request, _("Uploaded as a draft: %(title)s.") % {"title": procedure.title}
                 )
+                _tell_reservations_to_choose(request, procedure)
                 return redirect("admin:procedures_procedure_change", procedure.pk)
         context = {
             "title": _("Upload a procedure file"),
@@ -455,6 +485,7 @@ class TemplateAdmin(RoleAdminMixin, admin.ModelAdmin):
                     _("Template version %(number)s merged into the draft. Publish when ready.")
                     % {"number": version.number},
                 )
+                _tell_reservations_to_choose(request, procedure)
                 return redirect("admin:procedures_procedure_change", procedure.pk)
         return self._render(
             request, "catalog/update.html", self._update_context(procedure, preview, form)

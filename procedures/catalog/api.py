@@ -29,6 +29,7 @@ from procedures.catalog.selectors import (
 )
 from procedures.catalog.services import template_import
 from procedures.models import Procedure
+from procedures.selectors import unbound_reservation_steps
 from procedures.services import DocumentRejected
 
 
@@ -148,6 +149,13 @@ class ImportInputSerializer(serializers.Serializer):
     )
 
 
+class FormatErrorSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    step_id = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 class ImportedProcedureSerializer(serializers.ModelSerializer):
     """The draft procedure an import created, with its provenance."""
 
@@ -155,6 +163,10 @@ class ImportedProcedureSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     template = serializers.IntegerField(source="source_template_version.template_id")
     template_version = serializers.IntegerField(source="source_template_version.number")
+    to_fill_in = serializers.SerializerMethodField(
+        help_text="Reservation steps that book no active resource of your municipality yet "
+        "(the template's keys are its publisher's): choose one before publishing."
+    )
 
     class Meta:
         model = Procedure
@@ -166,14 +178,15 @@ class ImportedProcedureSerializer(serializers.ModelSerializer):
             "draft_revision",
             "template",
             "template_version",
+            "to_fill_in",
         ]
 
-
-class FormatErrorSerializer(serializers.Serializer):
-    path = serializers.CharField()
-    step_id = serializers.CharField(allow_null=True)
-    code = serializers.CharField()
-    message = serializers.CharField()
+    @extend_schema_field(FormatErrorSerializer(many=True))
+    def get_to_fill_in(self, procedure: Procedure) -> list[dict[str, Any]]:
+        steps = unbound_reservation_steps(
+            document=procedure.draft, municipality=procedure.municipality
+        )
+        return FormatErrorSerializer(steps, many=True).data
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -17,8 +17,10 @@ from procedures.catalog.merge import MergeResult, merge_documents
 from procedures.catalog.models import Template, TemplateVersion, TemplateVisibility
 from procedures.catalog.placeholders import Values, fill_placeholders, unfilled_placeholders
 from procedures.diff import Change, document_diff
+from procedures.engine.steps import localize
 from procedures.format import FormatError, validate_document
 from procedures.models import Procedure
+from procedures.selectors import unbound_reservation_steps
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -195,6 +197,22 @@ def procedures_with_updates() -> list[tuple[Procedure, TemplateVersion]]:
     return pairs
 
 
+@dataclass(frozen=True)
+class ReservationToChoose:
+    """A reservation step whose facility the designer chooses after importing.
+
+    A template keeps its publisher's resource keys; here they name no active resource
+    (or one that is inactive), so publishing refuses the step until one is chosen.
+    """
+
+    step_id: str
+    name: str  # the step's short name or question
+    key: str  # the resource key in the document
+
+    def __str__(self) -> str:
+        return f"「{self.name}」({self.step_id})" if self.name != self.step_id else self.step_id
+
+
 @dataclass
 class UpdatePreview:
     """What applying ``version`` to a procedure's draft would do."""
@@ -205,6 +223,8 @@ class UpdatePreview:
     merge: MergeResult
     errors: list[FormatError]  # of the merged document (drafts may be invalid)
     unfilled: list[str]
+    # Reservation steps of the merged draft that book no active resource here yet.
+    reservations_to_choose: list[ReservationToChoose]
 
 
 def template_update_preview(
@@ -226,7 +246,27 @@ def template_update_preview(
         merge=merged,
         errors=validate_document(merged.document),
         unfilled=unfilled_placeholders(merged.document),
+        reservations_to_choose=reservations_to_choose(
+            document=merged.document, municipality=procedure.municipality
+        ),
     )
+
+
+def reservations_to_choose(
+    *, document: dict[str, Any], municipality: Municipality, lang: str = "ja"
+) -> list[ReservationToChoose]:
+    """Reservation steps of ``document`` that book no active resource of ``municipality``.
+
+    Shown like placeholders without a value: the import still succeeds, as a draft.
+    """
+    steps = {step.get("id"): step for step in document.get("steps", []) if isinstance(step, dict)}
+    found = []
+    for problem in unbound_reservation_steps(document=document, municipality=municipality):
+        step = steps.get(problem.step_id, {})
+        name = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
+        step_id = problem.step_id or ""
+        found.append(ReservationToChoose(step_id, name or step_id, str(step.get("resource"))))
+    return found
 
 
 def template_preview(
@@ -235,11 +275,10 @@ def template_preview(
     """Each step of a version as LINE shows it (the webhook's renderer), for the catalog page.
 
     Placeholders are filled for the viewer's municipality when there is one. Steps the
-    engine cannot show on their own (e.g. a reservation with no resource here) are left
-    out rather than faked.
+    engine cannot show on their own are left out rather than faked; a reservation step
+    offers no slots (its resource key is the publisher's, bound only after import).
     """
     from procedures.builder.preview import step_preview
-    from procedures.engine.steps import localize
 
     document = (
         importable_document(version=version, municipality=municipality)

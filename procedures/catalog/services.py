@@ -125,7 +125,8 @@ def template_publish(
     may not publish for ``publisher``. The template row is locked while numbering.
     """
     _check_publisher(actor, publisher)
-    errors = publishable_errors(document)
+    # A template belongs to no municipality: its resource keys are bound on import.
+    errors = publishable_errors(document, municipality=None)
     if errors:
         raise DocumentRejected(errors)
     if metadata.visibility not in TemplateVisibility.values:

@@ -6,11 +6,20 @@ Public API (the transport and services build on these names):
 - prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
   ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
   prompt_from_dict
-- machine: start, advance, ask_again, offer_resume, completion_prompts, compute_fee,
-  ConversationState, Result, SubmitRequested, Cancelled, Ended
+- machine: start, advance, ask_again, offer_resume, completion_prompts
+- conversation: ConversationState, Result, SubmitRequested, Cancelled, Ended, compute_fee
 - steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
 """
 
+from procedures.engine.conversation import (
+    STATUSES,
+    Cancelled,
+    ConversationState,
+    Ended,
+    Result,
+    SubmitRequested,
+    compute_fee,
+)
 from procedures.engine.inputs import (
     FollowInput,
     ImageInput,
@@ -22,16 +31,9 @@ from procedures.engine.inputs import (
     input_to_dict,
 )
 from procedures.engine.machine import (
-    STATUSES,
-    Cancelled,
-    ConversationState,
-    Ended,
-    Result,
-    SubmitRequested,
     advance,
     ask_again,
     completion_prompts,
-    compute_fee,
     offer_resume,
     start,
 )

@@ -28,142 +28,54 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from procedures import logic
 from procedures.engine import parsing
-from procedures.engine.inputs import Input, PostbackInput, TextInput
-from procedures.engine.prompts import (
-    Choice,
-    CompletionPrompt,
-    ConfirmationPrompt,
-    EditFieldPrompt,
-    Prompt,
-    SummaryRow,
-    TextPrompt,
+from procedures.engine.asking import (
+    _answered_fields,
+    _confirmation,
+    _context,
+    _edit_prompt,
+    _introduction,
+    _question,
+    _reask,
+    _resume_prompts,
+)
+from procedures.engine.conversation import (
+    OPEN_STATUSES,
+    Cancelled,
+    ConversationState,
+    Ended,
+    Result,
+    SubmitRequested,
+    _applicable,
+    _Procedure,
+    compute_fee,
+)
+from procedures.engine.inputs import Input, TextInput
+from procedures.engine.prompts import Choice, CompletionPrompt, Prompt, TextPrompt
+from procedures.engine.reading import (
+    EDIT_WORDS,
+    RESUME_WORDS,
+    SKIP_WORDS,
+    SUBMIT_WORDS,
+    _command,
+    _postback_parts,
+    _typed_choice,
+    _typed_key,
 )
 from procedures.engine.steps import (
     PRIMARY_LANGUAGE,
     InvalidAnswer,
     Partial,
-    StepContext,
     localize,
-    parse_postback,
     postback,
     step_type,
 )
-
-STATUSES = ("active", "confirming", "editing", "submitted", "cancelled", "ended", "expired")
-OPEN_STATUSES = frozenset({"active", "confirming", "editing"})
-AWAITING = ("answer", "confirm", "edit_pick", "resume", "")
-
-COMMAND_WORDS = {
-    "cancel": {"やめる", "止める", "キャンセル", "中止", "cancel", "quit", "stop"},
-    "back": {"もどる", "戻る", "back"},
-    "restart": {"はじめから", "始めから", "初めから", "最初から", "restart", "startover"},
-    "help": {"ヘルプ", "help", "使い方"},
-}
-SKIP_WORDS = {"スキップ", "skip", "とばす", "飛ばす"}
-SUBMIT_WORDS = {"送信", "送信する", "submit", "send"}
-EDIT_WORDS = {"修正", "修正する", "edit"}
-RESUME_WORDS = {"再開", "再開する", "続ける", "つづける", "resume", "continue"}
-
-
-@dataclass
-class ConversationState:
-    """Where one resident is in one procedure. JSON round-trip: to_dict / from_dict."""
-
-    procedure_key: str
-    status: str
-    step_id: str | None
-    lang: str
-    updated_at: str
-    started_at: str
-    answers: dict[str, Any] = field(default_factory=dict)
-    # Question steps answered or skipped, in order: the stack `back` pops.
-    history: list[str] = field(default_factory=list)
-    awaiting: str = ""  # what the last prompt asked for, one of AWAITING
-    resume_offered: bool = False
-    pending: Any = None  # a multi_choice selection being tapped together
-    revision: int = 0  # bumped on every change of answers; stale 送信 buttons are refused
-
-    def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
-        """Rebuild a state; unknown keys are ignored, a bad status raises ValueError."""
-        names = {f.name for f in fields(cls)}
-        state = cls(**copy.deepcopy({k: v for k, v in data.items() if k in names}))
-        if state.status not in STATUSES or state.awaiting not in AWAITING:
-            raise ValueError(f"invalid conversation state: {state.status!r}/{state.awaiting!r}")
-        return state
-
-
-@dataclass(frozen=True)
-class SubmitRequested:
-    """The resident tapped 送信: store a Submission, then send `completion_prompts`."""
-
-    answers: dict[str, Any]
-    fee: int | None
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    pass
-
-
-@dataclass(frozen=True)
-class Ended:
-    step_id: str
-
-
-Outcome = SubmitRequested | Cancelled | Ended
-
-
-@dataclass
-class Result:
-    state: ConversationState
-    prompts: list[Prompt]
-    outcome: Outcome | None = None
-
-
-class _Procedure:
-    """Lookups over one definition."""
-
-    def __init__(
-        self, definition: Mapping[str, Any], availability: Mapping[str, Any] | None = None
-    ):
-        self.doc = definition
-        self.availability: Mapping[str, Any] = availability or {}
-        self.steps: list[Mapping[str, Any]] = list(definition.get("steps", []))
-        self.index = {step["id"]: i for i, step in enumerate(self.steps)}
-
-    def step(self, step_id: str | None) -> Mapping[str, Any] | None:
-        return self.steps[self.index[step_id]] if step_id in self.index else None
-
-    def language(self, lang: str) -> str:
-        languages = list(self.doc.get("languages") or [PRIMARY_LANGUAGE])
-        if lang in languages:
-            return lang
-        return PRIMARY_LANGUAGE if PRIMARY_LANGUAGE in languages else languages[0]
-
-
-def _applicable(step: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
-    return "when" not in step or logic.is_true(step["when"], answers)
-
-
-def compute_fee(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> int | None:
-    """The fee in int yen, or None when the document has no `fee`."""
-    if "fee" not in definition:
-        return None
-    return logic.evaluate_fee(definition["fee"], answers)
-
 
 # --- public API -----------------------------------------------------------------------
 
@@ -283,19 +195,6 @@ def completion_prompts(
 # --- walking the steps --------------------------------------------------------------------
 
 
-def _context(proc: _Procedure, state: ConversationState, now: datetime, extra=()) -> StepContext:
-    return StepContext(
-        proc.doc, state.lang, now, state.answers, tuple(extra), state.pending, proc.availability
-    )
-
-
-def _introduction(proc: _Procedure, lang: str) -> list[Prompt]:
-    description = localize(proc.doc.get("description"), lang)
-    if not description:
-        return []
-    return [TextPrompt(f"{localize(proc.doc.get('title'), lang)}\n{description}")]
-
-
 def _proceed(proc: _Procedure, state: ConversationState, after: int, now: datetime) -> Result:
     """Run the steps after index `after` until one needs the resident (or the end)."""
     shown: list[Prompt] = []
@@ -368,144 +267,6 @@ def _drop_inapplicable(proc: _Procedure, state: ConversationState) -> None:
             if state.answers.pop(step["id"], None) is not None:
                 state.revision += 1
             state.history = [step_id for step_id in state.history if step_id != step["id"]]
-
-
-# --- prompts ------------------------------------------------------------------------------
-
-
-def _command_choices(state: ConversationState, *, skip_step: Mapping[str, Any] | None = None):
-    choices = []
-    if skip_step is not None and not skip_step.get("required", True):
-        choices.append(Choice(_("Skip"), postback("s", skip_step["id"])))
-    if state.history or state.status in {"editing", "confirming"}:
-        choices.append(Choice(_("Back"), postback("x", "back")))
-    if state.history:
-        choices.append(Choice(_("Start over"), postback("x", "restart")))
-    choices.append(Choice(_("Help"), postback("x", "help")))
-    choices.append(Choice(_("Cancel"), postback("x", "cancel")))
-    return choices
-
-
-def _question(proc: _Procedure, state: ConversationState, now: datetime) -> list[Prompt]:
-    step = proc.step(state.step_id)
-    assert step is not None  # noqa: S101 - callers only ask existing steps
-    extras = _command_choices(state, skip_step=step)
-    return step_type(step["type"]).prompt(step, _context(proc, state, now, extras))
-
-
-def _answered_fields(proc: _Procedure, state: ConversationState) -> list[Mapping[str, Any]]:
-    return [step for step in proc.steps if step["id"] in state.history]
-
-
-def _field_label(step: Mapping[str, Any], lang: str) -> str:
-    return localize(step.get("label"), lang) or localize(step.get("prompt"), lang) or step["id"]
-
-
-def _confirmation(proc: _Procedure, state: ConversationState, now: datetime) -> Prompt:
-    ctx = _context(proc, state, now)
-    rows = []
-    for step in _answered_fields(proc, state):
-        value = state.answers.get(step["id"])
-        shown = _("(not answered)")
-        if value is not None:
-            shown = step_type(step["type"]).summarize(step, value, ctx)
-        rows.append(SummaryRow(step["id"], _field_label(step, state.lang), shown))
-    confirm_step = proc.step(state.step_id) or {}
-    return ConfirmationPrompt(
-        title=step_type("confirm").question(confirm_step, ctx),
-        rows=tuple(rows),
-        submit=Choice(_("Submit"), postback("c", "submit", str(state.revision))),
-        edit=Choice(_("Edit"), postback("c", "edit")),
-        fee=compute_fee(proc.doc, state.answers),
-        choices=tuple(_command_choices(state)),
-    )
-
-
-def _edit_prompt(proc: _Procedure, state: ConversationState) -> Prompt:
-    choices = [
-        Choice(_field_label(step, state.lang)[:40], postback("e", step["id"]))
-        for step in _answered_fields(proc, state)
-    ]
-    choices.append(Choice(_("Back to the summary"), postback("x", "back")))
-    return EditFieldPrompt(_("Which answer would you like to change?"), tuple(choices))
-
-
-def _resume_prompts(proc: _Procedure, state: ConversationState) -> list[Prompt]:
-    title = localize(proc.doc.get("title"), state.lang)
-    text = _("You have an unfinished procedure: %(title)s. Continue where you left off?")
-    choices = (
-        Choice(_("Continue"), postback("r", "resume")),
-        Choice(_("Start over"), postback("r", "restart")),
-        Choice(_("Cancel"), postback("x", "cancel")),
-    )
-    return [TextPrompt(text % {"title": title}, choices)]
-
-
-def _current_prompts(proc: _Procedure, state: ConversationState, now: datetime) -> list[Prompt]:
-    awaiting = state.awaiting
-    if awaiting == "answer" and proc.step(state.step_id) is not None:
-        return _question(proc, state, now)
-    if awaiting == "confirm":
-        return [_confirmation(proc, state, now)]
-    if awaiting == "edit_pick":
-        return [_edit_prompt(proc, state)]
-    if awaiting == "resume":
-        return _resume_prompts(proc, state)
-    return []
-
-
-def _reask(proc, state, now, reason: str | None = None) -> Result:
-    prompts = _current_prompts(proc, state, now)
-    if reason:
-        prompts.insert(0, TextPrompt(reason))
-    return Result(state, prompts)
-
-
-# --- reading the input ------------------------------------------------------------------------
-
-
-def _all_choices(prompts: list[Prompt]) -> list[Choice]:
-    found: list[Choice] = []
-    for prompt in prompts:
-        found += getattr(prompt, "choices", ())
-        if isinstance(prompt, ConfirmationPrompt):
-            found += [prompt.submit, prompt.edit]
-    return found
-
-
-def _typed_choice(proc: _Procedure, state: ConversationState, inp: Input, now: datetime) -> Input:
-    """Typed text equal to a shown button's label counts as tapping it.
-
-    Multi-choice toggles are left out: typed labels there answer the question at once.
-    """
-    if not isinstance(inp, TextInput):
-        return inp
-    key = parsing.normalize_key(inp.text)
-    for choice in _all_choices(_current_prompts(proc, state, now)):
-        if (parse_postback(choice.data) or [""])[0] == "t":
-            continue
-        if key and key == parsing.normalize_key(choice.label):
-            return PostbackInput(choice.data)
-    return inp
-
-
-def _command(inp: Input) -> str | None:
-    if isinstance(inp, TextInput):
-        key = parsing.normalize_key(inp.text)
-        return next((name for name, words in COMMAND_WORDS.items() if key in words), None)
-    if isinstance(inp, PostbackInput):
-        parts = parse_postback(inp.data) or []
-        if len(parts) == 2 and parts[0] == "x" and parts[1] in COMMAND_WORDS:
-            return parts[1]
-    return None
-
-
-def _postback_parts(inp: Input) -> list[str]:
-    return (parse_postback(inp.data) or []) if isinstance(inp, PostbackInput) else []
-
-
-def _typed_key(inp: Input) -> str:
-    return parsing.normalize_key(inp.text) if isinstance(inp, TextInput) else ""
 
 
 # --- commands ------------------------------------------------------------------------------

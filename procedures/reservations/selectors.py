@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 
+from govtech.models import Municipality
+from procedures.format import KnownResource
 from procedures.reservations.models import (
     HOLDING_STATUSES,
     Booking,
@@ -34,6 +36,20 @@ class SlotAvailability:
 
 def resource_by_key(*, key: str) -> Resource | None:
     return Resource.objects.filter(key=key, is_active=True).first()
+
+
+def known_resources(*, municipality: Municipality) -> dict[str, KnownResource]:
+    """The municipality's reservation resources by key, active or not, by name.
+
+    What a document's reservation steps are checked against (procedures.format) and what
+    the builder offers. Explicitly scoped to ``municipality``: another municipality's
+    resource with the same key never counts, whatever scope the caller runs in.
+    """
+    rows = Resource.objects.with_scope(municipality=municipality).order_by("name", "key")
+    return {
+        key: KnownResource(key=key, name=name, active=active)
+        for key, name, active in rows.values_list("key", "name", "is_active")
+    }
 
 
 def _closed_days(resource: Resource, first: date, days: int) -> set[date]:

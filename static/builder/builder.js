@@ -620,14 +620,55 @@
     ];
   }
 
+  // The resource a reservation step books: one of this municipality's (name and key).
+  // A key that is not one of them (e.g. from a template made elsewhere) stays selected,
+  // marked, until the designer chooses; publishing refuses it meanwhile.
   function resourceField(step) {
-    const input = el("input", { type: "text", pattern: "[a-z0-9]+([-_][a-z0-9]+)*", "data-testid": "field-resource", spellcheck: "false" });
-    input.value = step.resource || "";
-    input.addEventListener("input", () => {
-      step.resource = input.value.trim();
+    const box = el("div", { class: "resource-field" });
+    const draw = (focus) => {
+      box.replaceChildren(...resourceParts(step, () => draw(true)));
+      const select = box.querySelector("select");
+      if (focus && select) select.focus();
+    };
+    draw(false);
+    return box;
+  }
+
+  function resourceParts(step, redraw) {
+    const known = config.resources.choices;
+    const current = step.resource || "";
+    const found = known.find((resource) => resource.key === current);
+    const parts = [];
+    if (!known.some((resource) => resource.active) && !found) parts.push(noResources());
+    else parts.push(resourceSelect(step, known, current, found, redraw));
+    let warning = null;
+    if (current && !found) warning = format(S.resource_unknown, { key: current });
+    else if (found && !found.active) warning = format(S.resource_inactive, { name: found.name });
+    if (warning) parts.push(el("p", { class: "errornote resource-warning", "data-testid": "resource-warning", text: warning }));
+    return parts;
+  }
+
+  function resourceSelect(step, known, current, found, redraw) {
+    const options = [["", S.resource_choose]];
+    for (const resource of known.filter((r) => r.active)) options.push([resource.key, `${resource.name} (${resource.key})`]);
+    if (current && !found) options.push([current, format(S.resource_unknown_option, { key: current })]);
+    if (found && !found.active) options.push([current, format(S.resource_inactive_option, { name: found.name, key: current })]);
+    const select = select_(options, current, (key) => {
+      if (key) step.resource = key;
+      else delete step.resource;
       changed({ list: false });
-    });
-    return row(S.resource, input, S.resource_help);
+      redraw();
+    }, { "data-testid": "field-resource", id: fieldId("resource") });
+    return row(S.resource, select, S.resource_help);
+  }
+
+  function noResources() {
+    const url = config.resources.url;
+    return el("div", { class: "field-row resource-none", "data-testid": "resource-none" }, [
+      el("strong", { text: S.resource }),
+      el("p", { text: S.resource_none }),
+      url ? el("a", { href: url, target: "_blank", rel: "noopener", "data-testid": "resource-link", text: S.resource_open }) : el("p", { class: "hint", text: S.resource_ask }),
+    ]);
   }
 
   function renderStepForm(step, index) {

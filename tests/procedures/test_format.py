@@ -277,7 +277,11 @@ def test_a_question_without_a_prompt_is_refused():
 
 def test_a_reservation_step_needs_a_resource():
     doc = document({"id": "slot", "type": "reservation", "prompt": {"ja": "日時"}})
-    assert ("steps[0]", "missing_field") in codes(doc)
+    assert codes(doc) == [("steps[0].resource", "missing_resource")]
+    assert located(doc) == [
+        'steps[0] (id "slot"): Choose the reservation resource (facility) residents book '
+        "in this step."
+    ]
 
 
 def test_a_reservation_step_bound_to_a_resource_is_accepted():

@@ -13,6 +13,7 @@ from govtech.models import AuditLogEntry
 from govtech.services import ServiceError
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure, ProcedureVersion
+from procedures.reservations.seed import demo_resources_ensure
 from procedures.selectors import procedure_diff, procedure_for_keyword
 from procedures.services import (
     DocumentRejected,
@@ -197,6 +198,7 @@ def test_import_command_refuses_an_unknown_municipality(tmp_path):
 
 @pytest.mark.parametrize("path", sorted(CORPUS_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_import_export_import_gives_the_same_snapshot(city, path, capsys, tmp_path):
+    demo_resources_ensure(municipality=city)  # what the reservation starters book
     call_command("import_procedure", str(path), "--municipality", city.slug, "--publish")
     key = json.loads(path.read_text(encoding="utf-8"))["key"]
     capsys.readouterr()

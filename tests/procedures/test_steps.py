@@ -14,7 +14,8 @@ from procedures.engine import (
     step_type,
 )
 from procedures.engine.inputs import FollowInput, LocationInput, PostbackInput, TextInput
-from procedures.engine.steps import _REGISTRY, Partial
+from procedures.engine.steps import Partial
+from procedures.engine.steps.base import _REGISTRY
 from procedures.format import schema
 
 OPTIONS = [
@@ -69,7 +70,7 @@ def test_an_unknown_step_type_is_a_key_error():
 
 
 def test_a_new_step_type_is_added_by_registering_a_class(monkeypatch, ctx):
-    monkeypatch.setattr("procedures.engine.steps._REGISTRY", dict(_REGISTRY))
+    monkeypatch.setattr("procedures.engine.steps.base._REGISTRY", dict(_REGISTRY))
 
     @register
     class ShoutStep(StepType):

@@ -73,8 +73,9 @@ class Command(BaseCommand):
             self._staff(municipalities[slug], email, name, roles)
         self._operator()
         self._vendor()
-        self._procedures(municipalities["demo-city"])
+        # Resources first: publishing a starter with a reservation step needs its resource.
         self._reservation_resources(municipalities["demo-city"])
+        self._procedures(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
         self._print_logins()
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from govtech.models import Municipality
 from govtech.services import ServiceError
 from procedures.format import DocumentError, load_document
+from procedures.selectors import unbound_reservation_steps
 from procedures.services import DocumentRejected, procedure_import
 
 
@@ -45,3 +46,6 @@ class Command(BaseCommand):
             f"published as version {procedure.live_version.number}" if publish else "saved as draft"
         )
         self.stdout.write(f"{procedure.key}: {state}")
+        # Only a draft can get here with them: publishing refuses such steps.
+        for problem in unbound_reservation_steps(document=procedure.draft, municipality=target):
+            self.stderr.write(f"  to fill in before publishing: {problem.located()}")

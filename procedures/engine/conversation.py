@@ -1,0 +1,109 @@
+"""What a conversation is: its state (a JSON round trip), its outcomes, and lookups over
+the definition it runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from procedures import logic
+from procedures.engine.prompts import Prompt
+from procedures.engine.steps import PRIMARY_LANGUAGE
+
+STATUSES = ("active", "confirming", "editing", "submitted", "cancelled", "ended", "expired")
+OPEN_STATUSES = frozenset({"active", "confirming", "editing"})
+AWAITING = ("answer", "confirm", "edit_pick", "resume", "")
+
+
+@dataclass
+class ConversationState:
+    """Where one resident is in one procedure. JSON round-trip: to_dict / from_dict."""
+
+    procedure_key: str
+    status: str
+    step_id: str | None
+    lang: str
+    updated_at: str
+    started_at: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Question steps answered or skipped, in order: the stack `back` pops.
+    history: list[str] = field(default_factory=list)
+    awaiting: str = ""  # what the last prompt asked for, one of AWAITING
+    resume_offered: bool = False
+    pending: Any = None  # a multi_choice selection being tapped together
+    revision: int = 0  # bumped on every change of answers; stale 送信 buttons are refused
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
+        """Rebuild a state; unknown keys are ignored, a bad status raises ValueError."""
+        names = {f.name for f in fields(cls)}
+        state = cls(**copy.deepcopy({k: v for k, v in data.items() if k in names}))
+        if state.status not in STATUSES or state.awaiting not in AWAITING:
+            raise ValueError(f"invalid conversation state: {state.status!r}/{state.awaiting!r}")
+        return state
+
+
+@dataclass(frozen=True)
+class SubmitRequested:
+    """The resident tapped 送信: store a Submission, then send `completion_prompts`."""
+
+    answers: dict[str, Any]
+    fee: int | None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class Ended:
+    step_id: str
+
+
+Outcome = SubmitRequested | Cancelled | Ended
+
+
+@dataclass
+class Result:
+    state: ConversationState
+    prompts: list[Prompt]
+    outcome: Outcome | None = None
+
+
+class _Procedure:
+    """Lookups over one definition."""
+
+    def __init__(
+        self, definition: Mapping[str, Any], availability: Mapping[str, Any] | None = None
+    ):
+        self.doc = definition
+        self.availability: Mapping[str, Any] = availability or {}
+        self.steps: list[Mapping[str, Any]] = list(definition.get("steps", []))
+        self.index = {step["id"]: i for i, step in enumerate(self.steps)}
+
+    def step(self, step_id: str | None) -> Mapping[str, Any] | None:
+        return self.steps[self.index[step_id]] if step_id in self.index else None
+
+    def language(self, lang: str) -> str:
+        languages = list(self.doc.get("languages") or [PRIMARY_LANGUAGE])
+        if lang in languages:
+            return lang
+        return PRIMARY_LANGUAGE if PRIMARY_LANGUAGE in languages else languages[0]
+
+
+def _applicable(step: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
+    return "when" not in step or logic.is_true(step["when"], answers)
+
+
+def compute_fee(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> int | None:
+    """The fee in int yen, or None when the document has no `fee`."""
+    if "fee" not in definition:
+        return None
+    return logic.evaluate_fee(definition["fee"], answers)

@@ -226,9 +226,20 @@ class ProcedureVersionAdmin(TenantModelAdmin):
     @admin.action(description=_("Republish this version (rollback)"))
     def rollback(self, request, queryset):
         for version in queryset.select_related("procedure"):
-            new = procedure_rollback(
-                actor=request.user, procedure=version.procedure, version=version
-            )
+            try:
+                new = procedure_rollback(
+                    actor=request.user, procedure=version.procedure, version=version
+                )
+            except DocumentRejected as rejected:
+                messages.error(
+                    request,
+                    _("Version %(number)s cannot be republished: %(problems)s")
+                    % {
+                        "number": version.number,
+                        "problems": "; ".join(e.located() for e in rejected.errors),
+                    },
+                )
+                continue
             messages.success(
                 request,
                 _("%(key)s: version %(old)s republished as version %(new)s")

@@ -174,10 +174,15 @@ def procedure_rollback(
 ) -> ProcedureVersion:
     """Republish an older version's document as a new version (history is never rewritten).
 
-    The draft is left as it is, so work in progress is not lost.
+    The draft is left as it is, so work in progress is not lost. Raises DocumentRejected
+    when the old version could not be published today (e.g. it books a reservation
+    resource since removed or made inactive): residents could not complete it.
     """
     if version.procedure_id != procedure.pk:
         raise ServiceError(_("That version belongs to another procedure."))
+    errors = publishable_errors(version.document, municipality=procedure.municipality)
+    if errors:
+        raise DocumentRejected(errors)
     note = change_note or _("Restored version %(number)s") % {"number": version.number}
     new_version = _insert_version(
         actor=actor,

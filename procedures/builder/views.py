@@ -356,12 +356,25 @@ def version_page(request: HttpRequest, pk: int, number: int) -> TemplateResponse
     return _page(request, "builder/version.html", context)
 
 
+def _rollback_refused(request: HttpRequest, version, rejected: DocumentRejected) -> None:
+    problems = "; ".join(error.located() for error in rejected.errors)
+    messages.error(
+        request,
+        _("Version %(number)s cannot be republished: %(problems)s")
+        % {"number": version.number, "problems": problems},
+    )
+
+
 @require_POST
 def rollback_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """Republish an older version as a new one (procedure_rollback; audited)."""
     procedure = _designer_procedure(request, pk)
     version = _version_of(procedure, number)
-    new = procedure_rollback(actor=request.user, procedure=procedure, version=version)
+    try:
+        new = procedure_rollback(actor=request.user, procedure=procedure, version=version)
+    except DocumentRejected as rejected:
+        _rollback_refused(request, version, rejected)
+        return redirect("admin:procedures_procedure_versions", procedure.pk)
     messages.success(
         request,
         _("Version %(old)s republished as version %(new)s.")

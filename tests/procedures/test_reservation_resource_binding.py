@@ -29,6 +29,7 @@ from procedures.services import (
     procedure_create,
     procedure_import,
     procedure_publish,
+    procedure_rollback,
     procedure_save_draft,
 )
 from tests.procedures.reservation_fixtures import NOW, hiroba_document, make_resource
@@ -123,6 +124,29 @@ def test_publish_refuses_an_inactive_resource_until_it_is_active_again(draft, de
     with tenant_scope(city):
         Resource.objects.filter(pk=resource.pk).update(is_active=True)
     assert procedure_publish(actor=designer, procedure=draft).number == 1
+
+
+def test_rollback_refuses_a_version_whose_resource_was_made_inactive_since(
+    draft, designer, city, client
+):
+    resource = make_resource(city)
+    first = procedure_publish(actor=designer, procedure=draft)
+    second = procedure_publish(actor=designer, procedure=draft)
+    with tenant_scope(city):
+        Resource.objects.filter(pk=resource.pk).update(is_active=False)
+
+    with pytest.raises(DocumentRejected) as refused:
+        procedure_rollback(actor=designer, procedure=draft, version=first)
+    assert codes(refused.value.errors) == [("steps[0].resource", "visit", "inactive_resource")]
+
+    client.force_login(designer)
+    url = reverse("admin:procedures_procedure_version_rollback", args=[draft.pk, 1])
+    page = client.post(url, follow=True)
+    [message] = [str(m) for m in page.context["messages"]]
+    assert 'steps[0] (id "visit")' in message
+    with scopes_disabled():
+        live = Procedure.objects.get(pk=draft.pk).live_version
+    assert live.pk == second.pk  # nothing republished
 
 
 def test_another_municipalitys_resource_with_the_same_key_does_not_count(

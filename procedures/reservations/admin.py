@@ -6,7 +6,7 @@ Admins and reviewers of a resource's department manage; designers and broadcaste
 nothing of it. Bookings are never deleted or edited here: staff cancel them.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +22,11 @@ from procedures.reservations.models import (
     Resource,
 )
 from procedures.reservations.schedule import TOKYO
-from procedures.reservations.selectors import bookings_for_staff, resources_for_staff
+from procedures.reservations.selectors import (
+    bookings_for_staff,
+    live_procedures_booking,
+    resources_for_staff,
+)
 from procedures.reservations.views import MANAGE_ROLES
 
 
@@ -62,7 +66,25 @@ class ResourceAdmin(TenantModelAdmin):
         return resources_for_staff(staff=staff_context(request))
 
     def get_readonly_fields(self, request, obj=None):
-        return ["key"] if obj else []
+        return ["key", "booked_by"] if obj else []
+
+    @admin.display(description=_("booked in live procedures"))
+    def booked_by(self, obj: Resource) -> str:
+        return "、".join(live_procedures_booking(resource=obj)) or "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        booking = live_procedures_booking(resource=obj) if not obj.is_active else []
+        if booking:
+            messages.warning(
+                request,
+                _(
+                    "%(name)s is inactive, but these live procedures book it: %(titles)s. "
+                    "Residents are told reservations are not available until it is active "
+                    "again or the procedures book another facility."
+                )
+                % {"name": obj.name, "titles": "、".join(booking)},
+            )
 
     def has_delete_permission(self, request, obj=None):
         return False  # bookings keep their resource; deactivate it instead

@@ -315,3 +315,19 @@ def bookings_in_period(*, resource: Resource, first: date, last: date) -> QueryS
         .select_related("slot", "resource")
         .order_by("slot__starts_at", "id")
     )
+
+
+def live_procedures_booking(*, resource: Resource) -> list[str]:
+    """Titles (Japanese first) of the municipality's live procedures with a reservation
+    step booking ``resource``: what residents lose when it is made inactive."""
+    from procedures.models import Procedure
+
+    procedures = Procedure.objects.with_scope(municipality=resource.municipality)
+    live = procedures.filter(live_version__isnull=False).select_related("live_version")
+    titles = []
+    for procedure in live.order_by("key"):
+        steps = procedure.live_version.document.get("steps", [])
+        if any(s.get("type") == "reservation" and s.get("resource") == resource.key for s in steps):
+            title = procedure.live_version.document.get("title", {})
+            titles.append(title.get("ja") or next(iter(title.values()), procedure.key))
+    return titles

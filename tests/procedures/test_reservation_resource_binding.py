@@ -450,3 +450,36 @@ def test_the_import_api_lists_the_reservation_steps_to_fill_in_for_the_caller(
         ("steps[0].resource", "visit", "unknown_resource")
     ]
     assert theirs["to_fill_in"] == []
+
+
+def test_deactivating_a_resource_live_procedures_book_warns_and_names_them(
+    client, admin_user, city, draft, designer, rf
+):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from govtech.console import console
+    from procedures.reservations.selectors import live_procedures_booking
+
+    resource = make_resource(city)
+    procedure_publish(actor=designer, procedure=draft)
+    other = make_resource(city, key="gym")
+    assert live_procedures_booking(resource=other) == []
+    title = draft.draft["title"]["ja"]
+    assert live_procedures_booking(resource=resource) == [title]
+
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:procedures_resource_change", args=[resource.pk]))
+    assert title in page.content.decode()
+
+    request = rf.post("/")
+    request.user, request.session = admin_user, {}
+    request._messages = FallbackStorage(request)
+    resource_admin = console._registry[Resource]
+    with tenant_scope(city):
+        resource.is_active = False
+        resource_admin.save_model(request, resource, form=None, change=True)
+        other.is_active = False
+        resource_admin.save_model(request, other, form=None, change=True)
+    [warning] = [str(message) for message in get_messages(request)]
+    assert title in warning and resource.name in warning

@@ -32,6 +32,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.commands.core import AsyncScript, Script
 from redis.lock import Lock
 
 from govtech.crypto import decrypt, encrypt
@@ -48,6 +49,8 @@ STORE_QUEUED_KEY = "delivery:webhook-inbox:store-queued"
 STORE_LOCK_KEY = "delivery:webhook-inbox:lock"
 SET_ASIDE_KEY = "delivery:webhook-inbox:set-aside"  # bodies the database refused
 STORE_BATCH = 500  # bodies per batch; LINE's bodies hold a few events each
+STORE_LINGER = 0.25  # seconds the list must stay empty before a store task stops
+STORE_POLL = 0.01  # seconds between looks at an empty list while lingering
 ROWS_PER_INSERT = 1000  # 11 parameters a row: well under SQLite's and PostgreSQL's limits
 LOCK_SECONDS = 60  # a consumer that died releases the list after this
 REDIS_TIMEOUT = 0.5  # seconds; past this the webhook stores in PostgreSQL instead
@@ -156,18 +159,32 @@ def webhook_body_accept(*, channel: WebhookChannel, body: bytes, events: list[An
 
 
 def _inbox_push(channel: WebhookChannel, body: bytes) -> None:
-    """Append ``<channel id>:<body>`` and, if no store task is waiting, publish one.
+    """Append ``<channel id>:<body>`` and, if no store task is queued or at work, publish one.
 
-    One round trip: the append and the "a store task is queued" flag in one pipeline.
-    The store task clears the flag before it reads the list, so every appended body is
-    read by some task (the beat's ``process_stale_events`` drains the list too).
+    One round trip: the append and the "a store task is on it" flag in one script. The
+    flag stays set while a store task drains the list, so a stream of bodies costs one
+    task, not one per body; the task clears it when it stops and then looks at the list
+    once more (see ``inbox_store``), so every appended body is read by some task.
     """
-    pipe = _redis().pipeline(transaction=False)
-    pipe.rpush(INBOX_KEY, channel.channel_id.encode() + b":" + body)
-    pipe.set(STORE_QUEUED_KEY, b"1", nx=True, ex=QUEUED_FLAG_SECONDS)
-    _length, flag_was_free = pipe.execute()
+    item = channel.channel_id.encode() + b":" + body
+    flag_was_free = _push_script()(
+        keys=[INBOX_KEY, STORE_QUEUED_KEY], args=[item, QUEUED_FLAG_SECONDS]
+    )
     if flag_was_free:
         _publish_store_task()
+
+
+# Append, then set the flag if it is free: one command, one round trip (a pipeline of
+# RPUSH and SET costs redis-py twice the CPU; measured in docs/decisions/0006).
+_PUSH = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2])
+"""
+
+
+@once
+def _push_script() -> AsyncScript | Script:
+    return _redis().register_script(_PUSH)
 
 
 def _publish_store_task() -> None:
@@ -185,21 +202,23 @@ def inbox_store(*, max_seconds: float = 20.0) -> tuple[int, bool]:
     One consumer at a time (a Redis lock); it reads a batch from the head of the list,
     stores it (``INSERT … ON CONFLICT DO NOTHING``, so a batch stored twice after a crash
     has no second effect), publishes the residents' processing tasks and only then trims
-    the batch off the list. A consumer that finds the lock taken returns at once and
-    leaves the work to the holder, which looks at the list again after releasing the lock
-    (so a body appended meanwhile is not left behind) and carries on if it can take the
-    lock back. Returns (events newly stored, whether bodies are left after
-    ``max_seconds``, for a successor task to take over).
+    the batch off the list. It keeps reading until the list has stayed empty for
+    STORE_LINGER seconds, so that under a steady stream of webhooks one task stores them
+    all. Then it clears the "store task on it" flag, releases the lock and looks at the
+    list once more: a body appended before the flag was cleared published no task, and
+    is stored by carrying on. A consumer that finds the lock taken returns at once and
+    leaves the work to the holder. Returns (events newly stored, whether bodies are left
+    after ``max_seconds``, for a successor task to take over).
     """
     client = _redis()
-    client.delete(STORE_QUEUED_KEY)  # before reading: see _inbox_push
     stored, deadline = 0, time.monotonic() + max_seconds
     while True:
         lock = client.lock(STORE_LOCK_KEY, timeout=LOCK_SECONDS)
         if not lock.acquire(blocking=False):
-            return stored, False  # the holder re-checks the list after releasing
+            return stored, False  # the holder looks at the list again after releasing
         try:
-            stored += _store_until_empty(client, lock, deadline)
+            stored += _store_until_quiet(client, lock, deadline)
+            client.delete(STORE_QUEUED_KEY)  # from now on a new body publishes a task
         finally:
             _release(lock)
         if not client.llen(INBOX_KEY):
@@ -208,15 +227,21 @@ def inbox_store(*, max_seconds: float = 20.0) -> tuple[int, bool]:
             return stored, True
 
 
-def _store_until_empty(client: redis.Redis, lock: Lock, deadline: float) -> int:
-    """Batch after batch until the list is empty or the deadline passed (one at least)."""
-    stored = 0
-    while items := cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1)):
-        stored += _store_batch(client, items)
-        client.ltrim(INBOX_KEY, len(items), -1)
-        if time.monotonic() > deadline:
+def _store_until_quiet(client: redis.Redis, lock: Lock, deadline: float) -> int:
+    """Batch after batch until the list stayed empty for STORE_LINGER seconds or the
+    deadline passed (one batch at least, when there is one)."""
+    stored, batches, quiet_since = 0, 0, time.monotonic()
+    while time.monotonic() <= deadline or not batches:
+        items = cast(list[bytes], client.lrange(INBOX_KEY, 0, STORE_BATCH - 1))
+        if items:
+            stored, batches = stored + _store_batch(client, items), batches + 1
+            client.ltrim(INBOX_KEY, len(items), -1)
+            lock.reacquire()  # a long drain keeps its lock
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= STORE_LINGER:
             break
-        lock.reacquire()  # a long drain keeps its lock
+        else:
+            time.sleep(STORE_POLL)
     return stored
 
 

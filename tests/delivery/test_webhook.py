@@ -62,6 +62,7 @@ def inbox(request, settings):
     if request.param == "redis" and not settings.REDIS_URL:
         pytest.skip("the Redis inbox needs REDIS_URL (make test sets it)")
     settings.LINE_WEBHOOK_INBOX = request.param
+    request.getfixturevalue("monkeypatch").setattr("delivery.inbox.STORE_LINGER", 0.02)
     return request.param
 
 

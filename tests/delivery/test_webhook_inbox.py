@@ -22,10 +22,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
 
 @pytest.fixture(autouse=True)
-def redis_inbox(settings):
+def redis_inbox(settings, monkeypatch):
     if not settings.REDIS_URL:
         pytest.skip("the Redis inbox needs REDIS_URL (make test sets it)")
     settings.LINE_WEBHOOK_INBOX = "redis"
+    monkeypatch.setattr(inbox, "STORE_LINGER", 0.02)
 
 
 @pytest.fixture
@@ -85,14 +86,30 @@ def test_an_acknowledged_body_waits_in_the_list_until_the_store_task_runs(
     assert processing == [(channel.pk, "U" + "a" * 32)]  # one task for the resident
 
 
-def test_a_burst_publishes_one_store_task_until_it_starts(client, channel, store_tasks):
+def test_a_burst_publishes_one_store_task_until_it_is_done(client, channel, store_tasks):
     for n in range(5):
         send(client, text_event(n))
     assert len(store_tasks) == 1
-    inbox.inbox_store()  # clears the flag before reading
+    inbox.inbox_store()  # clears the flag when it stops
     send(client, text_event(9))
     assert len(store_tasks) == 2
     assert len(stored_ids()) == 5  # the sixth waits for the second task
+
+
+def test_bodies_arriving_while_the_task_stores_publish_no_more_tasks(
+    client, channel, store_tasks, monkeypatch
+):
+    send(client, text_event(1))
+    real_store_batch, arriving = inbox._store_batch, [2, 3]
+
+    def store_while_residents_write(client_, items):
+        if arriving:  # a webhook request in the middle of the drain
+            send(client, text_event(arriving.pop(0)))
+        return real_store_batch(client_, items)
+
+    monkeypatch.setattr(inbox, "_store_batch", store_while_residents_write)
+    assert inbox.inbox_store() == (3, False)
+    assert len(store_tasks) == 1  # the flag stayed set while the task was at work
 
 
 def test_bodies_are_stored_in_arrival_order_across_batches(
@@ -140,8 +157,9 @@ def test_a_second_consumer_leaves_the_work_to_the_first(client, channel, store_t
 def test_a_body_appended_while_the_consumer_finishes_is_not_left_behind(
     client, channel, store_tasks, monkeypatch
 ):
-    """The holder looks at the list again after releasing: a consumer that found the lock
-    taken just before has left its body to it."""
+    """The holder looks at the list again after releasing: a body appended before the
+    flag was cleared published no task, and one that found the lock taken left its body
+    to the holder."""
     send(client, text_event(1))
     real_release, late = inbox._release, [text_event(2)]
 

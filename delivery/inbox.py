@@ -24,6 +24,7 @@ import re
 import time
 from dataclasses import dataclass
 from functools import cache as once
+from functools import cached_property
 from typing import Any, cast
 
 import redis
@@ -66,8 +67,9 @@ class WebhookChannel:
     encrypted_secret: str
     mode: str
 
-    @property
+    @cached_property
     def channel_secret(self) -> str:
+        """Decrypted once per instance: the process keeps an instance LOCAL_SECONDS."""
         return decrypt(self.encrypted_secret)
 
 
@@ -405,9 +407,9 @@ def _accept_rows(channel: WebhookChannel, rows: list[tuple]) -> int:
         return 0
     inserted = _insert_new(channel, rows)
     try:
-        for user_id in {user for user, status in inserted if status == "pending"}:
-            if cache.add(queued_flag(channel.pk, user_id), 1, QUEUED_FLAG_SECONDS):
-                process_resident_events.delay(channel.pk, user_id)
+        waiting = sorted({user for user, status in inserted if status == "pending"})
+        for user_id in _queued_flags_take(channel.pk, waiting):
+            process_resident_events.delay(channel.pk, user_id)
     except (redis.RedisError, BrokerUnavailable):
         # The events are stored as pending: process_stale_events runs them when Redis is back.
         logger.exception("could not publish the residents' processing tasks")
@@ -421,3 +423,31 @@ def queued_flag(channel_pk: int, line_user_id: str) -> str:
     before it reads pending events, so every event is seen by some task.
     """
     return f"delivery:queued:{channel_pk}:{line_user_id}"
+
+
+def _queued_flags_take(channel_pk: int, line_user_ids: list[str]) -> list[str]:
+    """The residents whose flag was free and is now set: they need a processing task.
+
+    With the Redis inbox the flags of a whole batch are set in one round trip (the store
+    task handles hundreds of residents a second); otherwise through the shared cache.
+    """
+    keys = [queued_flag(channel_pk, user_id) for user_id in line_user_ids]
+    if not inbox_uses_redis():
+        return [
+            user
+            for user, key in zip(line_user_ids, keys, strict=True)
+            if cache.add(key, 1, QUEUED_FLAG_SECONDS)
+        ]
+    pipe = _redis().pipeline(transaction=False)
+    for key in keys:
+        pipe.set(key, b"1", nx=True, ex=QUEUED_FLAG_SECONDS)
+    return [user for user, taken in zip(line_user_ids, pipe.execute(), strict=True) if taken]
+
+
+def queued_flag_clear(*, channel_pk: int, line_user_id: str) -> None:
+    """What a processing task does when it starts, before it reads pending events."""
+    key = queued_flag(channel_pk, line_user_id)
+    if inbox_uses_redis():
+        _redis().delete(key)
+    else:
+        cache.delete(key)

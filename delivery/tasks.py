@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from delivery.inbox import inbox_store, inbox_uses_redis, queued_flag
+from delivery.inbox import inbox_store, inbox_uses_redis, queued_flag_clear
 from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.selectors import channel_by_pk
@@ -24,7 +23,7 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     Two copies of this task for one resident serialize on the friend's row lock; the
     later finds nothing pending. Returns how many events were applied.
     """
-    cache.delete(queued_flag(channel_pk, line_user_id))  # before reading: see inbox.py
+    queued_flag_clear(channel_pk=channel_pk, line_user_id=line_user_id)  # before reading
     channel = channel_by_pk(pk=channel_pk)
     if channel is None:
         return 0

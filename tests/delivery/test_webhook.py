@@ -7,13 +7,12 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.urls import reverse
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from delivery.inbox import inbox_store, queued_flag
+from delivery.inbox import inbox_store, queued_flag_clear
 from delivery.models import WebhookEvent
 from delivery.services import line_channel_create
 
@@ -175,7 +174,7 @@ def test_a_resident_with_a_task_waiting_gets_no_second_task(client, channel, pub
         assert post(client, body, sign(body)).status_code == 200
     assert stored() == 3
     assert len(published) == 1  # one task will read all three events
-    cache.delete(queued_flag(channel.pk, user))  # what the task does when it starts
+    queued_flag_clear(channel_pk=channel.pk, line_user_id=user)  # what the task does first
     body = json.dumps({"events": [text_event(9, user=user)]}).encode()
     post(client, body, sign(body))
     assert len(published) == 2

@@ -3,14 +3,13 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django_scopes import scopes_disabled
 
 from delivery.broadcasts.models import (
     Broadcast,
     BroadcastChunk,
     BroadcastPolicy,
-    BroadcastRecipient,
     ChunkStatus,
 )
 from delivery.broadcasts.segments import rules_q
@@ -56,28 +55,6 @@ def broadcast_unscoped(*, pk: int) -> Broadcast | None:
         )
 
 
-def pending_chunk_ids(*, broadcast_id: int) -> list[int]:
-    return list(
-        BroadcastChunk.objects.filter(broadcast_id=broadcast_id, status=ChunkStatus.PENDING)
-        .order_by("index")
-        .values_list("pk", flat=True)
-    )
-
-
-def chunk_recipients(*, chunk: BroadcastChunk) -> list[tuple[str, bool, str]]:
-    """(line_user_id, is_following now, display_name) of a chunk's frozen recipients."""
-    with scopes_disabled():  # the chunk's broadcast fixes the tenant
-        return list(
-            BroadcastRecipient.objects.filter(
-                broadcast_id=chunk.broadcast_id,
-                seq__gte=chunk.first_seq,
-                seq__lt=chunk.first_seq + chunk.size,
-            )
-            .order_by("seq")
-            .values_list("friend__line_user_id", "friend__is_following", "friend__display_name")
-        )
-
-
 def broadcast_progress(*, broadcast: Broadcast) -> dict:
     """Sent / skipped / failed / remaining recipients, summed over the chunks (no locks)."""
     rows = (
@@ -119,14 +96,14 @@ def sending_broadcast_ids() -> list[int]:
         return list(Broadcast.objects.filter(status="sending").values_list("pk", flat=True))
 
 
-def chunks_to_resume(*, broadcast_id: int, stale_before, idle_before) -> QuerySet[BroadcastChunk]:
-    """Chunks a worker lost (claimed before ``stale_before``) or never got to."""
-    return BroadcastChunk.objects.filter(broadcast_id=broadcast_id).filter(
-        Q(status=ChunkStatus.SENDING, claimed_at__lt=stale_before)
-        | Q(
-            status=ChunkStatus.PENDING,
-            claimed_at__isnull=True,
-            broadcast__started_at__lt=idle_before,
-        )
-        | Q(status=ChunkStatus.PENDING, claimed_at__lt=idle_before)
+def broadcast_stalled(*, broadcast_id: int, idle_before) -> bool:
+    """Chunks are pending, yet none of the broadcast's chunks was claimed since
+    ``idle_before`` (nor did it start since): nobody is sending it."""
+    chunks = BroadcastChunk.objects.filter(broadcast_id=broadcast_id)
+    with scopes_disabled():
+        started = Broadcast.objects.filter(pk=broadcast_id, started_at__lt=idle_before)
+    return (
+        started.exists()
+        and chunks.filter(status=ChunkStatus.PENDING).exists()
+        and not chunks.filter(claimed_at__gte=idle_before).exists()
     )

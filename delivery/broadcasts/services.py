@@ -368,8 +368,7 @@ def broadcast_start(*, broadcast_id: int) -> bool:
 
 def _enqueue_chunks(broadcast_id: int) -> None:
     from delivery.broadcasts.sending import broadcast_finish_if_done
-    from delivery.broadcasts.tasks import broadcast_send_chunk
+    from delivery.broadcasts.tasks import broadcast_senders_start
 
-    for chunk_id in selectors.pending_chunk_ids(broadcast_id=broadcast_id):
-        broadcast_send_chunk.delay(chunk_id)
+    broadcast_senders_start(broadcast_id)  # a few sender tasks share the chunks
     broadcast_finish_if_done(broadcast_id=broadcast_id)  # an empty audience is done at once

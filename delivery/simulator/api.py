@@ -219,15 +219,17 @@ def _send(
 
 
 def _lean_accept(request: HttpRequest, channel: SimulatorChannel) -> None:
-    """Lean mode: accept the request once per retry key (409 for a repeat), nothing else."""
+    """Lean mode: accept the request once per retry key (409 for a repeat), nothing else.
+
+    No delivery shares the retry key's transaction, so the claim is its own one INSERT.
+    """
     key = _retry_key(request)
     if key is None:
         return
     try:
-        with transaction.atomic():
-            services.simulator_retry_key_claim(
-                channel=channel, key=key, request_id=request.line_request_id
-            )
+        services.simulator_retry_key_claim(
+            channel=channel, key=key, request_id=request.line_request_id
+        )
     except services.RetryKeyAlreadyAccepted as accepted:
         raise _retry_conflict(accepted.retry_key) from None
 

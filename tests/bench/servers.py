@@ -6,6 +6,7 @@ it, whatever happens in between.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -91,12 +92,25 @@ def process(name: str, command: list[str], *, env: dict, logs: Path) -> Iterator
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / f"{name}.log", "wb") as log:
         child = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_stop_with_parent,
         )
         try:
             yield child
         finally:
             _stop(child)
+
+
+def _stop_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the bench dies (killed by a time-out),
+    so no server or worker outlives its run and takes the next run's tasks."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(child: subprocess.Popen) -> None:

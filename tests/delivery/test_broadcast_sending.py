@@ -6,7 +6,8 @@ from django_scopes import scopes_disabled
 from delivery.broadcasts import selectors, sending
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatus, ChunkStatus
-from delivery.broadcasts.tasks import broadcast_send_chunk
+from delivery.broadcasts.tasks import broadcast_send
+from delivery.line_api import LineApiError, LineClient
 from delivery.models import Friend, SimulatorApiCall, SimulatorChannel
 from delivery.simulator.services import simulator_channel_configure
 from govtech.tenancy import tenant_scope
@@ -69,13 +70,32 @@ def test_personal_variables_are_sent_per_resident_once(channel, broadcaster):
     assert set(received(north).values()) == {1}
 
 
-def test_a_duplicated_chunk_task_sends_nothing_twice(channel, broadcaster):
+def test_a_duplicated_sender_task_sends_nothing_twice(channel, broadcaster):
     north = make_friends(channel, "e", 5, area="north")
     broadcast = broadcasts.broadcast_submit(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster)
     )
-    for chunk in BroadcastChunk.objects.filter(broadcast=broadcast):
-        assert broadcast_send_chunk.delay(chunk.pk).get() == "skipped"
+    assert broadcast_send.delay(broadcast.pk).get() == 0  # nothing left to claim
+    assert set(received(north).values()) == {1}
+
+
+def test_senders_running_side_by_side_share_the_chunks_without_overlap(
+    channel, broadcaster, monkeypatch
+):
+    north = make_friends(channel, "s", 10, area="north")
+    monkeypatch.setattr(broadcasts, "_enqueue_chunks", lambda broadcast_id: None)
+    broadcast = broadcasts.broadcast_submit(
+        actor=broadcaster, broadcast=_broadcast(channel, broadcaster, chunk_size=2)
+    )
+
+    first = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
+    second = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
+    assert (first.claimed, first.more, second.claimed, second.more) == (2, True, 2, True)
+    assert _reload(broadcast).status == BroadcastStatus.SENDING
+    last = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+
+    assert (last.claimed, last.more) == (1, False)
+    assert _reload(broadcast).status == BroadcastStatus.SENT
     assert set(received(north).values()) == {1}
 
 
@@ -88,8 +108,12 @@ def test_a_chunk_sent_again_with_its_retry_key_is_answered_409_and_not_delivered
     )
     chunk = BroadcastChunk.objects.get(broadcast=broadcast)
     BroadcastChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.PENDING)
+    with scopes_disabled():
+        Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
 
-    assert sending.broadcast_chunk_send(chunk_id=chunk.pk) == "sent"
+    assert sending.broadcast_chunks_send(broadcast_id=broadcast.pk).claimed == 1
+
+    assert BroadcastChunk.objects.get(pk=chunk.pk).status == ChunkStatus.SENT
 
     assert SimulatorApiCall.objects.filter(path__endswith="/multicast", status=409).count() == 1
     assert set(received(north).values()) == {1}
@@ -102,11 +126,11 @@ def test_a_worker_dying_after_line_accepted_a_chunk_leaves_no_duplicate_and_no_g
     record = sending._record
     died = []
 
-    def die_once(chunk, status, *args, **kwargs):
+    def die_once(chunks):
         if not died:
-            died.append(chunk.pk)
-            raise SystemExit("worker killed")  # after LINE accepted, before the row says so
-        return record(chunk, status, *args, **kwargs)
+            died.extend(chunk.pk for chunk in chunks)
+            raise SystemExit("worker killed")  # after LINE accepted, before the rows say so
+        return record(chunks)
 
     monkeypatch.setattr(sending, "_record", die_once)
     with pytest.raises(SystemExit):
@@ -115,10 +139,8 @@ def test_a_worker_dying_after_line_accepted_a_chunk_leaves_no_duplicate_and_no_g
         broadcast = Broadcast.objects.get()
     assert BroadcastChunk.objects.get(pk=died[0]).status == ChunkStatus.SENDING
 
-    for chunk_id in sending.broadcast_chunks_resume(
-        broadcast_id=broadcast.pk, lease=_zero(), idle=_zero()
-    ):
-        sending.broadcast_chunk_send(chunk_id=chunk_id)
+    assert sending.broadcast_chunks_resume(broadcast_id=broadcast.pk, lease=_zero(), idle=_zero())
+    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
 
     assert _reload(broadcast).status == BroadcastStatus.SENT
     assert set(received(north).values()) == {1}
@@ -152,8 +174,7 @@ def test_residents_who_unfollow_after_the_freeze_get_nothing(channel, broadcaste
     )
     with scopes_disabled():
         Friend.objects.filter(line_user_id=north[0]).update(is_following=False)
-    for chunk in BroadcastChunk.objects.filter(broadcast=broadcast):
-        sending.broadcast_chunk_send(chunk_id=chunk.pk)
+    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
 
     done = _reload(broadcast)
     assert received(north) == {north[0]: 0, **{uid: 1 for uid in north[1:]}}
@@ -180,3 +201,72 @@ def test_the_municipality_ceiling_refuses_a_broadcast_too(channel, city, broadca
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster)
     )
     assert _reload(broadcast).status == BroadcastStatus.REFUSED
+
+
+def _frozen(channel, broadcaster, monkeypatch, prefix: str, count: int, **kwargs) -> Broadcast:
+    """A broadcast frozen into chunks that no sender has touched yet."""
+    monkeypatch.setattr(broadcasts, "_enqueue_chunks", lambda broadcast_id: None)
+    make_friends(channel, prefix, count, area="north")
+    return broadcasts.broadcast_submit(
+        actor=broadcaster, broadcast=_broadcast(channel, broadcaster, **kwargs)
+    )
+
+
+def _line_down_once(monkeypatch):
+    """The next multicast fails as LINE being unavailable (after the client's retries)."""
+    multicast = LineClient.multicast
+    calls = []
+
+    def down_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise LineApiError(503, "unavailable", retryable=True)
+        return multicast(self, *args, **kwargs)
+
+    monkeypatch.setattr(LineClient, "multicast", down_once)
+
+
+def test_a_transient_error_puts_the_chunk_back_and_the_sender_backs_off(
+    channel, broadcaster, monkeypatch
+):
+    broadcast = _frozen(channel, broadcaster, monkeypatch, "t", 9)
+    _line_down_once(monkeypatch)
+
+    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+
+    assert run.backoff == 2 and not run.more
+    chunks = BroadcastChunk.objects.filter(broadcast=broadcast)
+    assert {c.status for c in chunks} == {ChunkStatus.PENDING}
+    tried = chunks.get(attempts=1)  # the others were not tried: their attempt given back
+    assert "503" in tried.error
+    assert chunks.filter(attempts=0).count() == 2
+    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)  # the successor, later
+    assert _reload(broadcast).sent_count == 9
+
+
+def test_a_chunk_still_failing_after_its_last_attempt_is_failed_with_the_error(
+    channel, broadcaster, monkeypatch
+):
+    broadcast = _frozen(channel, broadcaster, monkeypatch, "u", 6)
+    BroadcastChunk.objects.filter(broadcast=broadcast).update(attempts=sending.MAX_ATTEMPTS - 1)
+    _line_down_once(monkeypatch)
+
+    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+
+    assert run.backoff is None
+    failed = BroadcastChunk.objects.get(broadcast=broadcast, status=ChunkStatus.FAILED)
+    assert failed.attempts == sending.MAX_ATTEMPTS
+    assert "503" in failed.error
+    done = _reload(broadcast)
+    assert (done.status, done.sent_count, done.failed_count) == (BroadcastStatus.SENT, 3, 3)
+
+
+def test_a_broadcast_whose_senders_are_at_work_gets_no_extra_ones(
+    channel, broadcaster, monkeypatch
+):
+    broadcast = _frozen(channel, broadcaster, monkeypatch, "v", 9)
+    sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=1)  # a chunk just claimed
+
+    assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)
+    assert sending.broadcast_chunks_resume(broadcast_id=broadcast.pk, idle=_zero())
+    assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)  # just given some

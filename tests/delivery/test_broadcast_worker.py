@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def _start_worker(live_server_url: str, log: Path) -> subprocess.Popen:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def _status(broadcast) -> str:
+    with scopes_disabled():
+        return Broadcast.objects.get(pk=broadcast.pk).status
+
+
 def _chunks(broadcast, status) -> int:
     return BroadcastChunk.objects.filter(broadcast=broadcast, status=status).count()
 
@@ -97,11 +103,13 @@ def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
 
         worker = _start_worker(live_server.url, log)
         # What beat does every 10 s, with the lease of the dead worker's claim expired.
-        for chunk_id in sending.broadcast_chunks_resume(
+        if sending.broadcast_chunks_resume(
             broadcast_id=broadcast.pk, lease=sending.timedelta(0), idle=sending.timedelta(0)
         ):
-            celery_app.send_task("delivery.tasks.broadcast_send_chunk", args=[chunk_id])
+            celery_app.send_task("delivery.tasks.broadcast_send", args=[broadcast.pk])
         _wait(lambda: _chunks(broadcast, ChunkStatus.SENT) == 10, 60, log)
+        # The sender that finds nothing left to claim marks the broadcast sent.
+        _wait(lambda: _status(broadcast) == BroadcastStatus.SENT, 30, log)
     finally:
         worker.kill()
         worker.wait(timeout=10)
@@ -111,3 +119,37 @@ def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
     assert done.status == BroadcastStatus.SENT
     assert (done.recipients_count, done.sent_count) == (40, 40)
     assert set(received(residents).values()) == {1}
+
+
+def test_senders_claiming_at_the_same_moment_never_take_the_same_chunk(
+    worker_world, broadcaster, monkeypatch
+):
+    channel = worker_world
+    monkeypatch.setattr(broadcasts, "_enqueue_chunks", lambda broadcast_id: None)
+    make_friends(channel, "x", 40, area="north")
+    draft = broadcasts.broadcast_create(
+        actor=broadcaster, channel=channel, title="清掃", items=[{"type": "text", "text": "明日"}]
+    )
+    with scopes_disabled():
+        Broadcast.objects.filter(pk=draft.pk).update(chunk_size=1)  # 40 chunks
+    broadcast = broadcasts.broadcast_submit(actor=broadcaster, broadcast=draft)
+    assert broadcasts.broadcast_start(broadcast_id=broadcast.pk)  # frozen; no sender yet
+    start = threading.Barrier(4)
+    claimed: list[int] = []
+
+    def claim() -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                claimed.extend(chunk.pk for chunk in sending._claim(broadcast.pk, 2))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(claimed) == len(set(claimed)) == 40
+    assert _chunks(broadcast, ChunkStatus.SENDING) == 40

@@ -1,10 +1,12 @@
 """Top-level URLs. The simulator is mounted only where settings enable it (never production)."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from delivery.broadcasts.images import URL_PATTERN as BROADCAST_IMAGE
+from delivery.broadcasts.images import broadcast_image
 from delivery.webhook import line_webhook
 from govtech.console import console
 from govtech.health import healthz
@@ -18,6 +20,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("schemas/procedure.v1.json", procedure_schema, name="procedure-schema"),
     path("line/webhook/<str:channel_id>/", line_webhook, name="line-webhook"),
+    re_path(BROADCAST_IMAGE, broadcast_image, name="broadcast-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("procedures.catalog.urls")),
     path("api/v1/", include("procedures.reservations.urls")),

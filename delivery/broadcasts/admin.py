@@ -18,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from delivery.broadcasts import preview, rule_builder, selectors, services
+from delivery.broadcasts.composer import composer_config
+from delivery.broadcasts.images import broadcast_image_store
+from delivery.broadcasts.messages import validate_items, validate_procedures
 from delivery.broadcasts.models import (
     AttributeField,
     Broadcast,
@@ -38,6 +41,8 @@ from delivery.broadcasts.testers import (
     staff_test_resident_link,
     staff_test_resident_simulate,
 )
+from delivery.images import MAX_BYTES as MAX_IMAGE_BYTES
+from delivery.images import ImageRejected
 from delivery.line_api import LineApiError
 from delivery.models import LineChannel, OutboundStatus
 from delivery.simulator.selectors import channel_by_id
@@ -205,16 +210,18 @@ MESSAGES_HELP = _(
     ' image: {"type": "image", "url": "https://…"}; a button that starts a'
     ' procedure: {"type": "button", "text": "…", "label": "申し込む",'
     ' "procedure": "bulky-waste"}; a notice card: {"type": "flex", "template":'
-    ' "notice", "title": "…", "body": "…"}.'
+    ' "notice", "title": "…", "body": "…"}. The composer above writes this for you.'
 )
 
 
 class BroadcastForm(forms.ModelForm):
     def clean_messages(self):
-        from delivery.broadcasts.messages import validate_items
-
         items = self.cleaned_data["messages"]
         validate_items(items)
+        channel = self.cleaned_data.get("channel")  # cleaned before messages (field order)
+        if channel is not None:
+            keys = preview.live_procedure_keys(municipality=channel.municipality)
+            validate_procedures(items, live_keys=keys)
         return items
 
 
@@ -272,6 +279,11 @@ class BroadcastAdmin(TenantModelAdmin):
                 name="delivery_broadcast_draft_preview",
             ),
             path(
+                "images/",
+                view(require_POST(self.image_upload_view)),
+                name="delivery_broadcast_image_upload",
+            ),
+            path(
                 "test-resident/",
                 view(require_POST(self.test_resident_view)),
                 name="delivery_broadcast_test_resident",
@@ -306,6 +318,38 @@ class BroadcastAdmin(TenantModelAdmin):
             return JsonResponse({"error": " ".join(exc.messages)}, status=400)
         return JsonResponse(data)
 
+    def image_upload_view(self, request):
+        """Store an image for an image message; answers its public addresses as JSON.
+
+        The municipality is the chosen channel's (looked up in the request's scope, so
+        another municipality's channel is a 404), else the staff member's own.
+        """
+        if not self.has_add_permission(request):
+            raise Http404
+        municipality = _upload_municipality(request)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return JsonResponse({"error": gettext("Choose an image to upload.")}, status=400)
+        if municipality is None:  # an operator, before choosing the channel
+            return JsonResponse({"error": gettext("Choose the LINE account first.")}, status=400)
+        if upload.size > MAX_IMAGE_BYTES:
+            text = gettext("This image is larger than 10 MB. Make it smaller and try again.")
+            return JsonResponse({"error": text}, status=400)
+        try:
+            image = broadcast_image_store(
+                actor=request.user, municipality=municipality, data=upload.read()
+            )
+        except ImageRejected as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse(
+            {
+                "url": image.url,
+                "preview_url": image.preview_url,
+                "width": image.width,
+                "height": image.height,
+            }
+        )
+
     def test_resident_view(self, request):
         """Create the staff member's own test resident in the LINE simulator."""
         if not self.has_add_permission(request):
@@ -330,6 +374,10 @@ class BroadcastAdmin(TenantModelAdmin):
             "test_residents": testers,
             # The preview's header shows the account's name as LINE does (no channel ID).
             "channel_names": {str(row["channel"].pk): row["channel"].name for row in testers},
+            "composer": composer_config(
+                municipality=staff_context(request).municipality,
+                upload_url=reverse("admin:delivery_broadcast_image_upload"),
+            ),
         }
         response = super().changeform_view(request, object_id, form_url, extra_context)
         saved = getattr(request, "_broadcast_to_test", None)
@@ -454,3 +502,13 @@ def _municipality(request):
     if municipality is None:
         municipality = _channel(request).municipality
     return municipality
+
+
+def _upload_municipality(request):
+    """Whose image it is: the posted channel's municipality (in scope), else the staff's."""
+    channel = request.POST.get("channel", "")
+    if channel:
+        if not channel.isdigit():
+            raise Http404
+        return get_object_or_404(LineChannel, pk=channel).municipality
+    return staff_context(request).municipality

@@ -1,50 +1,127 @@
 """Composed broadcast items → LINE message objects.
 
 Items: ``{"type": "text", "text"}`` (``{display_name}`` and ``{municipality}`` are
-replaced), ``{"type": "image", "url"}``, ``{"type": "button", "text", "label",
-"procedure"}`` (a button that starts a procedure) and ``{"type": "flex", "template":
-"notice", "title", "body", "url"?}``.
+replaced), ``{"type": "image", "url", "preview_url"?}`` (``preview_url``: the small
+version LINE shows in the chat, ≤ 1 MB; the console's uploads always have one),
+``{"type": "button", "text", "label", "procedure"}`` (a button that starts a procedure)
+and ``{"type": "flex", "template": "notice", "title", "body", "url"?}``.
+
+The console's message composer (static/broadcasts/composer.js) edits this same list;
+``validate_items`` is what both the form and the live preview check.
 """
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from delivery.broadcasts.images import is_own_image_url
 from procedures.runtime import start_postback
 
 MAX_ITEMS = 5
 PERSONAL_VARIABLES = ("{display_name}",)
-FLEX_TEMPLATES = ("notice",)
+FLEX_TEMPLATES = {"notice": gettext_lazy("Notice (title and body)")}
+# LINE's limits: a text message, a buttons template's text (no image), an action label.
+MAX_TEXT = 5000
+MAX_BUTTON_TEXT = 160
+MAX_LABEL = 20
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+KIND_NAMES = {
+    "text": gettext_lazy("Text"),
+    "image": gettext_lazy("Image"),
+    "button": gettext_lazy("Procedure button"),
+    "flex": gettext_lazy("Notice card"),
+}
+FIELD_NAMES = {
+    "text": gettext_lazy("text"),
+    "url": gettext_lazy("image"),
+    "label": gettext_lazy("button label"),
+    "procedure": gettext_lazy("procedure"),
+    "title": gettext_lazy("title"),
+    "body": gettext_lazy("body"),
+}
+REQUIRED = {
+    "text": ("text",),
+    "image": ("url",),
+    "button": ("text", "label", "procedure"),
+    "flex": ("title", "body"),
+}
+LIMITS = {
+    "text": {"text": MAX_TEXT},
+    "button": {"text": MAX_BUTTON_TEXT, "label": MAX_LABEL},
+}
 
 
 def validate_items(items: Any) -> None:
-    """Raise ValidationError unless ``items`` is a list of 1–5 well-formed items."""
+    """Raise ValidationError unless ``items`` is a list of 1–5 well-formed items.
+
+    Messages name the item (「2件目（手続きボタン）」) and the field in staff words.
+    """
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
         raise ValidationError(_("A broadcast has 1 to 5 messages."))
-    required = {
-        "text": ("text",),
-        "image": ("url",),
-        "button": ("text", "label", "procedure"),
-        "flex": ("title", "body"),
-    }
-    for item in items:
+    for position, item in enumerate(items, start=1):
         kind = item.get("type") if isinstance(item, dict) else None
-        if kind not in required:
+        if kind not in REQUIRED:
             raise ValidationError(_("Unknown message type: %(type)s") % {"type": kind})
-        missing = [name for name in required[kind] if not _is_text(item.get(name))]
-        if missing:
-            raise ValidationError(
-                _("Missing %(fields)s in a %(type)s message.")
-                % {"fields": ", ".join(missing), "type": kind}
-            )
-        if kind == "image" and not str(item["url"]).startswith("https://"):
-            raise ValidationError(_("Image addresses must start with https://."))
-        links = [item.get(name) for name in ("url", "preview_url")]
-        if any(
-            link and not (isinstance(link, str) and link.startswith("https://")) for link in links
-        ):
-            raise ValidationError(_("Link addresses must start with https://."))
+        problem = _item_problem(kind, item)
+        if problem:
+            raise ValidationError(_located(position, kind, problem))
+
+
+def validate_procedures(items: list[dict], *, live_keys: set[str]) -> None:
+    """Raise ValidationError when a button starts a procedure residents cannot start now.
+
+    ``live_keys``: the keys of the municipality's published procedures.
+    """
+    for position, item in enumerate(items, start=1):
+        if item["type"] == "button" and item["procedure"] not in live_keys:
+            problem = _("“%(key)s” is not a published procedure of this municipality.") % {
+                "key": item["procedure"]
+            }
+            raise ValidationError(_located(position, "button", problem))
+
+
+def _located(position: int, kind: str, problem: str) -> str:
+    """「2件目のメッセージ（手続きボタン）：…」: which card, then what is wrong."""
+    where = _("Message %(n)s (%(kind)s)") % {"n": position, "kind": KIND_NAMES[kind]}
+    return _("%(where)s: %(problem)s") % {"where": where, "problem": problem}
+
+
+def _item_problem(kind: str, item: dict) -> str:
+    """What is wrong with one item, in words for staff ("" when nothing is)."""
+    missing = [str(FIELD_NAMES[name]) for name in REQUIRED[kind] if not _is_text(item.get(name))]
+    if missing:
+        return _("enter the %(fields)s.") % {"fields": _(", ").join(missing)}
+    for name, limit in LIMITS.get(kind, {}).items():
+        if len(item[name]) > limit:
+            return _("the %(field)s is longer than %(limit)s characters.") % {
+                "field": FIELD_NAMES[name],
+                "limit": limit,
+            }
+    if kind == "flex" and item.get("template", "notice") not in FLEX_TEMPLATES:
+        return _("unknown card template: %(template)s") % {"template": item.get("template")}
+    if kind == "image" and not _is_public_address(item["url"]):
+        return _("Image addresses must start with https://.")
+    links = [item.get(name) for name in ("url", "preview_url")]
+    if any(link and not _is_public_address(link) for link in links):
+        return _("Link addresses must start with https://.")
+    return ""
+
+
+def _is_public_address(link: Any) -> bool:
+    """An https address, or this installation's own uploaded image on this machine.
+
+    LINE fetches only https; the simulator also accepts http on loopback, which is what a
+    development or test installation's own uploads are.
+    """
+    if not isinstance(link, str):
+        return False
+    if link.startswith("https://"):
+        return True
+    return is_own_image_url(link) and urlsplit(link).hostname in LOOPBACK_HOSTS
 
 
 def _is_text(value: Any) -> bool:

@@ -4,12 +4,15 @@ Kept apart from selectors because it renders through ``services.render_for`` (th
 function the sender calls), and services already import selectors.
 """
 
+from typing import cast
+
 from django.utils.translation import gettext as _
 
-from delivery.broadcasts.messages import is_personal, validate_items
+from delivery.broadcasts.messages import is_personal, validate_items, validate_procedures
 from delivery.broadcasts.models import Broadcast
 from delivery.broadcasts.services import render_for
 from govtech.models import Municipality
+from procedures.selectors import live_procedures
 
 
 def sample_display_name() -> str:
@@ -45,5 +48,12 @@ def items_preview(*, municipality: Municipality, items: object) -> dict:
     Raises ValidationError, with the reason to show, when the items are not sendable.
     """
     validate_items(items)
-    unsaved = Broadcast(municipality=municipality, messages=items)
+    checked = cast(list[dict], items)
+    validate_procedures(checked, live_keys=live_procedure_keys(municipality=municipality))
+    unsaved = Broadcast(municipality=municipality, messages=checked)
     return broadcast_preview(broadcast=unsaved)
+
+
+def live_procedure_keys(*, municipality: Municipality) -> set[str]:
+    """Keys of the procedures a broadcast's button may start: the municipality's live ones."""
+    return set(live_procedures().filter(municipality=municipality).values_list("key", flat=True))

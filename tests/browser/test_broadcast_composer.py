@@ -40,6 +40,7 @@ def test_compose_preview_live_then_send_a_test_to_my_own_test_resident(
     page.select_option("select[name=channel]", str(channel.pk))
     expect(preview.get_by_test_id("preview-channel")).to_have_text(channel.name)  # no ID
     page.fill("input[name=title]", "粗大ごみの受付")
+    page.get_by_test_id("composer-advanced-toggle").click()  # typing the JSON by hand
     page.fill("textarea[name=messages]", json.dumps(ITEMS[:1], ensure_ascii=False)[:-3])
     expect(preview.get_by_test_id("preview-error")).to_contain_text("JSON")
     page.fill("textarea[name=messages]", json.dumps(ITEMS, ensure_ascii=False))

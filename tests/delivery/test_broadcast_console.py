@@ -10,7 +10,9 @@ from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.messages import render_items
 from delivery.broadcasts.models import Broadcast, BroadcastStatus
 from delivery.services import line_channel_create
+from procedures.services import procedure_create, procedure_publish
 from tests.delivery.test_segments import friend
+from tests.procedures.docs import pet_registration
 
 
 @pytest.fixture
@@ -129,9 +131,11 @@ def _draft_preview(client, body: str):
 
 
 def test_messages_are_previewed_while_composing_before_the_first_save(client, broadcaster, city):
+    procedure = procedure_create(actor=None, municipality=city, document=pet_registration())
+    procedure_publish(actor=None, procedure=procedure)
     items = [
         {"type": "text", "text": "{display_name}さん、{municipality}からのお知らせです"},
-        {"type": "button", "text": "申し込みはこちら", "label": "申し込む", "procedure": "bulky"},
+        {"type": "button", "text": "お申し込みは", "label": "申し込む", "procedure": "dog-change"},
     ]
     client.force_login(broadcaster)
     data = _draft_preview(client, json.dumps(items)).json()
@@ -150,7 +154,7 @@ def test_messages_are_previewed_while_composing_before_the_first_save(client, br
         ('[{"type": "text", "text": "x"', "JSON"),
         ("[]", "1"),
         ('[{"type": "image", "url": "http://example.jp/a.png"}]', "https://"),
-        ('[{"type": "text", "text": 5}]', "text"),
+        ('[{"type": "text", "text": 5}]', "1件目"),
         ('[{"type": "flex", "title": "t", "body": "b", "url": "javascript:x"}]', "https://"),
     ],
 )

@@ -326,6 +326,12 @@ class BroadcastAdmin(TenantModelAdmin):
         """
         if not self.has_add_permission(request):
             raise Http404
+        # Refused by its declared length, before the view reads the file. (The CSRF check
+        # may have parsed the body already: the proxy in front caps request bodies, see
+        # README "Running in production".) The margin is the multipart envelope.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_IMAGE_BYTES + 64 * 1024:
+            text = gettext("This image is larger than 10 MB. Make it smaller and try again.")
+            return JsonResponse({"error": text}, status=413)
         municipality = _upload_municipality(request)
         upload = request.FILES.get("file")
         if upload is None:

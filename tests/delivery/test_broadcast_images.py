@@ -135,6 +135,18 @@ def test_an_image_over_10_mb_is_refused_and_nothing_is_stored(client, broadcaste
     assert stored_names() == []
 
 
+def test_a_body_far_over_10_mb_is_refused_before_it_is_read(client, broadcaster, monkeypatch):
+    from django.http import HttpRequest
+
+    client.force_login(broadcaster)
+    monkeypatch.setattr(HttpRequest, "_load_post_and_files", lambda request: 1 / 0)
+    response = upload(client, b"\xff\xd8" + b"0" * (MAX_BYTES + 200 * 1024))
+
+    assert response.status_code == 413
+    assert "10MB" in response.json()["error"].replace(" ", "")
+    assert stored_names() == []
+
+
 @pytest.mark.parametrize(
     ("data", "name"),
     [(b"%PDF-1.4 not an image", "notice.jpg"), (photo("GIF"), "anim.gif")],

@@ -5,7 +5,9 @@ server's data is committed: use ``transactional_db``) and calls the live server'
 simulator as its LINE.
 """
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -41,11 +43,21 @@ def celery_worker_start(
     command += pool if concurrency > 1 else ["--pool", "solo"]
     command += ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
     with log.open("a") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the pool's children go with it
+        )
 
 
 def celery_worker_stop(worker: subprocess.Popen) -> None:
-    worker.kill()
+    """Kill the worker and its pool processes, which hold database connections (the test
+    database cannot be dropped while any is open)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
 
 

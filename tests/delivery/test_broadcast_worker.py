@@ -2,11 +2,7 @@
 
 import os
 import signal
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,8 +14,8 @@ from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatu
 from delivery.services import line_channel_bind_simulator
 from govtech.celery import app as celery_app
 from tests.delivery.broadcast_world import make_friends, received
+from tests.worker import celery_worker_start, celery_worker_stop, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
 
@@ -40,26 +36,6 @@ def worker_world(live_server, settings, city, transactional_db):
     return channel
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def _start_worker(live_server_url: str, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="govtech.settings",
-        GOVTECH_ENV="local",
-        DATABASE_URL=_database_url(),
-        LINE_API_BASE_URL=f"{live_server_url}/simulator/api/line",
-    )
-    command = [sys.executable, "-m", "celery", "-A", "govtech", "worker", "-Q", "broadcast"]
-    command += ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-    with log.open("a") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def _status(broadcast) -> str:
     with scopes_disabled():
         return Broadcast.objects.get(pk=broadcast.pk).status
@@ -67,14 +43,6 @@ def _status(broadcast) -> str:
 
 def _chunks(broadcast, status) -> int:
     return BroadcastChunk.objects.filter(broadcast=broadcast, status=status).count()
-
-
-def _wait(condition, timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out; worker log:\n" + log.read_text()[-3000:])
-        time.sleep(0.2)
 
 
 def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
@@ -92,27 +60,26 @@ def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
     with scopes_disabled():
         Broadcast.objects.filter(pk=draft.pk).update(chunk_size=4)  # 10 chunks at 2/s
     log = tmp_path / "worker.log"
-    worker = _start_worker(live_server.url, log)
+    worker = celery_worker_start(live_server_url=live_server.url, queues="broadcast", log=log)
     try:
         broadcast = broadcasts.broadcast_submit(actor=broadcaster, broadcast=draft)
-        _wait(lambda: _chunks(broadcast, ChunkStatus.SENT) >= 3, 60, log)
+        wait_until(lambda: _chunks(broadcast, ChunkStatus.SENT) >= 3, timeout=60, log=log)
         worker.send_signal(signal.SIGKILL)  # no warm shutdown: the task in hand is lost
         worker.wait(timeout=10)
         sent_before = _chunks(broadcast, ChunkStatus.SENT)
         assert sent_before < 10, "the worker finished before it was killed"
 
-        worker = _start_worker(live_server.url, log)
+        worker = celery_worker_start(live_server_url=live_server.url, queues="broadcast", log=log)
         # What beat does every 10 s, with the lease of the dead worker's claim expired.
         if sending.broadcast_chunks_resume(
             broadcast_id=broadcast.pk, lease=sending.timedelta(0), idle=sending.timedelta(0)
         ):
             celery_app.send_task("delivery.tasks.broadcast_send", args=[broadcast.pk])
-        _wait(lambda: _chunks(broadcast, ChunkStatus.SENT) == 10, 60, log)
+        wait_until(lambda: _chunks(broadcast, ChunkStatus.SENT) == 10, timeout=60, log=log)
         # The sender that finds nothing left to claim marks the broadcast sent.
-        _wait(lambda: _status(broadcast) == BroadcastStatus.SENT, 30, log)
+        wait_until(lambda: _status(broadcast) == BroadcastStatus.SENT, timeout=30, log=log)
     finally:
-        worker.kill()
-        worker.wait(timeout=10)
+        celery_worker_stop(worker)
 
     with scopes_disabled():
         done = Broadcast.objects.get(pk=broadcast.pk)

@@ -156,11 +156,15 @@ def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
         port=product_port, workers=args.web_workers, threads=args.web_threads
     )
     line = servers.gunicorn_command(port=line_port, workers=1, threads=16)
-    worker = servers.celery_command(concurrency=args.worker_concurrency)
+    # As README "Running in production": the inbox's one consumer in a process of its own,
+    # so that its store loop never takes a process the conversations need.
+    worker = servers.celery_command(concurrency=args.worker_concurrency, queues="engine,default")
+    inbox_worker = servers.celery_command(concurrency=1, queues="inbox")
     with (
         servers.process("product-web", product, env=env, logs=args.logs) as web,
         servers.process("line-simulator", line, env=env, logs=args.logs) as simulator,
         servers.process("celery-worker", worker, env=env, logs=args.logs) as celery,
+        servers.process("inbox-worker", inbox_worker, env=env, logs=args.logs),
     ):
         servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
         servers.wait_for_http(f"http://127.0.0.1:{line_port}/simulator/api/channels/", simulator)

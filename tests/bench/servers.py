@@ -134,6 +134,10 @@ def gunicorn_command(*, port: int, workers: int, threads: int) -> list[str]:
         *["--worker-class", "gthread", "--threads", str(threads)],
         *["--env", f"DJANGO_SETTINGS_MODULE={SETTINGS}", "--log-level", "warning"],
         *["--keep-alive", "5", "--backlog", "512"],
+        # Each worker its own listening socket: the kernel spreads the load generator's
+        # keep-alive connections over the workers instead of whichever wins accept(),
+        # which left both targets' figures at the mercy of how 8 connections fell.
+        "--reuse-port",
     ]
 
 

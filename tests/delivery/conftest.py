@@ -1,4 +1,5 @@
-"""Fixtures for the LINE simulator's tests, and a small URLconf they run against.
+"""Fixtures of the delivery tests: ``channel`` (demo-city's LINE account, not bound to
+the simulator), and for the LINE simulator's tests a small URLconf they run against.
 
 The URLconf mounts the simulator at ``/simulator/`` (as the project does) plus a webhook
 receiver that records what LINE (the simulator) POSTed and can act as an echo bot that
@@ -178,3 +179,18 @@ def bearer(sim_channel: SimulatorChannel) -> dict[str, str]:
 
 # The live LINE world (product webhook + simulator on one live server) for e2e tests.
 from tests.delivery.line_world import line_world  # noqa: E402, F401
+
+
+@pytest.fixture
+def channel(city):
+    """demo-city's LINE account (not bound to the simulator: nothing is sent through it)."""
+    from delivery.services import line_channel_create
+
+    return line_channel_create(
+        actor=None,
+        municipality=city,
+        name="デモ市",
+        channel_id="2000000301",
+        channel_secret="s" * 32,
+        access_token="t" * 40,
+    )

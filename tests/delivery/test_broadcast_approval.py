@@ -5,23 +5,10 @@ from django.core.exceptions import ValidationError
 
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import BroadcastStatus
-from delivery.services import line_channel_create
 from govtech.services import ServiceError
 from govtech.tenancy import tenant_scope
 
 TEXT = [{"type": "text", "text": "お知らせ"}]
-
-
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000301",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
 
 
 @pytest.fixture

@@ -9,22 +9,9 @@ from django_scopes import scopes_disabled
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.messages import render_items
 from delivery.broadcasts.models import Broadcast, BroadcastStatus
-from delivery.services import line_channel_create
 from procedures.services import procedure_create, procedure_publish
 from tests.delivery.test_segments import friend
 from tests.procedures.docs import pet_registration
-
-
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000501",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from delivery.broadcasts.images import IMAGE_DIR
 from delivery.broadcasts.messages import render_items, validate_items
 from delivery.broadcasts.models import Broadcast
 from delivery.images import MAX_BYTES
-from delivery.services import line_channel_create
 from govtech.models import AuditLogEntry
 from procedures.services import procedure_create, procedure_publish
 from tests.procedures.docs import pet_registration
@@ -28,18 +27,6 @@ MAKE = 0x010F
 @pytest.fixture(autouse=True)
 def _site_url(settings):
     settings.SITE_URL = "https://city.example.jp"
-
-
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000601",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
 
 
 def photo(fmt: str = "JPEG", size=(1200, 800), *, gps: bool = False) -> bytes:

@@ -10,7 +10,6 @@ from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import StaffTestResident
 from delivery.broadcasts.testers import staff_test_friends, staff_test_resident_link
 from delivery.models import Friend, OutboundMessage
-from delivery.services import line_channel_create
 from govtech.models import AuditLogEntry
 from govtech.services import ServiceError
 from procedures.builder.selectors import trial_line_user_id
@@ -18,18 +17,6 @@ from tests.delivery.broadcast_world import make_friends, received
 from tests.factories import staff_member
 
 ITEMS = [{"type": "text", "text": "{display_name}さん、粗大ごみの受付が始まりました"}]
-
-
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000801",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
 
 
 def _friend(channel, line_user_id: str, *, is_test: bool = True, name: str = "") -> Friend:

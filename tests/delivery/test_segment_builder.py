@@ -11,23 +11,10 @@ from delivery.broadcasts import selectors
 from delivery.broadcasts.models import AttributeField, AttributeKind
 from delivery.broadcasts.rule_builder import builder_config
 from delivery.broadcasts.segments import MAX_DEPTH, validate_rules
-from delivery.services import line_channel_create
 from govtech.tenancy import tenant_scope
 from tests.delivery.test_segments import friend
 
 SAMPLE_VALUES = {"number": 2015, "text": "x", "date": "2025-04-01", "none": None}
-
-
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000601",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
 
 
 @pytest.fixture

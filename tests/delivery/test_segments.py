@@ -15,18 +15,6 @@ from delivery.services import line_channel_create
 from govtech.tenancy import tenant_scope
 
 
-@pytest.fixture
-def channel(city):
-    return line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000401",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
-
-
 def friend(channel, n, following=True, followed=None, **attributes):
     with scopes_disabled():
         return Friend.objects.create(

@@ -114,3 +114,26 @@ def eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_session_left_on_the_test_database(request, django_db_setup, django_db_blocker):
+    """At the end, end any PostgreSQL session a test left on the test database (a killed
+    worker's backend that PostgreSQL has not noticed yet, a thread's connection), naming
+    it, so that pytest-django can drop the database instead of failing the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, backend_start, state, left(query, 80)"
+            " FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        left = cursor.fetchall()
+        for pid, *_what in left:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    if left:
+        print(f"\nended {len(left)} database session(s) left by tests: {left}")

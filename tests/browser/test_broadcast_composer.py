@@ -8,11 +8,11 @@ import pytest
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from delivery.broadcasts.models import AttributeField, AttributeKind, Broadcast, ReminderRule
+from delivery.broadcasts.models import Broadcast, ReminderRule
 from delivery.models import LineChannel
 from procedures.builder.selectors import trial_line_user_id
 from tests.browser.test_segment_builder import log_in
-from tests.delivery.broadcast_world import make_friends, received
+from tests.delivery.broadcast_world import area_field, make_friends, received
 from tests.delivery.line_world import CHANNEL_ID, line_world  # noqa: F401 (fixture)
 from tests.factories import staff_member
 
@@ -87,14 +87,8 @@ def test_irregular_dates_are_uploaded_from_an_excel_csv(page, live_server, city,
         channel_secret="s" * 32,
         access_token="t" * 40,
     )
+    area_field(city)
     with scopes_disabled():
-        AttributeField.objects.create(
-            municipality=city,
-            key="area",
-            label="地区",
-            kind=AttributeKind.CHOICE,
-            options=[{"value": "north", "label": "北地区"}, {"value": "south", "label": "南地区"}],
-        )
         rule = ReminderRule.objects.create(
             municipality=city,
             channel=channel,

@@ -13,6 +13,7 @@ from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import AttributeField, AttributeKind, Segment
 from delivery.models import Friend
 from delivery.services import line_channel_create
+from tests.delivery.broadcast_world import area_field
 from tests.factories import PASSWORD, MunicipalityFactory, staff_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,14 +30,8 @@ def town():
         channel_secret="s" * 32,
         access_token="t" * 40,
     )
+    area_field(city)
     with scopes_disabled():
-        AttributeField.objects.create(
-            municipality=city,
-            key="area",
-            label="地区",
-            kind=AttributeKind.CHOICE,
-            options=[{"value": "north", "label": "北地区"}, {"value": "south", "label": "南地区"}],
-        )
         AttributeField.objects.create(
             municipality=city, key="child_birth_year", label="子の生年", kind=AttributeKind.NUMBER
         )

@@ -11,6 +11,20 @@ from delivery.models import (
 )
 
 
+def area_field(city):
+    """The 地区 attribute (north/south) most broadcast and reminder tests segment by."""
+    from delivery.broadcasts.models import AttributeField, AttributeKind
+
+    with scopes_disabled():
+        return AttributeField.objects.create(
+            municipality=city,
+            key="area",
+            label="地区",
+            kind=AttributeKind.CHOICE,
+            options=[{"value": "north", "label": "北地区"}, {"value": "south", "label": "南地区"}],
+        )
+
+
 def user_id(prefix: str, n: int) -> str:
     return "U" + f"{prefix}{n:0{32 - len(prefix)}d}"
 

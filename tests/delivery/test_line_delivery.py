@@ -29,6 +29,16 @@ def dog_procedure(city, designer):
     return procedure
 
 
+def nineteen_questions() -> dict:
+    """A procedure started by 二十 that asks 19 text questions: 20 events to apply in order."""
+    document = pet_registration(key="twenty", triggers={"keywords": ["二十"]})
+    document["steps"] = [
+        {"id": f"q{n:02d}", "type": "text", "label": {"ja": f"質問{n}"}, "prompt": {"ja": "?"}}
+        for n in range(1, 20)
+    ]
+    return document
+
+
 def sim_channel() -> SimulatorChannel:
     return SimulatorChannel.objects.get()
 
@@ -50,16 +60,7 @@ def test_a_redelivered_event_has_no_second_effect(line_world, dog_procedure):
 def test_twenty_events_of_one_resident_at_once_are_applied_in_order(
     line_world, city, designer, client
 ):
-    document = pet_registration(key="twenty", triggers={"keywords": ["二十"]})
-    document["steps"] = [
-        {
-            "id": f"q{n:02d}",
-            "type": "text",
-            "label": {"ja": f"質問{n}"},
-            "prompt": {"ja": f"質問{n}"},
-        }
-        for n in range(1, 20)
-    ]
+    document = nineteen_questions()
     procedure_publish(
         actor=designer,
         procedure=procedure_create(actor=designer, municipality=city, document=document),

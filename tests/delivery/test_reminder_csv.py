@@ -8,14 +8,14 @@ from django.urls import reverse
 from django.utils.translation import override
 from django_scopes import scopes_disabled
 
-from delivery.broadcasts.models import AttributeField, AttributeKind, ReminderRule
+from delivery.broadcasts.models import ReminderRule
 from delivery.broadcasts.reminders import (
     MAX_CSV_BYTES,
     ReminderCsvRejected,
     reminder_dates_import,
 )
-from delivery.services import line_channel_create
 from govtech.models import AuditLogEntry
+from tests.delivery.broadcast_world import area_field
 
 GOOD = (
     "日付,地区,区分,備考\n"
@@ -27,23 +27,9 @@ GOOD = (
 
 
 @pytest.fixture
-def rule(city):
-    channel = line_channel_create(
-        actor=None,
-        municipality=city,
-        name="デモ市",
-        channel_id="2000000901",
-        channel_secret="s" * 32,
-        access_token="t" * 40,
-    )
+def rule(city, channel):
+    area_field(city)
     with scopes_disabled():
-        AttributeField.objects.create(
-            municipality=city,
-            key="area",
-            label="地区",
-            kind=AttributeKind.CHOICE,
-            options=[{"value": "north", "label": "北地区"}, {"value": "south", "label": "南地区"}],
-        )
         return ReminderRule.objects.create(
             municipality=city,
             channel=channel,

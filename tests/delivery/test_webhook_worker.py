@@ -19,6 +19,7 @@ from govtech.celery import app as celery_app
 from procedures.models import Conversation, Submission
 from procedures.services import procedure_create, procedure_publish
 from tests.delivery.line_world import SimResident
+from tests.delivery.test_line_delivery import nineteen_questions
 from tests.delivery.test_webhook import sign, text_event
 from tests.procedures.docs import pet_registration
 from tests.worker import celery_worker_start, celery_worker_stop, wait_until
@@ -82,16 +83,7 @@ def test_twenty_events_in_one_body_are_applied_in_order_by_the_worker(
     redis_world, client, city, designer
 ):
     channel, log = redis_world
-    document = pet_registration(key="twenty", triggers={"keywords": ["二十"]})
-    document["steps"] = [
-        {
-            "id": f"q{n:02d}",
-            "type": "text",
-            "label": {"ja": f"質問{n}"},
-            "prompt": {"ja": f"質問{n}"},
-        }
-        for n in range(1, 20)
-    ]
+    document = nineteen_questions()
     procedure_publish(
         actor=designer,
         procedure=procedure_create(actor=designer, municipality=city, document=document),

@@ -3,9 +3,10 @@
 from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from govtech.access import ANONYMOUS, staff_context_for
@@ -62,10 +63,21 @@ def needs_mfa(request: HttpRequest) -> bool:
 class RequireMFAMiddleware:
     """Send staff who must use MFA (admins, operators) to set it up before anything else.
 
-    Listed after TenantScopeMiddleware, whose ``request.staff`` it reads.
+    Only a page the person navigates to is redirected to the set-up page. What the
+    browser fetches on its own (favicon, scripts, prefetches, XHR) is refused with 403
+    instead: redirected, each of those loaded the set-up page again behind the person's
+    back. Listed after TenantScopeMiddleware, whose ``request.staff`` it reads.
     """
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/simulator/", "/line/")
+    ALLOWED_PREFIXES = (
+        "/accounts/",
+        "/static/",
+        "/favicon.ico",
+        "/healthz",
+        "/i18n/",
+        "/simulator/",
+        "/line/",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -73,5 +85,17 @@ class RequireMFAMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(self.ALLOWED_PREFIXES) or not needs_mfa(request):
             return self.get_response(request)
+        if not is_page_navigation(request):
+            return HttpResponseForbidden(_("Set up two-factor login first."))
         setup_url = reverse("mfa_activate_totp")
         return HttpResponseRedirect(f"{setup_url}?{urlencode({'next': request.path})}")
+
+
+def is_page_navigation(request: HttpRequest) -> bool:
+    """True for a GET of a page the person asked for, not something the browser fetched."""
+    if request.method != "GET":
+        return False
+    # Browsers say what a request is for; a client that does not (curl, an old browser)
+    # is treated as navigating.
+    destination = request.headers.get("Sec-Fetch-Dest", "document")
+    return destination == "document" and "prefetch" not in request.headers.get("Sec-Purpose", "")

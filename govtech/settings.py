@@ -207,6 +207,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {"activate_totp": "govtech.auth.StableSecretActivateTOTPForm"}
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "govtech")
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))

@@ -10,10 +10,12 @@ from delivery.broadcasts.images import broadcast_image
 from delivery.webhook import line_webhook
 from govtech.console import console
 from govtech.health import healthz
+from govtech.views import favicon
 from procedures.views import procedure_schema
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", console.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,9 +1,12 @@
 """Staff login through allauth: MFA for admins, throttling, sessions, audit."""
 
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -43,11 +46,49 @@ def test_admin_without_mfa_is_sent_to_set_it_up(client, city):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_activate_totp"))
-    # The setup page is reachable (after confirming the password), so nobody is locked out.
-    response = client.get(reverse("mfa_activate_totp"))
-    assert response["Location"].startswith(reverse("account_reauthenticate"))
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    # Just logged in: the set-up page opens without asking for the password again.
     assert client.get(reverse("mfa_activate_totp")).status_code == 200
+
+
+def test_setup_page_asks_for_the_password_once_the_login_is_old(client, city):
+    admin = staff_member(city, Role.ADMIN, email="new-admin@demo-city.example")
+    login(client, admin.email)
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        response = client.get(reverse("mfa_activate_totp"))
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+        assert client.get(reverse("mfa_activate_totp")).status_code == 200
+
+
+def test_setup_page_shows_the_same_secret_until_it_is_confirmed(client, city):
+    admin = staff_member(city, Role.ADMIN, email="new-admin@demo-city.example")
+    login(client, admin.email)
+    first = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    client.get("/favicon.ico")
+    client.get("/admin/", headers={"Sec-Fetch-Dest": "image"})
+    assert client.get(reverse("mfa_activate_totp")).context["form"].secret == first
+    code = format_hotp_value(hotp_value(first, int(time.time()) // 30))
+    response = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=admin, type=Authenticator.Type.TOTP).exists()
+
+
+def test_what_the_browser_fetches_on_its_own_is_refused_not_redirected_into_setup(client, city):
+    admin = staff_member(city, Role.ADMIN, email="new-admin@demo-city.example")
+    login(client, admin.email)
+    for headers in (
+        {"Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Dest": "empty"},
+        {"Sec-Fetch-Dest": "document", "Sec-Purpose": "prefetch"},
+    ):
+        assert client.get("/admin/", headers=headers).status_code == 403
+    assert client.get("/admin/", headers={"Sec-Fetch-Dest": "document"}).status_code == 302
+
+
+def test_favicon_is_served_to_everyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
 
 
 def test_admin_with_mfa_is_asked_for_a_code_at_login(client, admin_user):

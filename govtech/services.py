@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from typing import Any
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.http import HttpRequest
@@ -18,9 +20,13 @@ class ServiceError(Exception):
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the login rate limits see it (trusted proxies resolved)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    try:
+        return get_account_adapter().get_client_ip(request)
+    except PermissionDenied:
+        return None
 
 
 def audit_log(

@@ -206,6 +206,11 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_RATE_LIMIT", "10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
 }
+# How many proxies in front of gunicorn append to X-Forwarded-For (the README's nginx: 1).
+# 0 trusts no header: behind a proxy every client then shares the proxy's address, and ten
+# bad logins a minute from anyone would lock every staff member out. The rate limits and
+# the audit log both use the address this yields.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_FORMS = {"activate_totp": "govtech.auth.StableSecretActivateTOTPForm"}
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "govtech")

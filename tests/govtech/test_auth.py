@@ -160,3 +160,56 @@ def test_user_without_any_role_cannot_enter_the_console(client, db):
     client.force_login(nobody)
     response = client.get("/admin/")
     assert response.status_code == 302
+
+
+BEHIND_PROXY = "10.0.0.1"  # the proxy's own address, as gunicorn sees every request
+
+
+def login_from(client, email, address, password=PASSWORD):
+    return client.post(
+        reverse("account_login"),
+        {"login": email, "password": password},
+        REMOTE_ADDR=BEHIND_PROXY,
+        HTTP_X_FORWARDED_FOR=address,
+    )
+
+
+def test_bad_logins_behind_the_proxy_do_not_lock_out_other_staff(client, city, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for number in range(12):
+        attacker_email = f"guess{number}@demo-city.example"
+        login_from(client, attacker_email, "203.0.113.66", password="wrong-password")
+    colleague = staff_member(city, Role.DESIGNER, email="colleague@demo-city.example")
+    response = login_from(client, colleague.email, "198.51.100.7")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(colleague.pk)
+
+
+def test_without_a_trusted_proxy_the_forwarded_address_is_ignored(client, city, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    for number in range(12):
+        login_from(client, f"guess{number}@demo-city.example", f"203.0.113.{number}", "wrong")
+    colleague = staff_member(city, Role.DESIGNER, email="colleague@demo-city.example")
+    assert login_from(client, colleague.email, "198.51.100.7").status_code == 200
+
+
+def test_the_audit_log_records_the_real_client_address(client, designer, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    login_from(client, designer.email, "198.51.100.7")
+    with scopes_disabled():
+        entry = AuditLogEntry.objects.get(action="govtech.auth.login")
+    assert entry.ip_address == "198.51.100.7"
+
+
+def test_the_lockout_message_is_japanese(client, designer):
+    for _ in range(6):
+        response = login(client, designer.email, "wrong-password")
+    errors = " ".join(str(e) for e in response.context["form"].non_field_errors())
+    assert "ログイン" in errors
+    assert "attempts" not in errors
+
+
+def test_the_login_page_offers_no_sign_up_while_sign_up_is_closed(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert reverse("account_signup") not in page
+    assert "ユーザー登録" not in page

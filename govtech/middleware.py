@@ -14,6 +14,8 @@ from govtech.models import Role
 from govtech.tenancy import no_tenant_scope, tenant_scope
 
 SESSION_MUNICIPALITY_KEY = "govtech_municipality_id"
+# What counts as a second factor (recovery codes only back these up).
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 class TenantScopeMiddleware:
@@ -46,7 +48,7 @@ class TenantScopeMiddleware:
 
 
 def needs_mfa(request: HttpRequest) -> bool:
-    """True for a signed-in admin or operator (or anyone, where the city says so) without TOTP."""
+    """True for a signed-in admin or operator (or anyone, where the city says so) without MFA."""
     staff = request.staff
     if staff is ANONYMOUS:
         return False
@@ -55,9 +57,7 @@ def needs_mfa(request: HttpRequest) -> bool:
     must = must or bool(municipality and municipality.mfa_required_for_all and staff.roles)
     if not must:
         return False
-    return not Authenticator.objects.filter(
-        user=request.user, type=Authenticator.Type.TOTP
-    ).exists()
+    return not Authenticator.objects.filter(user=request.user, type__in=SECOND_FACTORS).exists()
 
 
 class RequireMFAMiddleware:

@@ -211,7 +211,13 @@ ACCOUNT_RATE_LIMITS = {
 # bad logins a minute from anyone would lock every staff member out. The rate limits and
 # the audit log both use the address this yields.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys / security keys (WebAuthn) beside authenticator apps; a passkey with user
+# verification is both factors at once, so it can sign in on its own.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# WebAuthn needs a secure origin; the demo and tests are served over plain http on loopback.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_FORMS = {"activate_totp": "govtech.auth.StableSecretActivateTOTPForm"}
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "govtech")
 

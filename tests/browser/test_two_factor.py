@@ -7,6 +7,7 @@ that the page shows.
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -68,7 +69,11 @@ def first_login_activates_two_factor(page, base_url: str, email: str, screenshot
     secret, recovery_codes = activate_totp(page, base_url)
     screenshot(page, f"mfa-recovery-codes-{name}")
     assert len(recovery_codes) >= 8
-    assert page.get_by_role("link", name=re.compile("ダウンロード")).count() == 1
+    with page.expect_download() as download:
+        page.click("#download-recovery-codes")
+    assert Path(download.value.path()).read_text().split() == recovery_codes
+    page.goto(f"{base_url}/accounts/2fa/recovery-codes/")
+    assert recovery_codes[0] not in page.content(), "recovery codes are shown only once"
     page.goto(f"{base_url}/admin/")
     assert page.url == f"{base_url}/admin/"
 
@@ -91,3 +96,43 @@ def test_operator_activates_totp_on_first_login_and_logs_in_with_code_and_recove
 ):
     operator = User.objects.create_superuser(email="ops@govtech.example", password=PASSWORD)
     first_login_activates_two_factor(page, live_server.url, operator.email, screenshot, "operator")
+
+
+def with_virtual_passkey(page) -> None:
+    """Chromium's virtual authenticator: a platform passkey that verifies the user."""
+    session = page.context.new_cdp_session(page)
+    session.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    session.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+
+def test_admin_can_choose_a_passkey_instead_and_sign_in_with_it(
+    page, live_server, city, screenshot
+):
+    admin = staff_member(city, Role.ADMIN, email="passkey-admin@demo-city.example")
+    base_url = live_server.url
+    with_virtual_passkey(page)
+    log_in_with_password(page, base_url, admin.email)
+    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    page.click("#use-passkey")
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/add/"))
+    page.fill("input[name=name]", "職員PC")
+    page.check("input[name=passwordless]")
+    screenshot(page, "mfa-passkey-add")
+    page.click("#mfa_webauthn_add")
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
+    page.goto(f"{base_url}/admin/")
+    assert page.url == f"{base_url}/admin/"
+
+    log_out(page, base_url)
+    page.goto(f"{base_url}/accounts/login/?next=/admin/")
+    page.click("#passkey_login")
+    page.wait_for_url(f"{base_url}/admin/")
+    assert "管理コンソール" in page.content()

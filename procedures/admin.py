@@ -247,11 +247,33 @@ class ProcedureVersionAdmin(TenantModelAdmin):
             )
 
 
+class SubmissionOriginFilter(admin.SimpleListFilter):
+    """Residents' submissions by default; designers' tries of a draft only when asked for."""
+
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [("test", _("Test submissions only")), ("all", _("Residents' and tests"))]
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = _("Residents' submissions")
+        return choices
+
+    def queryset(self, request, queryset):
+        if self.value() == "test":
+            return queryset.filter(is_test=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_test=False)
+
+
 @admin.register(Submission, site=console)
 class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
     viewed_action = "procedures.submission.viewed"
     list_display = ["reference", "procedure", "status", "submitted_at", "fee", "is_test"]
-    list_filter = ["status", "procedure", "submitted_at", "is_test"]
+    list_filter = [SubmissionOriginFilter, "status", "procedure", "submitted_at"]
     search_fields = ["reference"]
     date_hierarchy = "submitted_at"
     list_select_related = ["procedure"]

@@ -299,11 +299,21 @@ class Submission(models.Model):
         return self.conversation.test_document if self.conversation else {}
 
 
+class ReferenceSeries(models.TextChoices):
+    RESIDENTS = "", _("residents' submissions")
+    TEST = "TEST", _("designers' test submissions")
+
+
 class ReferenceCounter(models.Model):
-    """The last reference number issued per municipality and year (locked when used)."""
+    """The last reference number issued per municipality, year and series (locked when used).
+
+    Designers' tries of a draft count in a series of their own, so residents' numbers stay
+    gapless and a test never takes DC-2026-000001.
+    """
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField()
+    series = models.CharField(max_length=8, choices=ReferenceSeries.choices, default="", blank=True)
     last = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(municipality="municipality")
@@ -311,7 +321,7 @@ class ReferenceCounter(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["municipality", "year"], name="reference_counter_unique"
+                fields=["municipality", "year", "series"], name="reference_counter_unique"
             )
         ]
 

@@ -22,6 +22,7 @@ from procedures.models import (
     Procedure,
     ProcedureVersion,
     ReferenceCounter,
+    ReferenceSeries,
     ResidentUpload,
     Submission,
 )
@@ -251,23 +252,26 @@ def procedure_import(
     return procedure
 
 
-def _next_reference(municipality: Municipality, now) -> str:
+def _next_reference(municipality: Municipality, now, *, is_test: bool = False) -> str:
     """``DC-2026-000123``: per municipality and (Tokyo) year, gapless, one at a time.
 
+    A designer's test submission gets ``TEST-DC-2026-000001`` from a series of its own.
     The counter row is locked for the rest of the transaction, so two submissions at the
     same instant get different numbers.
     """
     year = timezone.localtime(now).year
+    series = ReferenceSeries.TEST if is_test else ReferenceSeries.RESIDENTS
     counters = ReferenceCounter.objects.with_scope(municipality=municipality)
     try:
         with transaction.atomic():
-            counters.get_or_create(municipality=municipality, year=year)
+            counters.get_or_create(municipality=municipality, year=year, series=series)
     except IntegrityError:  # created concurrently by another submission: fine
         pass
-    counter = counters.select_for_update().get(year=year)
+    counter = counters.select_for_update().get(year=year, series=series)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{municipality.submission_prefix}-{year}-{counter.last:06d}"
+    prefix = f"{series}-" if series else ""
+    return f"{prefix}{municipality.submission_prefix}-{year}-{counter.last:06d}"
 
 
 def _upload_refs(answers: dict[str, Any]) -> list[uuid.UUID]:
@@ -294,7 +298,7 @@ def submission_create(
     version = conversation.version
     submission = Submission.objects.with_scope(municipality=municipality).create(
         municipality=municipality,
-        reference=_next_reference(municipality, now),
+        reference=_next_reference(municipality, now, is_test=conversation.is_test),
         procedure_id=conversation.procedure_id,
         version=version,
         conversation=conversation,

@@ -86,6 +86,27 @@ def test_reviewer_of_another_department_does_not_see_the_submission(
     assert client.get(url).status_code == 404
 
 
+def test_reviewers_list_leaves_out_test_submissions_unless_asked_for(
+    client, reviewer, city, procedure, submission
+):
+    tried = "line:test:U2"
+    for text in ["犬の届出", "試し花子", "1", "スキップ", "送信"]:
+        reply = resident_input(municipality=city, resident=tried, inp=TextInput(text))
+    with tenant_scope(city):
+        type(reply.submission).objects.filter(pk=reply.submission.pk).update(
+            is_test=True, reference="TEST-DC-2026-000001"
+        )
+    client.force_login(reviewer)
+    url = reverse("admin:procedures_submission_changelist")
+    real, test = f">{submission.reference}<", ">TEST-DC-2026-000001<"
+    body = client.get(url).content.decode()
+    assert real in body and test not in body
+    body = client.get(url, {"origin": "test"}).content.decode()
+    assert real not in body and test in body
+    body = client.get(url, {"origin": "all"}).content.decode()
+    assert real in body and test in body
+
+
 def test_designer_cannot_read_submissions(client, designer, submission):
     client.force_login(designer)
     assert client.get(reverse("admin:procedures_submission_changelist")).status_code == 403

@@ -193,7 +193,10 @@ def test_designer_tries_the_draft_and_the_submission_is_marked_as_a_test(city, p
     resident.tap("スキップ")
     submission = resident.tap("送信").submission
     assert submission.is_test and submission.version is None
+    assert submission.reference.startswith(f"TEST-{city.submission_prefix}-")
     assert submission.fee == 1234  # the draft's fee, not the published one
     assert submission.definition["fee"] == 1234
-    # Real residents still get the published version.
-    assert complete(Resident(city, "real")).submission.fee == 3000
+    # Real residents still get the published version, and the first residents' number.
+    real = complete(Resident(city, "real")).submission
+    assert real.fee == 3000
+    assert real.reference.endswith("-000001") and not real.reference.startswith("TEST-")

@@ -9,7 +9,16 @@ from django.utils.translation import gettext as _
 
 from procedures.engine.steps import registered_types, step_type
 
-VALIDATION_ORDER = ("min", "max", "min_length", "max_length", "min_date", "max_date", "pattern")
+VALIDATION_ORDER = (
+    "min",
+    "max",
+    "min_length",
+    "max_length",
+    "min_date",
+    "max_date",
+    "script",
+    "pattern",
+)
 
 
 def type_labels() -> dict[str, str]:
@@ -144,6 +153,10 @@ def strings() -> dict[str, str]:
         "remove_option": _("Remove option"),
         "validation": _("Checks on the answer"),
         "pattern": _("Pattern (regular expression)"),
+        "script": _("Written in"),
+        "script_any": _("Any characters"),
+        "script_katakana": _("Katakana (hiragana is converted)"),
+        "script_hiragana": _("Hiragana (katakana is converted)"),
         "min": _("Minimum"),
         "max": _("Maximum"),
         "min_length": _("Minimum length (characters)"),

@@ -239,3 +239,27 @@ _LIST_SEPARATORS = re.compile(r"\s*[,、，・/]\s*|\s+")
 def split_list(text: str) -> list[str]:
     """「1、3」「ソファ, 机」「1 3」 → items (empty items dropped)."""
     return [item for item in _LIST_SEPARATORS.split(normalize(text)) if item]
+
+
+# Hiragana ぁ (U+3041) … ゖ (U+3096) sit 0x60 below their katakana ァ … ヶ.
+_HIRAGANA = re.compile("[\u3041-\u3096]")
+_KATAKANA = re.compile("[\u30a1-\u30f6]")
+_KANA_MARKS = " ー・゛゜"
+_ONLY = {
+    "katakana": re.compile(f"[\u30a1-\u30fa{_KANA_MARKS}]+"),
+    "hiragana": re.compile(f"[\u3041-\u3096{_KANA_MARKS}]+"),
+}
+
+
+def to_script(text: str, script: str) -> str | None:
+    """``text`` written in ``script`` ("katakana" or "hiragana"), or None if it cannot be.
+
+    A resident who types フリガナ in hiragana (or an ふりがな in katakana) is not refused:
+    the kana are converted. Kanji or Latin letters cannot be, so they give None.
+    """
+    value = normalize(text)
+    if script == "katakana":
+        value = _HIRAGANA.sub(lambda match: chr(ord(match.group()) + 0x60), value)
+    elif script == "hiragana":
+        value = _KATAKANA.sub(lambda match: chr(ord(match.group()) - 0x60), value)
+    return value if _ONLY[script].fullmatch(value) else None

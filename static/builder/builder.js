@@ -456,6 +456,13 @@
         input.addEventListener("input", () => set("pattern", input.value));
         return row(S.pattern, input);
       }
+      if (key === "script") {
+        const select = el("select", { "data-testid": "validation-script" }, ["", "katakana", "hiragana"].map((value) =>
+          el("option", { value, text: S[`script_${value || "any"}`] })));
+        select.value = rules.script || "";
+        select.addEventListener("change", () => set("script", select.value));
+        return row(S.script, select);
+      }
       if (rules[key] !== null && typeof rules[key] === "object") {
         const fixed = el("input", { type: "text", readonly: "", value: JSON.stringify(rules[key]) });
         return row(`${S[key]} (${S.fee_advanced})`, fixed);

@@ -85,6 +85,7 @@ def select_step(page, step_id: str) -> None:
 def build_the_procedure(page) -> None:
     add_step(page, "text", "name", "氏名を入力してください", "氏名")
     add_step(page, "text", "kana", "氏名のふりがなを入力してください", "ふりがな")
+    editor(page).get_by_test_id("validation-script").select_option("hiragana")
     add_step(page, "text", "address", "送付先の住所を入力してください", "住所")
     add_step(page, "postal_code", "postal_code", "郵便番号を入力してください", "郵便番号")
     add_step(page, "date", "birth_date", "生年月日を選んでください", "生年月日")
@@ -230,6 +231,7 @@ def test_designer_builds_previews_tries_and_publishes_and_a_resident_completes_i
         procedure = Procedure.objects.get(key="juminhyo-mail")
     assert trial.version is None and trial.test_document == procedure.draft
     assert procedure.draft["steps"][7]["when"] == {"==": [{"var": "purpose"}, "other"]}
+    assert procedure.draft["steps"][1]["validation"] == {"script": "hiragana"}
     assert procedure.draft["fee"] == {"*": [{"var": "copies"}, 300]}
 
     # Publish with a change note; the check shows no problems.

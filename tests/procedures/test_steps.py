@@ -394,3 +394,33 @@ def test_location_refuses_a_photo(ctx):
 def test_message_steps_show_their_message(ctx):
     message = {"id": "m", "type": "message", "message": {"ja": "お知らせ", "en": "Notice"}}
     assert step_type("message").prompt(message, ctx) == [TextPrompt("Notice")]
+
+
+# --- kana ---------------------------------------------------------------------------
+
+
+def test_a_katakana_field_converts_hiragana_and_half_width_kana(ctx):
+    furigana = step("text", validation={"script": "katakana"})
+    assert answer(furigana, "やまだ　たろう", ctx) == "ヤマダ タロウ"
+    assert answer(furigana, "ﾔﾏﾀﾞ ﾀﾛｳ", ctx) == "ヤマダ タロウ"
+    assert answer(furigana, "サイトー", ctx) == "サイトー"
+
+
+def test_a_katakana_field_says_what_it_expects_in_the_residents_language(ctx):
+    furigana = step("text", validation={"script": "katakana"})
+    assert refused(furigana, "山田太郎", ctx) == (
+        "Please enter this in katakana, for example ヤマダ タロウ."
+    )
+    with translation.override("ja"):
+        assert "カタカナで入力してください" in refused(furigana, "Yamada", ctx)
+
+
+def test_a_hiragana_field_converts_katakana(ctx):
+    reading = step("text", validation={"script": "hiragana"})
+    assert answer(reading, "ヤマダ", ctx) == "やまだ"
+    assert "hiragana" in refused(reading, "山田", ctx)
+
+
+def test_the_schema_accepts_only_the_known_scripts():
+    scripts = schema()["$defs"]["validation"]["properties"]["script"]["enum"]
+    assert scripts == ["katakana", "hiragana"]

@@ -16,7 +16,7 @@ from procedures.engine.steps.base import InvalidAnswer, StepContext, StepType, _
 @register
 class TextStep(StepType):
     name = "text"
-    validation_fields = frozenset({"pattern", "min_length", "max_length"})
+    validation_fields = frozenset({"pattern", "min_length", "max_length", "script"})
     var_fields = frozenset({"length"})
     my_number_risk = "typed"
 
@@ -24,7 +24,20 @@ class TextStep(StepType):
         value = parsing.normalize(text) if "\n" not in text else text.strip()
         if not value:
             raise InvalidAnswer(_("Please type your answer."))
+        script = step.get("validation", {}).get("script")
+        if script:
+            return self._in_script(script, value)
         return value
+
+    def _in_script(self, script: str, value: str) -> str:
+        written = parsing.to_script(value, script)
+        if written is None:
+            raise InvalidAnswer(SCRIPT_EXPECTED[script]())
+        return written
+
+    def sample(self, step: Mapping[str, Any]) -> Any:
+        script = step.get("validation", {}).get("script")
+        return SCRIPT_SAMPLES.get(script) or super().sample(step)
 
     def validate(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> None:
         rules = step.get("validation", {})
@@ -53,6 +66,13 @@ class TextStep(StepType):
 
     def summarize(self, step: Mapping[str, Any], value: Any, ctx: StepContext) -> str:
         return str(value)
+
+
+SCRIPT_EXPECTED = {
+    "katakana": lambda: _("Please enter this in katakana, for example ヤマダ タロウ."),
+    "hiragana": lambda: _("Please enter this in hiragana, for example やまだ たろう."),
+}
+SCRIPT_SAMPLES = {"katakana": "ヤマダ タロウ", "hiragana": "やまだ たろう"}
 
 
 def _number_text(value: float) -> str:

@@ -213,3 +213,11 @@ def test_the_login_page_offers_no_sign_up_while_sign_up_is_closed(client):
     page = client.get(reverse("account_login")).content.decode()
     assert reverse("account_signup") not in page
     assert "ユーザー登録" not in page
+
+
+def test_the_rate_limit_page_is_japanese(client, designer):
+    for _ in range(6):
+        response = client.post(reverse("account_reset_password"), {"email": designer.email})
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "試行回数が多すぎます" in page and "Too Many Requests" not in page

@@ -12,7 +12,6 @@ docs/decisions/0006-webhook-processing.md.
 import base64
 import hashlib
 import hmac
-import json
 import logging
 
 from django.http import HttpRequest, JsonResponse
@@ -20,10 +19,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery.inbox import webhook_body_accept, webhook_channel
+from govtech.jsonlimits import loads_bounded
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # LINE batches events; real bodies are a few KB
+MAX_DEPTH = 32  # LINE's events nest about six levels (events → message → emojis → …)
 
 
 def signature_is_valid(body: bytes, signature: str, channel_secret: str) -> bool:
@@ -46,8 +47,10 @@ def _refuse(status: int, reason: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def line_webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > MAX_BODY_BYTES:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit():
+        return _refuse(400, "invalid Content-Length")
+    if int(length) > MAX_BODY_BYTES:
         return _refuse(413, "body too large")
     body = request.body
     channel = webhook_channel(channel_id=channel_id)
@@ -58,7 +61,10 @@ def line_webhook(request: HttpRequest, channel_id: str) -> JsonResponse:
         logger.warning("webhook for channel %s with an invalid signature", channel_id)
         return _refuse(401, "invalid signature")
     try:
-        payload = json.loads(body, parse_constant=_no_constants)
+        # Lone surrogates are kept as U+FFFD when stored (delivery.inbox).
+        payload = loads_bounded(
+            body, max_depth=MAX_DEPTH, lone_surrogates=True, parse_constant=_no_constants
+        )
     except (UnicodeDecodeError, ValueError):
         return _refuse(400, "body is not JSON")
     events = payload.get("events") if isinstance(payload, dict) else None

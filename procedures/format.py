@@ -40,6 +40,7 @@ from typing import Any
 import jsonschema
 from django.utils.translation import gettext as _
 
+from govtech.jsonlimits import LONE_SURROGATE, loads_bounded
 from procedures import logic
 from procedures.engine.steps import StepType, step_type
 
@@ -78,21 +79,35 @@ class DocumentError(ValueError):
         self.errors = errors
 
 
+MAX_DOCUMENT_DEPTH = 64  # a real document nests about 12 levels (steps → when → and → …)
+
+
 def load_document(text: str) -> dict[str, Any]:
-    """Parse JSON text into a document; DocumentError (located) when it is not one."""
+    """Parse JSON text into a document; DocumentError (located) when it is not one.
+
+    Refuses duplicate keys, NaN/Infinity, nesting deeper than MAX_DOCUMENT_DEPTH and lone
+    surrogates before anything walks the document (those once raised RecursionError or
+    failed the page that showed the error).
+    """
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _value in pairs]
-        for key in keys:
-            if keys.count(key) > 1:
-                raise ValueError(_('The key "%(key)s" appears twice.') % {"key": key})
-        return dict(pairs)
+        document = dict(pairs)
+        if len(document) < len(pairs):
+            seen: set[str] = set()
+            twice = next(key for key, _value in pairs if key in seen or seen.add(key))
+            raise ValueError(_('The key "%(key)s" appears twice.') % {"key": twice})
+        return document
 
     def no_constant(name: str) -> Any:
         raise ValueError(_("%(name)s is not allowed in a document.") % {"name": name})
 
     try:
-        document = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        document = loads_bounded(
+            text,
+            max_depth=MAX_DOCUMENT_DEPTH,
+            object_pairs_hook=no_duplicates,
+            parse_constant=no_constant,
+        )
     except json.JSONDecodeError as problem:
         where = _("line %(line)d, column %(column)d") % {
             "line": problem.lineno,
@@ -100,7 +115,8 @@ def load_document(text: str) -> dict[str, Any]:
         }
         raise DocumentError([FormatError(where, None, "invalid_json", problem.msg)]) from None
     except ValueError as problem:
-        raise DocumentError([FormatError("", None, "invalid_json", str(problem))]) from None
+        message = LONE_SURROGATE.sub("\ufffd", str(problem))
+        raise DocumentError([FormatError("", None, "invalid_json", message)]) from None
     if not isinstance(document, dict):
         message = _("A procedure document must be a JSON object.")
         raise DocumentError([FormatError("", None, "invalid_json", message)])

@@ -1,7 +1,6 @@
 """Console pages: resident attributes, segments (rule builder, live count), broadcasts
 (approval, cancel, test send, progress bar), broadcast policy and calendar reminders."""
 
-import json
 from urllib.parse import urlencode
 
 from django import forms
@@ -48,8 +47,11 @@ from delivery.models import LineChannel, OutboundStatus
 from delivery.simulator.selectors import channel_by_id
 from govtech.access import staff_context
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
+from govtech.jsonlimits import JsonRefused, loads_bounded
 from govtech.models import User
 from govtech.services import ServiceError
+
+CONSOLE_JSON_DEPTH = 32  # segment rules and message cards nest a few levels
 
 BROADCAST_ROLES = frozenset({"admin", "broadcaster"})
 
@@ -194,7 +196,7 @@ class SegmentAdmin(TenantModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         try:
-            rules = json.loads(request.body or b"{}")
+            rules = loads_bounded(request.body or b"{}", max_depth=CONSOLE_JSON_DEPTH)
             count = selectors.segment_count(channel=_channel(request), rules=rules)
         except (ValueError, ValidationError) as exc:
             return JsonResponse({"error": str(exc)}, status=400)
@@ -310,8 +312,10 @@ class BroadcastAdmin(TenantModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         try:
-            items = json.loads(request.body or b"null")
+            items = loads_bounded(request.body or b"null", max_depth=CONSOLE_JSON_DEPTH)
             data = preview.items_preview(municipality=_municipality(request), items=items)
+        except JsonRefused as refused:
+            return JsonResponse({"error": str(refused)}, status=400)
         except ValueError:
             return JsonResponse({"error": gettext("The messages are not valid JSON.")}, status=400)
         except ValidationError as exc:

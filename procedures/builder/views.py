@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from govtech.access import staff_context
 from govtech.console import console
+from govtech.jsonlimits import JsonRefused, loads_bounded
 from govtech.models import Department
 from govtech.services import ServiceError
 from procedures.builder import conditions, fees, ui
@@ -34,6 +35,7 @@ from procedures.builder.selectors import procedure_for_builder, procedure_versio
 from procedures.builder.services import builder_draft_try, builder_procedure_create
 from procedures.builder.state import document_from_state, editor_state
 from procedures.diff import document_diff
+from procedures.format import MAX_DOCUMENT_DEPTH
 from procedures.models import Procedure, ProcedureVersion
 from procedures.reservations.selectors import engine_availability, known_resources
 from procedures.reservations.views import MANAGE_ROLES
@@ -78,7 +80,9 @@ def _version_of(procedure: Procedure, number: int) -> ProcedureVersion:
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
-        body = json.loads(request.body or b"{}")
+        body = loads_bounded(request.body or b"{}", max_depth=MAX_DOCUMENT_DEPTH + 4)
+    except JsonRefused:
+        raise
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -265,3 +266,30 @@ def test_any_correctly_signed_body_never_gets_a_500(client, channel, payload):
     body = json.dumps(payload).encode()
     response = post(client, body, sign(body))
     assert response.status_code < 500
+
+
+def test_an_unreadable_content_length_is_a_400_before_the_signature(client, channel):
+    response = client.post(
+        reverse("line-webhook", args=[CHANNEL_ID]),
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH="abc",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("depth", [40, 5_000])
+def test_a_signed_body_nested_too_deeply_is_a_400(client, channel, depth):
+    nested = "[" * depth + "]" * depth
+    body = f'{{"events": [], "x": {nested}}}'.encode()
+    assert post(client, body, sign(body)).status_code == 400
+
+
+def test_an_impossible_timestamp_still_gets_the_resident_an_answer(client, channel, published):
+    body = json.dumps({"events": [text_event(1, timestamp=2**53 - 1)]}).encode()
+    assert post(client, body, sign(body)).status_code == 200
+    with scopes_disabled():
+        event = WebhookEvent.objects.get()
+    assert event.status == "pending"
+    assert abs(event.timestamp / 1000 - time.time()) < 60
+    assert len(published) == 1

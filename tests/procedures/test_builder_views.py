@@ -379,3 +379,12 @@ def test_the_list_shows_reviewers_no_builder_links(client, reviewer, procedure):
     body = client.get(reverse("admin:procedures_procedure_changelist")).content.decode()
 
     assert url("builder", procedure) not in body
+
+
+@pytest.mark.parametrize("depth", [80, 5_000])
+def test_a_save_nested_too_deeply_is_a_400_not_a_500(client, designer, procedure, depth):
+    client.force_login(designer)
+    body = '{"state": ' + "[" * depth + "]" * depth + ', "expected_revision": 1}'
+    response = client.post(url("builder_save", procedure), body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in response.json()["error"] or "入れ子" in response.json()["error"]

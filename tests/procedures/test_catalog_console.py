@@ -252,3 +252,21 @@ def test_template_page_previews_the_steps_as_line_shows_them(client, designer, c
     assert first["type"] in {"text", "flex"}
     assert "quickReply" in first or first["type"] == "flex"
     assert 'id="catalog-previews"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"k\\ud800": 1}',
+        ('{"steps": [{"when": ' + '{"!": ' * 3000 + "true" + "}" * 3000 + "}]}").encode(),
+        b"\xff\xfe not utf-8",
+    ],
+)
+def test_upload_page_answers_a_located_error_for_unreadable_files(client, designer, city, content):
+    client.force_login(designer)
+    upload = SimpleUploadedFile("bad.json", content)
+    response = client.post(reverse("admin:catalog_upload"), {"file": upload})
+    assert response.status_code == 200
+    assert response.context["errors"] or response.context["form"].errors
+    with tenant_scope(city):
+        assert not Procedure.objects.exists()

@@ -88,6 +88,31 @@ def test_nan_is_refused_when_loading():
         load_document('{"fee": NaN}')
 
 
+@pytest.mark.parametrize("depth", [100, 5_000])
+def test_a_document_nested_too_deeply_is_refused_before_it_is_walked(depth):
+    when = '{"!": ' * depth + "true" + "}" * depth
+    text = '{"format": "govtech.procedure.v1", "steps": [{"when": ' + when + "}]}"
+    with pytest.raises(DocumentError, match="nested more than 64 levels"):
+        load_document(text)
+
+
+def test_a_lone_surrogate_in_a_key_is_refused_and_the_message_is_printable():
+    with pytest.raises(DocumentError) as caught:
+        load_document('{"k\\ud800": 1}')
+    str(caught.value).encode("utf-8")  # the page or terminal showing it must not fail
+    with pytest.raises(DocumentError) as caught:
+        load_document('{"k\\ud800": 1, "k\\ud800": 2}')
+    assert "\ufffd" in str(caught.value)
+    str(caught.value).encode("utf-8")
+
+
+def test_the_duplicate_key_check_takes_one_pass_over_forty_thousand_keys():
+    keys = ", ".join(f'"k{number}": {number}' for number in range(40_000))
+    assert len(load_document("{" + keys + "}")) == 40_000
+    with pytest.raises(DocumentError, match='"k39999" appears twice'):
+        load_document("{" + keys + ', "k39999": 0}')
+
+
 def test_a_document_must_be_an_object():
     with pytest.raises(DocumentError, match="must be a JSON object"):
         load_document("[1, 2]")

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from delivery.line_api import LineApiError
 from delivery.models import Friend, LineChannel, WebhookEvent
@@ -11,6 +12,12 @@ from delivery.services import line_channel_test_send, line_channel_verify
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 
 SECRET_HELP = _("Stored encrypted. Leave empty to keep the current value.")
+
+
+CHANNEL_ID_UNAVAILABLE = _(
+    "This channel ID cannot be registered. Check it in the LINE Developers console; if it "
+    "is right, ask the operator of this installation."
+)
 
 
 class LineChannelForm(forms.ModelForm):
@@ -50,6 +57,19 @@ class LineChannelForm(forms.ModelForm):
         if not value and not self.instance.pk:
             raise forms.ValidationError(_("This field is required."))
         return value or getattr(self.instance, name)
+
+    def clean_channel_id(self) -> str:
+        """Unique across the installation, which the form's own (tenant-scoped) check misses.
+
+        The message is the same whoever holds the ID, so it tells an admin nothing about
+        other municipalities.
+        """
+        channel_id = self.cleaned_data["channel_id"]
+        with scopes_disabled():
+            taken = LineChannel.objects.filter(channel_id=channel_id).exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise forms.ValidationError(CHANNEL_ID_UNAVAILABLE)
+        return channel_id
 
     def clean_channel_secret(self) -> str:
         return self._secret("channel_secret")

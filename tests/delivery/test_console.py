@@ -91,3 +91,25 @@ def test_viewing_a_friend_is_audited(client, broadcaster, friend, city):
     with scopes_disabled():
         entry = AuditLogEntry.objects.get(action="delivery.friend.viewed")
     assert entry.actor == broadcaster and entry.municipality == city
+
+
+def test_a_channel_id_another_municipality_uses_is_a_form_error_that_names_no_one(
+    client, outsider, channel
+):
+    client.force_login(outsider)
+    response = client.post(
+        reverse("admin:delivery_linechannel_add"),
+        {
+            "name": "アザー町",
+            "channel_id": "1650000000",
+            "channel_secret": "other-secret",
+            "access_token": "other-token",
+            "mode": "active",
+            "welcome_message": "",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["channel_id"]
+    assert "登録できません" in errors[0] and "デモ市" not in response.content.decode()
+    with scopes_disabled():
+        assert LineChannel.objects.count() == 1

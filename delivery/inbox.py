@@ -310,6 +310,10 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+# LINE's user IDs: "U" and 32 hex digits. Anything else never reaches a cache key, a
+# lock or a task (a space in one made the resident's queue flag an invalid cache key).
+LINE_USER_ID = re.compile(r"U[0-9a-f]{32}")
+
 # json.loads joins a valid surrogate pair into one character: what is left is lone.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -346,7 +350,7 @@ def _event_row(channel: WebhookChannel, event: Any) -> tuple | None:
         return None
     source = _dict(event.get("source"))
     user_id = source.get("userId") if source.get("type") == "user" else None
-    user_id = user_id if isinstance(user_id, str) and 0 < len(user_id) <= 33 else ""
+    user_id = user_id if isinstance(user_id, str) and LINE_USER_ID.fullmatch(user_id) else ""
     kind = event.get("type") if isinstance(event.get("type"), str) else ""
     timestamp = _plausible_timestamp(event.get("timestamp"))
     handled = (

@@ -210,7 +210,17 @@ def reminder_csv_parse(*, rule: ReminderRule, data: bytes) -> ReminderDates:
     areas are left out; empty: every area) and 備考/note. Raises ReminderCsvRejected
     listing every problem with its line number.
     """
-    reader = csv.reader(io.StringIO(_decode(data)))
+    # newline="": the csv module reads \r, \n and \r\n itself (a lone \r in a cell was
+    # an uncaught csv.Error, a 500 on the import page).
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    try:
+        return _parsed(reader, rule)
+    except csv.Error as problem:
+        message = _("The file is not a CSV we can read: %(problem)s") % {"problem": problem}
+        raise ReminderCsvRejected([CsvProblem(reader.line_num, message)]) from None
+
+
+def _parsed(reader, rule: ReminderRule) -> ReminderDates:
     area_names, known = _area_names(rule)
     header = next((row for row in reader if any(cell.strip() for cell in row)), None)
     if header is None:

@@ -90,6 +90,20 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+def _state_document(body: dict[str, Any]) -> dict[str, Any]:
+    """The document of the editor state in ``body``; ValueError (a clear one) when the state
+    is not shaped as the builder writes it (found by tests/fuzz: a null state was a 500)."""
+    state = body.get("state")
+    if not isinstance(state, dict):
+        raise ValueError(_("The builder's data is missing from the request."))
+    try:
+        return document_from_state(state)
+    except (AttributeError, KeyError, TypeError) as problem:
+        raise ValueError(
+            _("The builder's data is not in the form the builder writes.")
+        ) from problem
+
+
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> TemplateResponse:
     base = {**console.each_context(request), "opts": Procedure._meta}
     return TemplateResponse(request, template, {**base, **context})
@@ -173,7 +187,7 @@ def builder_save(request: HttpRequest, pk: int) -> JsonResponse:
     procedure = _designer_procedure(request, pk)
     try:
         body = _json_body(request)
-        document = document_from_state(body["state"])
+        document = _state_document(body)
         expected = int(body["expected_revision"])
     except (KeyError, TypeError, ValueError) as problem:
         return JsonResponse({"error": str(problem)}, status=400)
@@ -205,7 +219,7 @@ def builder_preview(request: HttpRequest, pk: int) -> JsonResponse:
     now = timezone.now()
     try:
         body = _json_body(request)
-        document = document_from_state(body["state"])
+        document = _state_document(body)
         index, lang = int(body["index"]), str(body.get("lang") or "ja")
         availability = engine_availability(keys=_resource_keys(document, index), now=now)
         found = step_preview(document, index=index, lang=lang, now=now, availability=availability)

@@ -91,17 +91,17 @@ def broadcasts_due(*, now) -> list[int]:
         )
 
 
-def sending_broadcast_ids() -> list[int]:
+def sending_broadcasts() -> list[Broadcast]:
+    """Broadcasts being sent, of every municipality (beat enters each one's scope)."""
     with scopes_disabled():
-        return list(Broadcast.objects.filter(status="sending").values_list("pk", flat=True))
+        return list(Broadcast.objects.filter(status="sending").select_related("municipality"))
 
 
 def broadcast_stalled(*, broadcast_id: int, idle_before) -> bool:
     """Chunks are pending, yet none of the broadcast's chunks was claimed since
-    ``idle_before`` (nor did it start since): nobody is sending it."""
+    ``idle_before`` (nor did it start since): nobody is sending it. In the tenant scope."""
     chunks = BroadcastChunk.objects.filter(broadcast_id=broadcast_id)
-    with scopes_disabled():
-        started = Broadcast.objects.filter(pk=broadcast_id, started_at__lt=idle_before)
+    started = Broadcast.objects.filter(pk=broadcast_id, started_at__lt=idle_before)
     return (
         started.exists()
         and chunks.filter(status=ChunkStatus.PENDING).exists()

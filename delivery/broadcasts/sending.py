@@ -26,7 +26,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from delivery.broadcasts import selectors
 from delivery.broadcasts.messages import is_personal
@@ -286,7 +285,9 @@ def broadcast_chunks_send(*, broadcast_id: int, budget: int = SENDER_BUDGET) -> 
 
 
 def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
-    """Mark a sending broadcast sent, with its totals, once no chunk is left to send."""
+    """Mark a sending broadcast sent, with its totals, once no chunk is left to send.
+
+    In the broadcast's tenant scope (its chunks are scoped through it)."""
     chunks = BroadcastChunk.objects.filter(broadcast_id=broadcast_id)
     if chunks.filter(status__in=(ChunkStatus.PENDING, ChunkStatus.SENDING)).exists():
         return False
@@ -294,9 +295,7 @@ def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
     failed = chunks.filter(status=ChunkStatus.FAILED).aggregate(
         size=Sum("size"), skipped=Sum("skipped_count")
     )
-    with scopes_disabled():  # the task knows the broadcast only by id
-        finished = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING)
-    finished = finished.update(
+    finished = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).update(
         status=BroadcastStatus.SENT,
         finished_at=timezone.now(),
         sent_count=totals["sent"] or 0,
@@ -323,7 +322,8 @@ def broadcast_chunks_resume(
     senders are needed when chunks are pending and none was claimed for ``idle`` (the
     senders died, or their tasks were lost); the pending chunks' claim time is then set
     to now, so that the next check waits ``idle`` again. Re-sending is safe: a claim
-    admits one sender and the stored retry key turns a repeat into LINE's 409.
+    admits one sender and the stored retry key turns a repeat into LINE's 409. In the
+    broadcast's tenant scope.
     """
     now = timezone.now()
     BroadcastChunk.objects.filter(

@@ -361,14 +361,15 @@ def broadcast_start(*, broadcast_id: int) -> bool:
             Broadcast.objects.filter(pk=broadcast.pk).update(
                 recipients_count=total, frozen_at=timezone.now()
             )
-            transaction.on_commit(lambda: _enqueue_chunks(broadcast.pk))
+            transaction.on_commit(lambda: _enqueue_chunks(broadcast))
     audit_log(None, "delivery.broadcast.started", broadcast, {"recipients": total})
     return True
 
 
-def _enqueue_chunks(broadcast_id: int) -> None:
+def _enqueue_chunks(broadcast: Broadcast) -> None:
     from delivery.broadcasts.sending import broadcast_finish_if_done
     from delivery.broadcasts.tasks import broadcast_senders_start
 
-    broadcast_senders_start(broadcast_id)  # a few sender tasks share the chunks
-    broadcast_finish_if_done(broadcast_id=broadcast_id)  # an empty audience is done at once
+    broadcast_senders_start(broadcast.pk)  # a few sender tasks share the chunks
+    with tenant_scope(broadcast.municipality):  # after commit: maybe outside the caller's
+        broadcast_finish_if_done(broadcast_id=broadcast.pk)  # an empty audience is done now

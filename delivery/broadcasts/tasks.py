@@ -12,6 +12,7 @@ from delivery.broadcasts.sending import (
     broadcast_finish_if_done,
 )
 from delivery.broadcasts.services import broadcast_start as start_service
+from govtech.tenancy import tenant_scope
 
 __all__ = ["broadcast_dispatch", "broadcast_send", "broadcast_senders_start", "broadcast_start"]
 
@@ -50,10 +51,11 @@ def broadcast_dispatch() -> dict:
     now = timezone.now()
     started = [pk for pk in selectors.broadcasts_due(now=now) if start_service(broadcast_id=pk)]
     resumed = 0
-    for broadcast_id in selectors.sending_broadcast_ids():
-        if broadcast_chunks_resume(broadcast_id=broadcast_id):
-            broadcast_senders_start(broadcast_id)
-            resumed += 1
-        broadcast_finish_if_done(broadcast_id=broadcast_id)  # a worker died before finishing
+    for broadcast in selectors.sending_broadcasts():
+        with tenant_scope(broadcast.municipality):
+            if broadcast_chunks_resume(broadcast_id=broadcast.pk):
+                broadcast_senders_start(broadcast.pk)
+                resumed += 1
+            broadcast_finish_if_done(broadcast_id=broadcast.pk)  # a worker died before finishing
     reminders = reminders_schedule(now=now)
     return {"started": len(started), "resumed": resumed, "reminders": reminders}

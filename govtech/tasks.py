@@ -3,7 +3,8 @@
 import logging
 from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
@@ -16,7 +17,7 @@ HEARTBEAT_KEY = "govtech:celery:heartbeat"
 logger = logging.getLogger(__name__)
 
 
-class TenantTask(Task):
+class TenantTask(DjangoTask):
     """Base of tasks that work inside one municipality (pretix's ``EventTask``).
 
     Enqueue with ``municipality_id=<pk>`` among the keyword arguments
@@ -24,7 +25,8 @@ class TenantTask(Task):
     worker loads that municipality and runs the body inside its ``tenant_scope``, so every
     query of the body is confined to it: another municipality's row is not found. The body
     receives ``municipality_id`` unchanged. When the municipality no longer exists, the
-    body does not run and the task returns None.
+    body does not run and the task returns None. A DjangoTask, as the app's tasks are
+    (``delay_on_commit``).
 
     ``legacy_row_model``: messages queued before a task took ``municipality_id`` name only
     a row of this model (their first argument); the row's municipality is used.

@@ -45,14 +45,12 @@ def audience(*, broadcast: Broadcast) -> QuerySet[Friend]:
     return segment_friends(channel=broadcast.channel, rules=audience_rules(broadcast=broadcast))
 
 
-def broadcast_unscoped(*, pk: int) -> Broadcast | None:
-    """For tasks, which find the tenant from the row (then enter its scope)."""
-    with scopes_disabled():
-        return (
-            Broadcast.objects.select_related("municipality", "channel", "segment")
-            .filter(pk=pk)
-            .first()
-        )
+def broadcast_for_sending(*, pk: int) -> Broadcast | None:
+    """The broadcast with what starting and sending read; None when it is not the
+    current tenant's (tasks run in the scope TenantTask entered)."""
+    return (
+        Broadcast.objects.select_related("municipality", "channel", "segment").filter(pk=pk).first()
+    )
 
 
 def broadcast_progress(*, broadcast: Broadcast) -> dict:
@@ -82,12 +80,13 @@ def broadcast_progress(*, broadcast: Broadcast) -> dict:
     }
 
 
-def broadcasts_due(*, now) -> list[int]:
+def broadcasts_due(*, now) -> list[Broadcast]:
+    """Scheduled broadcasts whose time has come, of every municipality (for beat)."""
     with scopes_disabled():
         return list(
             Broadcast.objects.filter(status="scheduled", scheduled_at__lte=now)
-            .order_by("scheduled_at")
-            .values_list("pk", flat=True)[:100]
+            .select_related("municipality")
+            .order_by("scheduled_at")[:100]
         )
 
 

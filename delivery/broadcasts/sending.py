@@ -40,7 +40,6 @@ from delivery.broadcasts.services import render_for
 from delivery.line_api import AlreadyAccepted, LineApiError, LineClient, shared_client
 from delivery.models import Friend
 from govtech.services import audit_log
-from govtech.tenancy import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -262,24 +261,23 @@ def broadcast_chunks_send(*, broadcast_id: int, budget: int = SENDER_BUDGET) -> 
     after ``budget`` chunks (``more``: a successor should carry on), or on a transient
     LINE error (``backoff``: a successor should come back later). Safe to run many
     times at once: each chunk is claimed by one sender, and a duplicated task finds
-    nothing to claim.
+    nothing to claim. In the broadcast's tenant scope (another's broadcast: nothing).
     """
-    broadcast = selectors.broadcast_unscoped(pk=broadcast_id)
+    broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
     if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
         return SenderRun()
     run = SenderRun()
-    with tenant_scope(broadcast.municipality):
-        sender = _sender(broadcast)
-        while run.claimed < budget:
-            chunks = _claim(broadcast_id, min(sender.batch, budget - run.claimed))
-            if not chunks:
-                broadcast_finish_if_done(broadcast_id=broadcast_id)
-                return run
-            run.backoff = _send_batch(sender, chunks)
-            _record(chunks)
-            run.claimed += len(chunks)
-            if run.backoff is not None:
-                return run
+    sender = _sender(broadcast)
+    while run.claimed < budget:
+        chunks = _claim(broadcast_id, min(sender.batch, budget - run.claimed))
+        if not chunks:
+            broadcast_finish_if_done(broadcast_id=broadcast_id)
+            return run
+        run.backoff = _send_batch(sender, chunks)
+        _record(chunks)
+        run.claimed += len(chunks)
+        if run.backoff is not None:
+            return run
     run.more = True
     return run
 
@@ -303,7 +301,7 @@ def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
         failed_count=(failed["size"] or 0) - (failed["skipped"] or 0),
     )
     if finished:
-        broadcast = selectors.broadcast_unscoped(pk=broadcast_id)
+        broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
         audit_log(
             None,
             "delivery.broadcast.finished",

@@ -34,6 +34,12 @@ def _broadcast(channel, broadcaster, *, rules=NORTH, chunk_size=3, items=TEXT) -
     return broadcast
 
 
+def _send_chunks(broadcast, **kwargs) -> sending.SenderRun:
+    """One sender's run, in the broadcast's scope as its task (a TenantTask) runs it."""
+    with tenant_scope(broadcast.municipality):
+        return sending.broadcast_chunks_send(broadcast_id=broadcast.pk, **kwargs)
+
+
 def _reload(broadcast) -> Broadcast:
     with scopes_disabled():
         return Broadcast.objects.get(pk=broadcast.pk)
@@ -76,7 +82,8 @@ def test_a_duplicated_sender_task_sends_nothing_twice(channel, broadcaster):
     broadcast = broadcasts.broadcast_submit(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster)
     )
-    assert broadcast_send.delay(broadcast.pk).get() == 0  # nothing left to claim
+    sender = broadcast_send.delay(broadcast.pk, municipality_id=broadcast.municipality_id)
+    assert sender.get() == 0  # nothing left to claim
     assert set(received(north).values()) == {1}
 
 
@@ -89,11 +96,11 @@ def test_senders_running_side_by_side_share_the_chunks_without_overlap(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster, chunk_size=2)
     )
 
-    first = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
-    second = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
+    first = _send_chunks(broadcast, budget=2)
+    second = _send_chunks(broadcast, budget=2)
     assert (first.claimed, first.more, second.claimed, second.more) == (2, True, 2, True)
     assert _reload(broadcast).status == BroadcastStatus.SENDING
-    last = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    last = _send_chunks(broadcast)
 
     assert (last.claimed, last.more) == (1, False)
     assert _reload(broadcast).status == BroadcastStatus.SENT
@@ -112,7 +119,7 @@ def test_a_chunk_sent_again_with_its_retry_key_is_answered_409_and_not_delivered
         BroadcastChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.PENDING)
         Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
 
-    assert sending.broadcast_chunks_send(broadcast_id=broadcast.pk).claimed == 1
+    assert _send_chunks(broadcast).claimed == 1
 
     with tenant_scope(city):
         assert BroadcastChunk.objects.get(pk=chunk.pk).status == ChunkStatus.SENT
@@ -143,7 +150,7 @@ def test_a_worker_dying_after_line_accepted_a_chunk_leaves_no_duplicate_and_no_g
         assert sending.broadcast_chunks_resume(
             broadcast_id=broadcast.pk, lease=_zero(), idle=_zero()
         )
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    _send_chunks(broadcast)
 
     assert _reload(broadcast).status == BroadcastStatus.SENT
     assert set(received(north).values()) == {1}
@@ -177,7 +184,7 @@ def test_residents_who_unfollow_after_the_freeze_get_nothing(channel, broadcaste
     )
     with scopes_disabled():
         Friend.objects.filter(line_user_id=north[0]).update(is_following=False)
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    _send_chunks(broadcast)
 
     done = _reload(broadcast)
     assert received(north) == {north[0]: 0, **{uid: 1 for uid in north[1:]}}
@@ -235,7 +242,7 @@ def test_a_transient_error_puts_the_chunk_back_and_the_sender_backs_off(
     broadcast = _frozen(channel, broadcaster, monkeypatch, "t", 9)
     _line_down_once(monkeypatch)
 
-    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    run = _send_chunks(broadcast)
 
     assert run.backoff == 2 and not run.more
     with tenant_scope(city):
@@ -244,7 +251,7 @@ def test_a_transient_error_puts_the_chunk_back_and_the_sender_backs_off(
         tried = chunks.get(attempts=1)  # the others were not tried: their attempt given back
         assert "503" in tried.error
         assert chunks.filter(attempts=0).count() == 2
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)  # the successor, later
+    _send_chunks(broadcast)  # the successor, later
     assert _reload(broadcast).sent_count == 9
 
 
@@ -256,7 +263,7 @@ def test_a_chunk_still_failing_after_its_last_attempt_is_failed_with_the_error(
     chunks.filter(broadcast=broadcast).update(attempts=sending.MAX_ATTEMPTS - 1)
     _line_down_once(monkeypatch)
 
-    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    run = _send_chunks(broadcast)
 
     assert run.backoff is None
     failed = chunks.get(broadcast=broadcast, status=ChunkStatus.FAILED)
@@ -266,11 +273,26 @@ def test_a_chunk_still_failing_after_its_last_attempt_is_failed_with_the_error(
     assert (done.status, done.sent_count, done.failed_count) == (BroadcastStatus.SENT, 3, 3)
 
 
+def test_a_sender_task_under_another_municipalitys_id_sends_nothing(
+    channel, city, other_town, broadcaster, monkeypatch
+):
+    north = make_friends(channel, "o", 3, area="north")
+    broadcast = _frozen(channel, broadcaster, monkeypatch, "p", 0)
+
+    assert broadcast_send(broadcast.pk, municipality_id=other_town.pk) == 0
+
+    assert _reload(broadcast).status == BroadcastStatus.SENDING
+    with tenant_scope(city):
+        chunks = BroadcastChunk.objects.filter(broadcast=broadcast)
+        assert {chunk.status for chunk in chunks} == {ChunkStatus.PENDING}
+    assert set(received(north).values()) == {0}
+
+
 def test_a_broadcast_whose_senders_are_at_work_gets_no_extra_ones(
     channel, city, broadcaster, monkeypatch
 ):
     broadcast = _frozen(channel, broadcaster, monkeypatch, "v", 9)
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=1)  # a chunk just claimed
+    _send_chunks(broadcast, budget=1)  # a chunk just claimed
 
     with tenant_scope(city):  # as beat runs it
         assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)

@@ -104,7 +104,8 @@ def test_senders_claiming_at_the_same_moment_never_take_the_same_chunk(
     with scopes_disabled():
         Broadcast.objects.filter(pk=draft.pk).update(chunk_size=1)  # 40 chunks
     broadcast = broadcasts.broadcast_submit(actor=broadcaster, broadcast=draft)
-    assert broadcasts.broadcast_start(broadcast_id=broadcast.pk)  # frozen; no sender yet
+    with tenant_scope(broadcast.municipality):
+        assert broadcasts.broadcast_start(broadcast_id=broadcast.pk)  # frozen; no sender yet
     start = threading.Barrier(4)
     claimed: list[int] = []
 

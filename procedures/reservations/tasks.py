@@ -60,9 +60,12 @@ def _push(resident: str, build, *, once_key: str | None = None) -> bool:
     legacy_row_model=Slot,
 )
 def offer_freed_place(slot_id: int, *, municipality_id: int) -> int | None:
-    """A place was released: offer it to the first waiting resident (no-op if none)."""
+    """A place was released: offer it to the first waiting resident (no-op if none, or if
+    the slot is gone)."""
     from procedures.reservations.services import waitlist_offer_next
 
+    if not Slot.objects.filter(pk=slot_id).exists():  # deleted, or not this municipality's
+        return None
     offer = waitlist_offer_next(slot_id=slot_id)
     return offer.pk if offer else None
 

@@ -1,15 +1,16 @@
 """TenantTask: a task enters its municipality's scope from an id, and sees nothing else."""
 
 import pytest
+import time_machine
 from celery import shared_task
 from django_scopes import ScopeError
 
 from govtech.models import Department, Municipality
 from govtech.tasks import TenantTask
 from govtech.tenancy import tenant_scope
-from procedures.reservations.models import WaitlistOffer
+from procedures.reservations.models import Slot, WaitlistOffer
 from procedures.reservations.services import waitlist_join
-from procedures.reservations.tasks import send_waitlist_offer
+from procedures.reservations.tasks import offer_freed_place, send_waitlist_offer
 from tests.factories import DepartmentFactory
 from tests.procedures.reservation_fixtures import NOW, TEN, make_resource
 
@@ -90,3 +91,19 @@ def test_a_waitlist_offer_cannot_be_sent_under_another_municipalitys_id(
     assert send_waitlist_offer(offer.pk, municipality_id=other_town.pk) is False
     with tenant_scope(city):
         assert WaitlistOffer.objects.get().notified is False
+    send_waitlist_offer(offer.pk, municipality_id=city.pk)  # no LINE friend: claimed, unsent
+    with tenant_scope(city):
+        assert WaitlistOffer.objects.get().notified is True
+
+
+def test_a_freed_place_is_offered_only_under_its_own_municipalitys_id(city, other_town):
+    resource = make_resource(city, key="kodomo-hiroba", capacity=0)
+    with tenant_scope(city):
+        entry = waitlist_join(resource=resource, starts_at=TEN, resident="line:c:W1", now=NOW)
+        Slot.objects.filter(pk=entry.slot_id).update(capacity=1)  # a place is freed
+
+    with time_machine.travel(NOW, tick=False):
+        assert offer_freed_place(entry.slot_id, municipality_id=other_town.pk) is None
+        with tenant_scope(city):
+            assert not WaitlistOffer.objects.exists()
+        assert offer_freed_place(entry.slot_id, municipality_id=city.pk) is not None

@@ -6,13 +6,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from delivery.broadcasts.models import *  # noqa: F403  (segments, broadcasts, reminders)
 from delivery.simulator.models import *  # noqa: F403  (the LINE simulator's own state)
 from delivery.simulator.models import __all__ as _simulator_models
 from govtech.crypto import EncryptedTextField
-from govtech.models import Municipality
+from govtech.models import TenantOwned
 
 
 class ChannelMode(models.TextChoices):
@@ -20,15 +19,12 @@ class ChannelMode(models.TextChoices):
     STANDBY = "standby", _("Standby: events are received but not answered")
 
 
-class LineChannel(models.Model):
+class LineChannel(TenantOwned):
     """A municipality's LINE official account (a Messaging API channel).
 
     The secret and the access token are encrypted at rest (govtech.crypto).
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     name = models.CharField(_("name"), max_length=100)
     channel_id = models.CharField(_("channel ID"), max_length=20, unique=True)
     channel_secret = EncryptedTextField(_("channel secret"))
@@ -46,8 +42,6 @@ class LineChannel(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("LINE channel")
         verbose_name_plural = _("LINE channels")
@@ -61,12 +55,9 @@ class LineChannel(models.Model):
         return f"{settings.SITE_URL}/line/webhook/{self.channel_id}/"
 
 
-class Friend(models.Model):
+class Friend(TenantOwned):
     """A resident who added the municipality's LINE account. Never a console user."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     channel = models.ForeignKey(
         LineChannel, on_delete=models.CASCADE, related_name="friends", verbose_name=_("channel")
     )
@@ -82,8 +73,6 @@ class Friend(models.Model):
         _("test resident"), default=False, help_text=_("A staff member's test account.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("friend")
@@ -115,13 +104,12 @@ class EventStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class WebhookEvent(models.Model):
+class WebhookEvent(TenantOwned):
     """One webhook event as LINE sent it, stored once (unique webhookEventId).
 
     Events of one resident are processed in LINE's timestamp order, one at a time.
     """
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(LineChannel, on_delete=models.CASCADE, related_name="+")
     webhook_event_id = models.CharField(max_length=40, unique=True)
     line_user_id = models.CharField(max_length=33, blank=True, db_index=True)
@@ -135,8 +123,6 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("webhook event")
@@ -154,14 +140,13 @@ class OutboundStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OutboundMessage(models.Model):
+class OutboundMessage(TenantOwned):
     """Messages to send to one resident, written before sending (the intent row).
 
     ``retry_key`` is sent as X-Line-Retry-Key on push, so a second attempt after a crash
     is answered 409 by LINE instead of reaching the resident twice.
     """
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     channel = models.ForeignKey(LineChannel, on_delete=models.CASCADE, related_name="+")
     friend = models.ForeignKey(Friend, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(
@@ -179,8 +164,6 @@ class OutboundMessage(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("outbound message")

@@ -7,4 +7,7 @@ class GovtechConfig(AppConfig):
     verbose_name = _("Municipalities and staff")
 
     def ready(self) -> None:
-        from govtech import receivers  # noqa: F401  (login audit hooks)
+        from govtech import (  # noqa: F401
+            checks,  # every model is tenant-owned or named global
+            receivers,  # login audit hooks
+        )

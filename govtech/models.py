@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
+
+from govtech.tenancy import tenant_manager
 
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", _("Use lowercase letters, digits and hyphens.")
@@ -83,21 +84,31 @@ class Municipality(models.Model):
         return self.reference_prefix or "".join(part[0] for part in self.slug.split("-")).upper()
 
 
-class Department(models.Model):
-    """A department (課) of a municipality; submissions are routed to one."""
+class TenantOwned(models.Model):
+    """Base of every model whose rows belong to one municipality.
+
+    The non-null ``municipality`` and a manager that refuses queries outside a tenant
+    scope (``govtech.tenancy``). A subclass may redeclare ``municipality`` (another
+    related name, a one-to-one) but keeps the manager; the system check verifies both.
+    """
 
     municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.CASCADE,
-        related_name="departments",
-        verbose_name=_("municipality"),
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
     )
+
+    objects = tenant_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Department(TenantOwned):
+    """A department (課) of a municipality; submissions are routed to one."""
+
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=50, validators=[slug_validator])
     email = models.EmailField(_("contact email"), blank=True)
     phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("department")
@@ -118,15 +129,9 @@ class Role(models.TextChoices):
     BROADCASTER = "broadcaster", _("Broadcaster")
 
 
-class StaffMembership(models.Model):
+class StaffMembership(TenantOwned):
     """One role of one staff user in one municipality. A user may hold several roles."""
 
-    municipality = models.ForeignKey(
-        Municipality,
-        on_delete=models.CASCADE,
-        related_name="memberships",
-        verbose_name=_("municipality"),
-    )
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
@@ -138,8 +143,6 @@ class StaffMembership(models.Model):
         help_text=_("Reviewers handle the submissions of these departments (all when empty)."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("staff membership")
@@ -174,7 +177,7 @@ class Vendor(models.Model):
         return self.name
 
 
-class AuditLogEntry(models.Model):
+class AuditLogEntry(TenantOwned):
     """An append-only record of a staff action or a view of resident personal data.
 
     ``municipality`` is null only for platform-level actions (an operator's login, a
@@ -205,8 +208,6 @@ class AuditLogEntry(models.Model):
     target_label = models.CharField(_("target"), max_length=200, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("audit log entry")

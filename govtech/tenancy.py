@@ -1,19 +1,77 @@
 """Tenant scoping: every query on a tenant-owned model runs inside a municipality scope.
 
-Tenant-owned models use ``django_scopes.ScopedManager(municipality="municipality")``; a
-query outside a scope raises ``ScopeError``. The middleware, the webhook and the task base
-class enter the scope. Unscoped access is spelled ``scopes_disabled()`` so it can be found
-with grep.
+A tenant-owned model inherits ``govtech.models.TenantOwned`` (the ``municipality`` foreign
+key and the scoped manager in one place); a child row without a ``municipality`` of its
+own is scoped through its parent with ``objects = tenant_manager("broadcast__municipality")``.
+A query outside a scope raises ``ScopeError``. The middleware, the webhook and the task
+base class (``govtech.tasks.TenantTask``) enter the scope. Unscoped access is spelled
+``scopes_disabled()`` so it can be found with grep.
+
+Every other model of the project is global and named in ``GLOBAL_MODELS`` with the reason;
+the system check in ``govtech.checks`` fails for a model that is neither.
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from django_scopes import scope, scopes_disabled
+from django.db import models
+from django_scopes import ScopedManager, scope, scopes_disabled
 
-from govtech.models import Municipality
+if TYPE_CHECKING:
+    from govtech.models import Municipality
 
-__all__ = ["no_tenant_scope", "scopes_disabled", "tenant_scope"]
+__all__ = [
+    "GLOBAL_MODELS",
+    "no_tenant_scope",
+    "scopes_disabled",
+    "tenant_manager",
+    "tenant_path_of",
+    "tenant_scope",
+]
+
+# Models of the project's own apps that belong to no municipality, and why. Anything
+# else must be tenant-owned (govtech.checks). Keys are "app_label.ModelName".
+GLOBAL_MODELS: dict[str, str] = {
+    "govtech.Municipality": "the tenants themselves",
+    "govtech.User": "a staff login; its roles per municipality are StaffMembership rows",
+    "govtech.Vendor": "publishes catalog templates for every municipality; sees no resident",
+    "procedures.Template": "the shared catalog; who sees a template is its visibility",
+    "procedures.TemplateVersion": "an immutable document of a catalog template",
+    # The LINE simulator emulates LINE's servers, which know nothing of municipalities.
+    # (It becomes an optional app of its own; these entries move with it.)
+    "delivery.SimulatorChannel": "LINE simulator state",
+    "delivery.SimulatorUser": "LINE simulator state",
+    "delivery.SimulatorFriendship": "LINE simulator state",
+    "delivery.SimulatorTranscriptEntry": "LINE simulator state",
+    "delivery.SimulatorReplyToken": "LINE simulator state",
+    "delivery.SimulatorRetryKey": "LINE simulator state",
+    "delivery.SimulatorMessageContent": "LINE simulator state",
+    "delivery.SimulatorRichMenu": "LINE simulator state",
+    "delivery.SimulatorRichMenuAlias": "LINE simulator state",
+    "delivery.SimulatorRichMenuLink": "LINE simulator state",
+    "delivery.SimulatorNarrowcast": "LINE simulator state",
+    "delivery.SimulatorRateCounter": "LINE simulator state",
+    "delivery.SimulatorApiCall": "LINE simulator state",
+}
+
+
+def tenant_manager(path: str = "municipality") -> models.Manager:
+    """A manager whose queries are filtered to the current municipality through ``path``
+    (a lookup ending at ``govtech.Municipality``), and raise outside any scope.
+
+    The path is kept on the manager so that the system check can follow it.
+    """
+    manager = ScopedManager(municipality=path)
+    manager.tenant_path = path
+    return manager
+
+
+def tenant_path_of(manager: models.Manager) -> str | None:
+    """The lookup a manager made by ``tenant_manager`` scopes through; None for any other."""
+    return getattr(manager, "tenant_path", None)
 
 
 @contextmanager

@@ -4,9 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from govtech.models import Department, Municipality, slug_validator
+from govtech.models import Department, Municipality, TenantOwned, slug_validator
 
 
 class ProcedureKind(models.TextChoices):
@@ -17,7 +16,7 @@ class ProcedureKind(models.TextChoices):
     PROFILE = "profile", _("Resident profile")
 
 
-class Procedure(models.Model):
+class Procedure(TenantOwned):
     """A procedure of one municipality: an editable draft plus its published versions.
 
     ``draft`` is a document in the portable format (govtech.procedure.v1) and may be
@@ -25,9 +24,6 @@ class Procedure(models.Model):
     increases on every save so that two designers cannot silently overwrite each other.
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     department = models.ForeignKey(
         Department,
         on_delete=models.SET_NULL,
@@ -76,8 +72,6 @@ class Procedure(models.Model):
         help_text=_("The base of three-way merges when the template is updated."),
     )
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("procedure")
         verbose_name_plural = _("procedures")
@@ -99,16 +93,13 @@ class Procedure(models.Model):
         return self.draft.get("kind", "")
 
 
-class ProcedureVersion(models.Model):
+class ProcedureVersion(TenantOwned):
     """A published, immutable snapshot of a procedure's document.
 
     Submissions and conversations point at the version they started on; rows are only
     ever inserted (procedures.services), never updated.
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     procedure = models.ForeignKey(
         Procedure, on_delete=models.CASCADE, related_name="versions", verbose_name=_("procedure")
     )
@@ -132,8 +123,6 @@ class ProcedureVersion(models.Model):
         related_name="+",
         verbose_name=_("restored from"),
     )
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("procedure version")
@@ -160,7 +149,7 @@ class ConversationStatus(models.TextChoices):
 OPEN_CONVERSATION_STATUSES = ["active", "confirming", "editing"]
 
 
-class Conversation(models.Model):
+class Conversation(TenantOwned):
     """One resident working through one procedure version, step by step.
 
     ``resident`` identifies the resident within the municipality independently of the
@@ -200,8 +189,6 @@ class Conversation(models.Model):
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"))
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("conversation")
         verbose_name_plural = _("conversations")
@@ -236,7 +223,7 @@ class SubmissionStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-class Submission(models.Model):
+class Submission(TenantOwned):
     """What a resident sent: answers pinned to the exact version they answered."""
 
     municipality = models.ForeignKey(
@@ -276,8 +263,6 @@ class Submission(models.Model):
     is_test = models.BooleanField(_("test"), default=False)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
@@ -304,19 +289,16 @@ class ReferenceSeries(models.TextChoices):
     TEST = "TEST", _("designers' test submissions")
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(TenantOwned):
     """The last reference number issued per municipality, year and series (locked when used).
 
     Designers' tries of a draft count in a series of their own, so residents' numbers stay
     gapless and a test never takes DC-2026-000001.
     """
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField()
     series = models.CharField(max_length=8, choices=ReferenceSeries.choices, default="", blank=True)
     last = models.PositiveIntegerField(default=0)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         constraints = [
@@ -338,7 +320,7 @@ def _ext(filename: str) -> str:
     return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
-class ResidentUpload(models.Model):
+class ResidentUpload(TenantOwned):
     """A file a resident sent during a conversation (a photo), already checked and cleaned.
 
     Answers refer to it by ``pk`` (a UUID); on submit it is attached to the submission.
@@ -363,8 +345,6 @@ class ResidentUpload(models.Model):
         verbose_name=_("submission"),
     )
     created_at = models.DateTimeField(_("created at"))
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("resident upload")

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from govtech.models import Municipality
+from govtech.models import Municipality, TenantOwned
+from govtech.tenancy import tenant_manager
 
 ATTRIBUTE_KEY = RegexValidator(r"^[a-z][a-z0-9_]{0,39}$", _("Lowercase letters, digits and _."))
 MULTICAST_MAX = 500  # LINE's limit of recipients per multicast request
@@ -38,23 +38,18 @@ class AttributeKind(models.TextChoices):
     TEXT = "text", _("Text")
 
 
-class AttributeField(models.Model):
+class AttributeField(TenantOwned):
     """An attribute residents may set about themselves (area, interests, child birth year…).
 
     ``key`` is the key in ``Friend.attributes`` and the step id in the profile procedure.
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     key = models.CharField(_("key"), max_length=40, validators=[ATTRIBUTE_KEY])
     label = models.CharField(_("label"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=AttributeKind.choices)
     options = models.JSONField(
         _("options"), default=list, blank=True, help_text=_('For lists: [{"value", "label"}].')
     )
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("resident attribute")
@@ -72,17 +67,12 @@ class AttributeField(models.Model):
         return [str(option.get("value")) for option in self.options if isinstance(option, dict)]
 
 
-class Segment(models.Model):
+class Segment(TenantOwned):
     """A saved audience: rules over attributes and behaviour, evaluated in SQL (segments.py)."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     name = models.CharField(_("name"), max_length=100)
     rules = models.JSONField(_("rules"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("segment")
@@ -93,7 +83,7 @@ class Segment(models.Model):
         return self.name
 
 
-class BroadcastPolicy(models.Model):
+class BroadcastPolicy(TenantOwned):
     """How a municipality broadcasts: approval, quota ceiling and the sending rate."""
 
     municipality = models.OneToOneField(
@@ -119,8 +109,6 @@ class BroadcastPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(2000)],
     )
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("broadcast policy")
         verbose_name_plural = _("broadcast policies")
@@ -139,16 +127,13 @@ class BroadcastStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-class Broadcast(models.Model):
+class Broadcast(TenantOwned):
     """1–5 messages to a segment (or every friend), sent once at ``scheduled_at`` or later.
 
     ``messages`` is the composed form (text/image/button/flex items, see rendering in
     services); it is rendered to LINE message objects when sending starts.
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     channel = models.ForeignKey(
         "delivery.LineChannel",
         on_delete=models.PROTECT,
@@ -210,8 +195,6 @@ class Broadcast(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("broadcast")
         verbose_name_plural = _("broadcasts")
@@ -241,6 +224,8 @@ class BroadcastRecipient(models.Model):
     friend = models.ForeignKey(
         "delivery.Friend", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
+
+    objects = tenant_manager("broadcast__municipality")
 
     class Meta:
         constraints = [
@@ -280,6 +265,8 @@ class BroadcastChunk(models.Model):
     skipped_count = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
 
+    objects = tenant_manager("broadcast__municipality")
+
     class Meta:
         ordering = ["broadcast", "index"]
         constraints = [
@@ -291,7 +278,7 @@ class BroadcastChunk(models.Model):
         return f"{self.broadcast_id}/{self.index} {self.status}"
 
 
-class ReminderRule(models.Model):
+class ReminderRule(TenantOwned):
     """A recurring notice for residents whose attribute has a value (garbage day per area).
 
     Collection dates: ``weekdays`` (0 = Monday) every week, ``nth_weekdays`` like
@@ -302,9 +289,6 @@ class ReminderRule(models.Model):
     (``attributes[opt_in_key]`` true, when set).
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     channel = models.ForeignKey(
         "delivery.LineChannel",
         on_delete=models.CASCADE,
@@ -326,8 +310,6 @@ class ReminderRule(models.Model):
     send_time = models.TimeField(_("send at (the day before)"), default="18:00")
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("calendar reminder")
         verbose_name_plural = _("calendar reminders")
@@ -348,6 +330,8 @@ class ReminderOccurrence(models.Model):
     date = models.DateField()
     broadcast = models.OneToOneField(Broadcast, on_delete=models.CASCADE, related_name="+")
 
+    objects = tenant_manager("rule__municipality")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["rule", "date"], name="reminder_once_per_date")
@@ -357,7 +341,7 @@ class ReminderOccurrence(models.Model):
         return f"{self.rule_id} {self.date}"
 
 
-class StaffTestResident(models.Model):
+class StaffTestResident(TenantOwned):
     """A staff member's own test resident: where their broadcast test sends go.
 
     Links a console user to a friend of the municipality's account (their own LINE
@@ -365,9 +349,6 @@ class StaffTestResident(models.Model):
     to anyone else, not even to another staff member's test resident.
     """
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -382,8 +363,6 @@ class StaffTestResident(models.Model):
         help_text=_("The staff member's own LINE account, added as a friend of the channel."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("staff test resident")

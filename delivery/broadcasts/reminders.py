@@ -296,7 +296,7 @@ def _occurrence_create(rule: ReminderRule, day: date, now: datetime) -> bool:
         return False
     from delivery.broadcasts.tasks import broadcast_start
 
-    broadcast_start.delay_on_commit(broadcast.pk)
+    broadcast_start.delay_on_commit(broadcast.pk, municipality_id=broadcast.municipality_id)
     return True
 
 

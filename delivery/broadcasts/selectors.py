@@ -45,14 +45,12 @@ def audience(*, broadcast: Broadcast) -> QuerySet[Friend]:
     return segment_friends(channel=broadcast.channel, rules=audience_rules(broadcast=broadcast))
 
 
-def broadcast_unscoped(*, pk: int) -> Broadcast | None:
-    """For tasks, which find the tenant from the row (then enter its scope)."""
-    with scopes_disabled():
-        return (
-            Broadcast.objects.select_related("municipality", "channel", "segment")
-            .filter(pk=pk)
-            .first()
-        )
+def broadcast_for_sending(*, pk: int) -> Broadcast | None:
+    """The broadcast with what starting and sending read; None when it is not the
+    current tenant's (tasks run in the scope TenantTask entered)."""
+    return (
+        Broadcast.objects.select_related("municipality", "channel", "segment").filter(pk=pk).first()
+    )
 
 
 def broadcast_progress(*, broadcast: Broadcast) -> dict:
@@ -82,26 +80,27 @@ def broadcast_progress(*, broadcast: Broadcast) -> dict:
     }
 
 
-def broadcasts_due(*, now) -> list[int]:
+def broadcasts_due(*, now) -> list[Broadcast]:
+    """Scheduled broadcasts whose time has come, of every municipality (for beat)."""
     with scopes_disabled():
         return list(
             Broadcast.objects.filter(status="scheduled", scheduled_at__lte=now)
-            .order_by("scheduled_at")
-            .values_list("pk", flat=True)[:100]
+            .select_related("municipality")
+            .order_by("scheduled_at")[:100]
         )
 
 
-def sending_broadcast_ids() -> list[int]:
+def sending_broadcasts() -> list[Broadcast]:
+    """Broadcasts being sent, of every municipality (beat enters each one's scope)."""
     with scopes_disabled():
-        return list(Broadcast.objects.filter(status="sending").values_list("pk", flat=True))
+        return list(Broadcast.objects.filter(status="sending").select_related("municipality"))
 
 
 def broadcast_stalled(*, broadcast_id: int, idle_before) -> bool:
     """Chunks are pending, yet none of the broadcast's chunks was claimed since
-    ``idle_before`` (nor did it start since): nobody is sending it."""
+    ``idle_before`` (nor did it start since): nobody is sending it. In the tenant scope."""
     chunks = BroadcastChunk.objects.filter(broadcast_id=broadcast_id)
-    with scopes_disabled():
-        started = Broadcast.objects.filter(pk=broadcast_id, started_at__lt=idle_before)
+    started = Broadcast.objects.filter(pk=broadcast_id, started_at__lt=idle_before)
     return (
         started.exists()
         and chunks.filter(status=ChunkStatus.PENDING).exists()

@@ -26,7 +26,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from delivery.broadcasts import selectors
 from delivery.broadcasts.messages import is_personal
@@ -41,7 +40,6 @@ from delivery.broadcasts.services import render_for
 from delivery.line_api import AlreadyAccepted, LineApiError, LineClient, shared_client
 from delivery.models import Friend
 from govtech.services import audit_log
-from govtech.tenancy import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -263,30 +261,31 @@ def broadcast_chunks_send(*, broadcast_id: int, budget: int = SENDER_BUDGET) -> 
     after ``budget`` chunks (``more``: a successor should carry on), or on a transient
     LINE error (``backoff``: a successor should come back later). Safe to run many
     times at once: each chunk is claimed by one sender, and a duplicated task finds
-    nothing to claim.
+    nothing to claim. In the broadcast's tenant scope (another's broadcast: nothing).
     """
-    broadcast = selectors.broadcast_unscoped(pk=broadcast_id)
+    broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
     if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
         return SenderRun()
     run = SenderRun()
-    with tenant_scope(broadcast.municipality):
-        sender = _sender(broadcast)
-        while run.claimed < budget:
-            chunks = _claim(broadcast_id, min(sender.batch, budget - run.claimed))
-            if not chunks:
-                broadcast_finish_if_done(broadcast_id=broadcast_id)
-                return run
-            run.backoff = _send_batch(sender, chunks)
-            _record(chunks)
-            run.claimed += len(chunks)
-            if run.backoff is not None:
-                return run
+    sender = _sender(broadcast)
+    while run.claimed < budget:
+        chunks = _claim(broadcast_id, min(sender.batch, budget - run.claimed))
+        if not chunks:
+            broadcast_finish_if_done(broadcast_id=broadcast_id)
+            return run
+        run.backoff = _send_batch(sender, chunks)
+        _record(chunks)
+        run.claimed += len(chunks)
+        if run.backoff is not None:
+            return run
     run.more = True
     return run
 
 
 def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
-    """Mark a sending broadcast sent, with its totals, once no chunk is left to send."""
+    """Mark a sending broadcast sent, with its totals, once no chunk is left to send.
+
+    In the broadcast's tenant scope (its chunks are scoped through it)."""
     chunks = BroadcastChunk.objects.filter(broadcast_id=broadcast_id)
     if chunks.filter(status__in=(ChunkStatus.PENDING, ChunkStatus.SENDING)).exists():
         return False
@@ -294,9 +293,7 @@ def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
     failed = chunks.filter(status=ChunkStatus.FAILED).aggregate(
         size=Sum("size"), skipped=Sum("skipped_count")
     )
-    with scopes_disabled():  # the task knows the broadcast only by id
-        finished = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING)
-    finished = finished.update(
+    finished = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).update(
         status=BroadcastStatus.SENT,
         finished_at=timezone.now(),
         sent_count=totals["sent"] or 0,
@@ -304,7 +301,7 @@ def broadcast_finish_if_done(*, broadcast_id: int) -> bool:
         failed_count=(failed["size"] or 0) - (failed["skipped"] or 0),
     )
     if finished:
-        broadcast = selectors.broadcast_unscoped(pk=broadcast_id)
+        broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
         audit_log(
             None,
             "delivery.broadcast.finished",
@@ -323,7 +320,8 @@ def broadcast_chunks_resume(
     senders are needed when chunks are pending and none was claimed for ``idle`` (the
     senders died, or their tasks were lost); the pending chunks' claim time is then set
     to now, so that the next check waits ``idle`` again. Re-sending is safe: a claim
-    admits one sender and the stored retry key turns a repeat into LINE's 409.
+    admits one sender and the stored retry key turns a repeat into LINE's 409. In the
+    broadcast's tenant scope.
     """
     now = timezone.now()
     BroadcastChunk.objects.filter(

@@ -165,7 +165,7 @@ def _enqueue_start_if_due(broadcast: Broadcast) -> None:
     # Every way into SCHEDULED stores a send time (submit fills in now; only drafts are
     # editable). Without one it is never due, as for broadcasts_due().
     if broadcast.scheduled_at is not None and broadcast.scheduled_at <= timezone.now():
-        broadcast_start.delay_on_commit(broadcast.pk)
+        broadcast_start.delay_on_commit(broadcast.pk, municipality_id=broadcast.municipality_id)
 
 
 def broadcast_submit(*, actor: User | None, broadcast: Broadcast) -> Broadcast:
@@ -335,40 +335,40 @@ def broadcast_start(*, broadcast_id: int) -> bool:
     as the freeze, so two starts (beat and a task, a redelivered task) freeze once; the
     loser returns False. Refuses (status REFUSED) a broadcast whose projected cost
     exceeds the month's remaining quota or the municipality's ceiling. Chunk tasks are
-    enqueued after commit.
+    enqueued after commit. In the broadcast's tenant scope (another's broadcast: False).
     """
-    broadcast = selectors.broadcast_unscoped(pk=broadcast_id)
+    broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
     if broadcast is None or broadcast.status != BroadcastStatus.SCHEDULED:
         return False
-    with tenant_scope(broadcast.municipality):
-        policy = selectors.broadcast_policy(municipality=broadcast.municipality)
-        try:
-            room = _quota_room(broadcast, policy)
-        except LineApiError as exc:
-            logger.warning("broadcast %s: quota unknown (%s); starting later", broadcast.pk, exc)
+    policy = selectors.broadcast_policy(municipality=broadcast.municipality)
+    try:
+        room = _quota_room(broadcast, policy)
+    except LineApiError as exc:
+        logger.warning("broadcast %s: quota unknown (%s); starting later", broadcast.pk, exc)
+        return False
+    with transaction.atomic():
+        now = timezone.now()
+        if not _move(
+            broadcast, (BroadcastStatus.SCHEDULED,), BroadcastStatus.SENDING, started_at=now
+        ):
             return False
-        with transaction.atomic():
-            now = timezone.now()
-            if not _move(
-                broadcast, (BroadcastStatus.SCHEDULED,), BroadcastStatus.SENDING, started_at=now
-            ):
-                return False
-            if room is not None and selectors.audience(broadcast=broadcast).count() > room:
-                _refuse(broadcast, _("The broadcast would exceed this month's message quota."))
-                return False
-            total = _freeze(broadcast)
-            _write_chunks(broadcast, total)
-            Broadcast.objects.filter(pk=broadcast.pk).update(
-                recipients_count=total, frozen_at=timezone.now()
-            )
-            transaction.on_commit(lambda: _enqueue_chunks(broadcast.pk))
+        if room is not None and selectors.audience(broadcast=broadcast).count() > room:
+            _refuse(broadcast, _("The broadcast would exceed this month's message quota."))
+            return False
+        total = _freeze(broadcast)
+        _write_chunks(broadcast, total)
+        Broadcast.objects.filter(pk=broadcast.pk).update(
+            recipients_count=total, frozen_at=timezone.now()
+        )
+        transaction.on_commit(lambda: _enqueue_chunks(broadcast))
     audit_log(None, "delivery.broadcast.started", broadcast, {"recipients": total})
     return True
 
 
-def _enqueue_chunks(broadcast_id: int) -> None:
+def _enqueue_chunks(broadcast: Broadcast) -> None:
     from delivery.broadcasts.sending import broadcast_finish_if_done
     from delivery.broadcasts.tasks import broadcast_senders_start
 
-    broadcast_senders_start(broadcast_id)  # a few sender tasks share the chunks
-    broadcast_finish_if_done(broadcast_id=broadcast_id)  # an empty audience is done at once
+    broadcast_senders_start(broadcast)  # a few sender tasks share the chunks
+    with tenant_scope(broadcast.municipality):  # after commit: maybe outside the caller's
+        broadcast_finish_if_done(broadcast_id=broadcast.pk)  # an empty audience is done now

@@ -1,9 +1,15 @@
-"""Celery tasks of broadcasts (queue ``broadcast``). They take ids and can run twice."""
+"""Celery tasks of broadcasts (queue ``broadcast``). They take ids and can run twice.
+
+Tasks of one broadcast are TenantTasks: enqueued with the broadcast's ``municipality_id``,
+they run in its scope. Beat's ``broadcast_dispatch`` sweeps every municipality and enters
+each broadcast's scope itself.
+"""
 
 from celery import shared_task
 from django.utils import timezone
 
 from delivery.broadcasts import selectors
+from delivery.broadcasts.models import Broadcast
 from delivery.broadcasts.reminders import reminders_schedule
 from delivery.broadcasts.sending import (
     SENDERS,
@@ -12,34 +18,49 @@ from delivery.broadcasts.sending import (
     broadcast_finish_if_done,
 )
 from delivery.broadcasts.services import broadcast_start as start_service
+from govtech.tasks import TenantTask
+from govtech.tenancy import tenant_scope
 
 __all__ = ["broadcast_dispatch", "broadcast_send", "broadcast_senders_start", "broadcast_start"]
 
 
-@shared_task(name="delivery.tasks.broadcast_start", acks_late=True, ignore_result=True)
-def broadcast_start(broadcast_id: int) -> bool:
+@shared_task(
+    name="delivery.tasks.broadcast_start",
+    acks_late=True,
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=Broadcast,
+)
+def broadcast_start(broadcast_id: int, *, municipality_id: int) -> bool:
     """Freeze a due broadcast's recipients and start its senders; a second run is a no-op."""
     return start_service(broadcast_id=broadcast_id)
 
 
-@shared_task(name="delivery.tasks.broadcast_send", acks_late=True, ignore_result=True)
-def broadcast_send(broadcast_id: int) -> int:
+@shared_task(
+    name="delivery.tasks.broadcast_send",
+    acks_late=True,
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=Broadcast,
+)
+def broadcast_send(broadcast_id: int, *, municipality_id: int) -> int:
     """Send a broadcast's pending chunks for a while (claimed, stored retry keys), then
     hand over to a successor at the back of the queue; after a transient LINE error the
     successor comes back after the backoff (≤ 60 s). Returns the chunks this run claimed.
     Duplicates are harmless: each chunk is claimed by one sender."""
     run = broadcast_chunks_send(broadcast_id=broadcast_id)
+    successor = {"municipality_id": municipality_id}
     if run.more:
-        broadcast_send.delay(broadcast_id)
+        broadcast_send.delay(broadcast_id, **successor)
     elif run.backoff is not None:
-        broadcast_send.apply_async((broadcast_id,), countdown=run.backoff)
+        broadcast_send.apply_async((broadcast_id,), successor, countdown=run.backoff)
     return run.claimed
 
 
-def broadcast_senders_start(broadcast_id: int) -> None:
+def broadcast_senders_start(broadcast: Broadcast) -> None:
     """Enqueue the broadcast's senders (``SENDERS`` tasks sharing its chunks)."""
     for _ in range(SENDERS):
-        broadcast_send.delay(broadcast_id)
+        broadcast_send.delay(broadcast.pk, municipality_id=broadcast.municipality_id)
 
 
 @shared_task(name="delivery.tasks.broadcast_dispatch", ignore_result=True)
@@ -48,12 +69,16 @@ def broadcast_dispatch() -> dict:
     senders were lost (a dead worker's chunks go back to pending), finish broadcasts
     with nothing left to send, and create tomorrow's calendar reminders when due."""
     now = timezone.now()
-    started = [pk for pk in selectors.broadcasts_due(now=now) if start_service(broadcast_id=pk)]
+    started = 0
+    for broadcast in selectors.broadcasts_due(now=now):
+        with tenant_scope(broadcast.municipality):
+            started += start_service(broadcast_id=broadcast.pk)
     resumed = 0
-    for broadcast_id in selectors.sending_broadcast_ids():
-        if broadcast_chunks_resume(broadcast_id=broadcast_id):
-            broadcast_senders_start(broadcast_id)
-            resumed += 1
-        broadcast_finish_if_done(broadcast_id=broadcast_id)  # a worker died before finishing
+    for broadcast in selectors.sending_broadcasts():
+        with tenant_scope(broadcast.municipality):
+            if broadcast_chunks_resume(broadcast_id=broadcast.pk):
+                broadcast_senders_start(broadcast)
+                resumed += 1
+            broadcast_finish_if_done(broadcast_id=broadcast.pk)  # a worker died before finishing
     reminders = reminders_schedule(now=now)
-    return {"started": len(started), "resumed": resumed, "reminders": reminders}
+    return {"started": started, "resumed": resumed, "reminders": reminders}

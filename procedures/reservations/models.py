@@ -9,9 +9,8 @@ that row is what a booking locks before counting (STYLE.md rule 5).
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from govtech.models import Department, Municipality, User, slug_validator
+from govtech.models import Department, Municipality, TenantOwned, User, slug_validator
 
 
 class ResourceKind(models.TextChoices):
@@ -26,12 +25,9 @@ class CapacityUnit(models.TextChoices):
     GROUPS = "groups", _("Groups")
 
 
-class Resource(models.Model):
+class Resource(TenantOwned):
     """Something residents book by the slot: a facility, a counter, a venue, a route."""
 
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
-    )
     key = models.SlugField(_("key"), max_length=100, validators=[slug_validator])
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("name in English"), max_length=200, blank=True)
@@ -71,8 +67,6 @@ class Resource(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("reservation resource")
         verbose_name_plural = _("reservation resources")
@@ -92,10 +86,9 @@ class Resource(models.Model):
         return party_size if self.capacity_unit == CapacityUnit.PEOPLE else 1
 
 
-class OpeningRule(models.Model):
+class OpeningRule(TenantOwned):
     """On `weekday` (0 = Monday) the resource is open from `opens` to `closes`."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="opening_rules")
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
@@ -112,8 +105,6 @@ class OpeningRule(models.Model):
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("opening hours")
         verbose_name_plural = _("opening hours")
@@ -126,15 +117,12 @@ class OpeningRule(models.Model):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
-class Closure(models.Model):
+class Closure(TenantOwned):
     """A day the resource is closed (maintenance, year-end holidays…)."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="closures")
     date = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("closure")
@@ -148,17 +136,14 @@ class Closure(models.Model):
         return f"{self.resource} {self.date}"
 
 
-class Slot(models.Model):
+class Slot(TenantOwned):
     """The capacity row of one slot; bookings lock it before counting."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     is_blocked = models.BooleanField(_("blocked"), default=False)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("slot")
@@ -188,7 +173,7 @@ class BookingSource(models.TextChoices):
 HOLDING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
 
-class Booking(models.Model):
+class Booking(TenantOwned):
     """Places taken in one slot by one resident (or a phone caller booked by staff)."""
 
     municipality = models.ForeignKey(
@@ -226,8 +211,6 @@ class Booking(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = ScopedManager(municipality="municipality")
-
     class Meta:
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
@@ -245,10 +228,9 @@ class WaitlistStatus(models.TextChoices):
     LEFT = "left", _("Left the waitlist")
 
 
-class WaitlistEntry(models.Model):
+class WaitlistEntry(TenantOwned):
     """A resident waiting for a place in a full slot; served first come, first served."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="waitlist")
     resident = models.CharField(_("resident"), max_length=120)
     party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
@@ -256,8 +238,6 @@ class WaitlistEntry(models.Model):
         _("status"), max_length=10, choices=WaitlistStatus.choices, default="waiting"
     )
     created_at = models.DateTimeField(_("joined at"))
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("waitlist entry")
@@ -283,10 +263,9 @@ class OfferStatus(models.TextChoices):
     LOST = "lost", _("Place gone")
 
 
-class WaitlistOffer(models.Model):
+class WaitlistOffer(TenantOwned):
     """A freed place held for one waiting resident until `expires_at` (the record of it)."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers")
     status = models.CharField(max_length=10, choices=OfferStatus.choices, default="pending")
@@ -294,8 +273,6 @@ class WaitlistOffer(models.Model):
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     notified = models.BooleanField(default=False)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("waitlist offer")
@@ -311,16 +288,13 @@ class WaitlistOffer(models.Model):
         return f"{self.entry} {self.status}"
 
 
-class ReminderRule(models.Model):
+class ReminderRule(TenantOwned):
     """When to remind: `days_before` at `at_time` (18:00 the day before), or `hours_before`."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="reminder_rules")
     days_before = models.PositiveSmallIntegerField(_("days before"), null=True, blank=True)
     at_time = models.TimeField(_("at"), null=True, blank=True)
     hours_before = models.PositiveSmallIntegerField(_("hours before"), null=True, blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("reminder rule")
@@ -349,10 +323,9 @@ class ReminderStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ReminderDelivery(models.Model):
+class ReminderDelivery(TenantOwned):
     """The intent to remind one booking by one rule: unique, claimed once, then sent."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reminders")
     rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="deliveries")
     due_at = models.DateTimeField()
@@ -360,8 +333,6 @@ class ReminderDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
-
-    objects = ScopedManager(municipality="municipality")
 
     class Meta:
         verbose_name = _("reminder")

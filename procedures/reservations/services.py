@@ -181,12 +181,16 @@ def booking_cancel(
         )
         booking.refresh_from_db()
         if updated:
-            slot_id = booking.slot_id
-            transaction.on_commit(lambda: tasks.offer_freed_place.delay(slot_id))
+            slot_id, municipality_id = booking.slot_id, booking.municipality_id
+            transaction.on_commit(
+                lambda: tasks.offer_freed_place.delay(slot_id, municipality_id=municipality_id)
+            )
             if actor is not None:
                 booking_id = booking.pk
                 transaction.on_commit(
-                    lambda: tasks.tell_cancelled_by_staff.delay(booking_id, message)
+                    lambda: tasks.tell_cancelled_by_staff.delay(
+                        booking_id, message, municipality_id=municipality_id
+                    )
                 )
     if updated and actor is not None:
         audit_log(actor, "procedures.booking.cancelled", booking, {"message": message})
@@ -285,7 +289,9 @@ def waitlist_join(
             },
         )
         if created:
-            transaction.on_commit(lambda: tasks.offer_freed_place.delay(slot.pk))
+            transaction.on_commit(
+                lambda: tasks.offer_freed_place.delay(slot.pk, municipality_id=slot.municipality_id)
+            )
     return entry
 
 
@@ -317,7 +323,9 @@ def waitlist_offer_next(*, slot_id: int, now: datetime | None = None) -> Waitlis
             offered_at=now,
             expires_at=now + timedelta(minutes=slot.resource.offer_hold_minutes),
         )
-        transaction.on_commit(lambda: tasks.send_waitlist_offer.delay(offer.pk))
+        transaction.on_commit(
+            lambda: tasks.send_waitlist_offer.delay(offer.pk, municipality_id=offer.municipality_id)
+        )
     return offer
 
 

@@ -15,9 +15,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
-from django_scopes import scopes_disabled
 
 from govtech.models import Municipality
+from govtech.tasks import TenantTask
 from govtech.tenancy import tenant_scope
 from procedures.reservations.models import (
     Booking,
@@ -32,12 +32,6 @@ from procedures.reservations.schedule import TOKYO
 
 PLAN_HORIZON = timedelta(minutes=5)  # rows are written a little before they are due
 RETRY_NAMESPACE = uuid.UUID("0c7e3c8a-5a43-4b7f-9a8e-2f1d3b6c9e41")
-
-
-def _municipality_of(model, pk: int) -> Municipality | None:
-    with scopes_disabled():  # a task only has an id; find the row's tenant first
-        row = model.objects.filter(pk=pk).select_related("municipality").first()
-    return row.municipality if row else None
 
 
 def _push(resident: str, build, *, once_key: str | None = None) -> bool:
@@ -59,52 +53,56 @@ def _push(resident: str, build, *, once_key: str | None = None) -> bool:
     return True
 
 
-@shared_task(name="procedures.reservations.offer_freed_place", ignore_result=True)
-def offer_freed_place(slot_id: int) -> int | None:
-    """A place was released: offer it to the first waiting resident (no-op if none)."""
+@shared_task(
+    name="procedures.reservations.offer_freed_place",
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=Slot,
+)
+def offer_freed_place(slot_id: int, *, municipality_id: int) -> int | None:
+    """A place was released: offer it to the first waiting resident (no-op if none, or if
+    the slot is gone)."""
     from procedures.reservations.services import waitlist_offer_next
 
-    municipality = _municipality_of(Slot, slot_id)
-    if municipality is None:
+    if not Slot.objects.filter(pk=slot_id).exists():  # deleted, or not this municipality's
         return None
-    with tenant_scope(municipality):
-        offer = waitlist_offer_next(slot_id=slot_id)
+    offer = waitlist_offer_next(slot_id=slot_id)
     return offer.pk if offer else None
 
 
-@shared_task(name="procedures.reservations.send_waitlist_offer", ignore_result=True)
-def send_waitlist_offer(offer_id: int) -> bool:
+@shared_task(
+    name="procedures.reservations.send_waitlist_offer",
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=WaitlistOffer,
+)
+def send_waitlist_offer(offer_id: int, *, municipality_id: int) -> bool:
     """Push the offer once: the `notified` flag is claimed with a conditional update."""
     from procedures.reservations.chat import offer_prompts
 
-    municipality = _municipality_of(WaitlistOffer, offer_id)
-    if municipality is None:
+    # Claimed before pushing; the push's own intent row (with its retry key) is
+    # re-sent by delivery's beat if the send fails midway.
+    claimed = WaitlistOffer.objects.filter(pk=offer_id, notified=False).update(notified=True)
+    if not claimed:
         return False
-    with tenant_scope(municipality):
-        # Claimed before pushing; the push's own intent row (with its retry key) is
-        # re-sent by delivery's beat if the send fails midway.
-        claimed = WaitlistOffer.objects.filter(pk=offer_id, notified=False).update(notified=True)
-        if not claimed:
-            return False
-        offer = WaitlistOffer.objects.select_related("entry", "slot__resource").get(pk=offer_id)
-        return _push(
-            offer.entry.resident, lambda: offer_prompts(offer), once_key=f"offer:{offer_id}"
-        )
+    offer = WaitlistOffer.objects.select_related("entry", "slot__resource").get(pk=offer_id)
+    return _push(offer.entry.resident, lambda: offer_prompts(offer), once_key=f"offer:{offer_id}")
 
 
-@shared_task(name="procedures.reservations.tell_cancelled_by_staff", ignore_result=True)
-def tell_cancelled_by_staff(booking_id: int, message: str) -> bool:
-    """Tell the resident that staff cancelled their booking."""
+@shared_task(
+    name="procedures.reservations.tell_cancelled_by_staff",
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=Booking,
+)
+def tell_cancelled_by_staff(booking_id: int, message: str, *, municipality_id: int) -> bool:
+    """Tell the resident that staff cancelled their booking (False when there is none)."""
     from procedures.reservations.chat import cancelled_by_staff_prompts
 
-    municipality = _municipality_of(Booking, booking_id)
-    if municipality is None:
+    booking = Booking.objects.select_related("slot", "resource").filter(pk=booking_id).first()
+    if booking is None or not booking.resident:
         return False
-    with tenant_scope(municipality):
-        booking = Booking.objects.select_related("slot", "resource").get(pk=booking_id)
-        if not booking.resident:
-            return False
-        return _push(booking.resident, lambda: cancelled_by_staff_prompts(booking, message))
+    return _push(booking.resident, lambda: cancelled_by_staff_prompts(booking, message))
 
 
 @shared_task(name="procedures.reservations.expire_offers", ignore_result=True)
@@ -163,13 +161,18 @@ def plan_reminders() -> int:
     for municipality in Municipality.objects.all():
         with tenant_scope(municipality):
             for pk in reminders_plan(now=now):
-                send_reminder.delay(pk)
+                send_reminder.delay(pk, municipality_id=municipality.pk)
                 count += 1
     return count
 
 
-@shared_task(name="procedures.reservations.send_reminder", ignore_result=True)
-def send_reminder(delivery_id: int) -> str:
+@shared_task(
+    name="procedures.reservations.send_reminder",
+    ignore_result=True,
+    base=TenantTask,
+    legacy_row_model=ReminderDelivery,
+)
+def send_reminder(delivery_id: int, *, municipality_id: int) -> str:
     """Send one reminder exactly once.
 
     The row is claimed with `select_for_update(skip_locked=True)` on status pending and
@@ -178,12 +181,9 @@ def send_reminder(delivery_id: int) -> str:
     it sent, or locked by the first run, and returns without sending. A booking cancelled
     meanwhile is skipped.
     """
-    municipality = _municipality_of(ReminderDelivery, delivery_id)
-    if municipality is None:
-        return "missing"
     from procedures.reservations.chat import reminder_prompts
 
-    with tenant_scope(municipality), transaction.atomic():
+    with transaction.atomic():
         row = (
             ReminderDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=delivery_id, status=ReminderStatus.PENDING)

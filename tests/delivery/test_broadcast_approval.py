@@ -87,7 +87,8 @@ def test_a_broadcast_can_be_cancelled_until_it_starts(draft, broadcaster, city):
 
 def test_a_cancelled_broadcast_is_never_started(draft, broadcaster, city):
     broadcasts.broadcast_cancel(actor=broadcaster, broadcast=draft)
-    assert broadcasts.broadcast_start(broadcast_id=draft.pk) is False
+    with tenant_scope(city):
+        assert broadcasts.broadcast_start(broadcast_id=draft.pk) is False
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,12 @@ def _broadcast(channel, broadcaster, *, rules=NORTH, chunk_size=3, items=TEXT) -
     return broadcast
 
 
+def _send_chunks(broadcast, **kwargs) -> sending.SenderRun:
+    """One sender's run, in the broadcast's scope as its task (a TenantTask) runs it."""
+    with tenant_scope(broadcast.municipality):
+        return sending.broadcast_chunks_send(broadcast_id=broadcast.pk, **kwargs)
+
+
 def _reload(broadcast) -> Broadcast:
     with scopes_disabled():
         return Broadcast.objects.get(pk=broadcast.pk)
@@ -57,7 +63,8 @@ def test_a_broadcast_reaches_each_matching_follower_once_and_counts_match(
     assert expected == 7 == done.recipients_count == done.sent_count
     assert set(received(north).values()) == {1}
     assert set(received(south + blocked).values()) == {0}
-    assert BroadcastChunk.objects.filter(broadcast=done).count() == 3  # 3 + 3 + 1
+    with tenant_scope(city):
+        assert BroadcastChunk.objects.filter(broadcast=done).count() == 3  # 3 + 3 + 1
     assert SimulatorApiCall.objects.filter(path__endswith="/multicast", status=200).count() == 3
 
 
@@ -75,7 +82,8 @@ def test_a_duplicated_sender_task_sends_nothing_twice(channel, broadcaster):
     broadcast = broadcasts.broadcast_submit(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster)
     )
-    assert broadcast_send.delay(broadcast.pk).get() == 0  # nothing left to claim
+    sender = broadcast_send.delay(broadcast.pk, municipality_id=broadcast.municipality_id)
+    assert sender.get() == 0  # nothing left to claim
     assert set(received(north).values()) == {1}
 
 
@@ -88,11 +96,11 @@ def test_senders_running_side_by_side_share_the_chunks_without_overlap(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster, chunk_size=2)
     )
 
-    first = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
-    second = sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=2)
+    first = _send_chunks(broadcast, budget=2)
+    second = _send_chunks(broadcast, budget=2)
     assert (first.claimed, first.more, second.claimed, second.more) == (2, True, 2, True)
     assert _reload(broadcast).status == BroadcastStatus.SENDING
-    last = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    last = _send_chunks(broadcast)
 
     assert (last.claimed, last.more) == (1, False)
     assert _reload(broadcast).status == BroadcastStatus.SENT
@@ -100,27 +108,28 @@ def test_senders_running_side_by_side_share_the_chunks_without_overlap(
 
 
 def test_a_chunk_sent_again_with_its_retry_key_is_answered_409_and_not_delivered_twice(
-    channel, broadcaster
+    channel, city, broadcaster
 ):
     north = make_friends(channel, "f", 3, area="north")
     broadcast = broadcasts.broadcast_submit(
         actor=broadcaster, broadcast=_broadcast(channel, broadcaster)
     )
-    chunk = BroadcastChunk.objects.get(broadcast=broadcast)
-    BroadcastChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.PENDING)
-    with scopes_disabled():
+    with tenant_scope(city):
+        chunk = BroadcastChunk.objects.get(broadcast=broadcast)
+        BroadcastChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.PENDING)
         Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
 
-    assert sending.broadcast_chunks_send(broadcast_id=broadcast.pk).claimed == 1
+    assert _send_chunks(broadcast).claimed == 1
 
-    assert BroadcastChunk.objects.get(pk=chunk.pk).status == ChunkStatus.SENT
+    with tenant_scope(city):
+        assert BroadcastChunk.objects.get(pk=chunk.pk).status == ChunkStatus.SENT
 
     assert SimulatorApiCall.objects.filter(path__endswith="/multicast", status=409).count() == 1
     assert set(received(north).values()) == {1}
 
 
 def test_a_worker_dying_after_line_accepted_a_chunk_leaves_no_duplicate_and_no_gap(
-    channel, broadcaster, monkeypatch
+    channel, city, broadcaster, monkeypatch
 ):
     north = make_friends(channel, "g", 6, area="north")
     record = sending._record
@@ -135,12 +144,13 @@ def test_a_worker_dying_after_line_accepted_a_chunk_leaves_no_duplicate_and_no_g
     monkeypatch.setattr(sending, "_record", die_once)
     with pytest.raises(SystemExit):
         broadcasts.broadcast_submit(actor=broadcaster, broadcast=_broadcast(channel, broadcaster))
-    with scopes_disabled():
+    with tenant_scope(city):
         broadcast = Broadcast.objects.get()
-    assert BroadcastChunk.objects.get(pk=died[0]).status == ChunkStatus.SENDING
-
-    assert sending.broadcast_chunks_resume(broadcast_id=broadcast.pk, lease=_zero(), idle=_zero())
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+        assert BroadcastChunk.objects.get(pk=died[0]).status == ChunkStatus.SENDING
+        assert sending.broadcast_chunks_resume(
+            broadcast_id=broadcast.pk, lease=_zero(), idle=_zero()
+        )
+    _send_chunks(broadcast)
 
     assert _reload(broadcast).status == BroadcastStatus.SENT
     assert set(received(north).values()) == {1}
@@ -174,7 +184,7 @@ def test_residents_who_unfollow_after_the_freeze_get_nothing(channel, broadcaste
     )
     with scopes_disabled():
         Friend.objects.filter(line_user_id=north[0]).update(is_following=False)
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    _send_chunks(broadcast)
 
     done = _reload(broadcast)
     assert received(north) == {north[0]: 0, **{uid: 1 for uid in north[1:]}}
@@ -227,46 +237,64 @@ def _line_down_once(monkeypatch):
 
 
 def test_a_transient_error_puts_the_chunk_back_and_the_sender_backs_off(
-    channel, broadcaster, monkeypatch
+    channel, city, broadcaster, monkeypatch
 ):
     broadcast = _frozen(channel, broadcaster, monkeypatch, "t", 9)
     _line_down_once(monkeypatch)
 
-    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    run = _send_chunks(broadcast)
 
     assert run.backoff == 2 and not run.more
-    chunks = BroadcastChunk.objects.filter(broadcast=broadcast)
-    assert {c.status for c in chunks} == {ChunkStatus.PENDING}
-    tried = chunks.get(attempts=1)  # the others were not tried: their attempt given back
-    assert "503" in tried.error
-    assert chunks.filter(attempts=0).count() == 2
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk)  # the successor, later
+    with tenant_scope(city):
+        chunks = BroadcastChunk.objects.filter(broadcast=broadcast)
+        assert {c.status for c in chunks} == {ChunkStatus.PENDING}
+        tried = chunks.get(attempts=1)  # the others were not tried: their attempt given back
+        assert "503" in tried.error
+        assert chunks.filter(attempts=0).count() == 2
+    _send_chunks(broadcast)  # the successor, later
     assert _reload(broadcast).sent_count == 9
 
 
 def test_a_chunk_still_failing_after_its_last_attempt_is_failed_with_the_error(
-    channel, broadcaster, monkeypatch
+    channel, city, broadcaster, monkeypatch
 ):
     broadcast = _frozen(channel, broadcaster, monkeypatch, "u", 6)
-    BroadcastChunk.objects.filter(broadcast=broadcast).update(attempts=sending.MAX_ATTEMPTS - 1)
+    chunks = BroadcastChunk.objects.with_scope(municipality=city)
+    chunks.filter(broadcast=broadcast).update(attempts=sending.MAX_ATTEMPTS - 1)
     _line_down_once(monkeypatch)
 
-    run = sending.broadcast_chunks_send(broadcast_id=broadcast.pk)
+    run = _send_chunks(broadcast)
 
     assert run.backoff is None
-    failed = BroadcastChunk.objects.get(broadcast=broadcast, status=ChunkStatus.FAILED)
+    failed = chunks.get(broadcast=broadcast, status=ChunkStatus.FAILED)
     assert failed.attempts == sending.MAX_ATTEMPTS
     assert "503" in failed.error
     done = _reload(broadcast)
     assert (done.status, done.sent_count, done.failed_count) == (BroadcastStatus.SENT, 3, 3)
 
 
+def test_a_sender_task_under_another_municipalitys_id_sends_nothing(
+    channel, city, other_town, broadcaster, monkeypatch
+):
+    north = make_friends(channel, "o", 3, area="north")
+    broadcast = _frozen(channel, broadcaster, monkeypatch, "p", 0)
+
+    assert broadcast_send(broadcast.pk, municipality_id=other_town.pk) == 0
+
+    assert _reload(broadcast).status == BroadcastStatus.SENDING
+    with tenant_scope(city):
+        chunks = BroadcastChunk.objects.filter(broadcast=broadcast)
+        assert {chunk.status for chunk in chunks} == {ChunkStatus.PENDING}
+    assert set(received(north).values()) == {0}
+
+
 def test_a_broadcast_whose_senders_are_at_work_gets_no_extra_ones(
-    channel, broadcaster, monkeypatch
+    channel, city, broadcaster, monkeypatch
 ):
     broadcast = _frozen(channel, broadcaster, monkeypatch, "v", 9)
-    sending.broadcast_chunks_send(broadcast_id=broadcast.pk, budget=1)  # a chunk just claimed
+    _send_chunks(broadcast, budget=1)  # a chunk just claimed
 
-    assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)
-    assert sending.broadcast_chunks_resume(broadcast_id=broadcast.pk, idle=_zero())
-    assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)  # just given some
+    with tenant_scope(city):  # as beat runs it
+        assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)
+        assert sending.broadcast_chunks_resume(broadcast_id=broadcast.pk, idle=_zero())
+        assert not sending.broadcast_chunks_resume(broadcast_id=broadcast.pk)  # just given some

@@ -13,6 +13,7 @@ from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatus, ChunkStatus
 from delivery.services import line_channel_bind_simulator
 from govtech.celery import app as celery_app
+from govtech.tenancy import tenant_scope
 from tests.delivery.broadcast_world import make_friends, received
 from tests.worker import celery_worker_start, celery_worker_stop, wait_until
 
@@ -42,7 +43,8 @@ def _status(broadcast) -> str:
 
 
 def _chunks(broadcast, status) -> int:
-    return BroadcastChunk.objects.filter(broadcast=broadcast, status=status).count()
+    with scopes_disabled():
+        return BroadcastChunk.objects.filter(broadcast=broadcast, status=status).count()
 
 
 def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
@@ -71,9 +73,11 @@ def test_a_worker_killed_mid_broadcast_and_restarted_sends_each_message_once(
 
         worker = celery_worker_start(live_server_url=live_server.url, queues="broadcast", log=log)
         # What beat does every 10 s, with the lease of the dead worker's claim expired.
-        if sending.broadcast_chunks_resume(
-            broadcast_id=broadcast.pk, lease=sending.timedelta(0), idle=sending.timedelta(0)
-        ):
+        with tenant_scope(broadcast.municipality):
+            resumed = sending.broadcast_chunks_resume(
+                broadcast_id=broadcast.pk, lease=sending.timedelta(0), idle=sending.timedelta(0)
+            )
+        if resumed:
             celery_app.send_task("delivery.tasks.broadcast_send", args=[broadcast.pk])
         wait_until(lambda: _chunks(broadcast, ChunkStatus.SENT) == 10, timeout=60, log=log)
         # The sender that finds nothing left to claim marks the broadcast sent.
@@ -100,15 +104,17 @@ def test_senders_claiming_at_the_same_moment_never_take_the_same_chunk(
     with scopes_disabled():
         Broadcast.objects.filter(pk=draft.pk).update(chunk_size=1)  # 40 chunks
     broadcast = broadcasts.broadcast_submit(actor=broadcaster, broadcast=draft)
-    assert broadcasts.broadcast_start(broadcast_id=broadcast.pk)  # frozen; no sender yet
+    with tenant_scope(broadcast.municipality):
+        assert broadcasts.broadcast_start(broadcast_id=broadcast.pk)  # frozen; no sender yet
     start = threading.Barrier(4)
     claimed: list[int] = []
 
     def claim() -> None:
         try:
             start.wait()
-            for _ in range(5):
-                claimed.extend(chunk.pk for chunk in sending._claim(broadcast.pk, 2))
+            with tenant_scope(broadcast.municipality):  # a thread starts without a scope
+                for _ in range(5):
+                    claimed.extend(chunk.pk for chunk in sending._claim(broadcast.pk, 2))
         finally:
             connection.close()
 

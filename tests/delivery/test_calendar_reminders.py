@@ -83,9 +83,8 @@ def test_a_month_of_evenings_sends_each_notice_once_to_opted_in_residents_of_the
             assert reminders_schedule(now=evening.replace(hour=17)) == 0  # not before 18:00
         evening += timedelta(days=1)
 
-    assert sorted(ReminderOccurrence.objects.filter(rule=rule).values_list("date", flat=True)) == (
-        NOVEMBER_2025
-    )
+    occurrences = ReminderOccurrence.objects.with_scope(municipality=city)
+    assert sorted(occurrences.filter(rule=rule).values_list("date", flat=True)) == NOVEMBER_2025
     assert set(received(opted_in).values()) == {len(NOVEMBER_2025)}
     assert set(received(silent + elsewhere).values()) == {0}
     first = SimulatorTranscriptEntry.objects.filter(user__user_id=opted_in[0]).order_by("id")[0]

@@ -43,8 +43,8 @@ def test_a_cancelled_booking_gets_no_reminder_and_a_second_run_sends_nothing(cit
         pending = reminders_plan(now=timezone.now())
         assert reminders_plan(now=timezone.now()) == pending  # planning twice adds nothing
         booking_cancel(booking=booking)
-    assert [send_reminder(pk) for pk in pending] == ["skipped"]
-    assert send_reminder(pending[0]) == "claimed-elsewhere"
+    assert [send_reminder(pk, municipality_id=city.pk) for pk in pending] == ["skipped"]
+    assert send_reminder(pending[0], municipality_id=city.pk) == "claimed-elsewhere"
 
 
 def _worker(env: dict, log) -> subprocess.Popen:
@@ -107,13 +107,18 @@ def test_reminders_are_sent_once_across_a_duplicated_task_and_a_worker_restart(
     worker = _worker(env, log)
     try:
         for _ in range(2):  # a duplicated task
-            app.send_task("procedures.reservations.send_reminder", args=[pk], queue="default")
+            app.send_task(
+                "procedures.reservations.send_reminder",
+                args=[pk],
+                kwargs={"municipality_id": city.pk},
+                queue="default",
+            )
         assert _wait_sent(pk) == "sent"
     finally:
         worker.kill()  # no graceful shutdown: a crash
         worker.wait(timeout=30)
     worker = _worker(env, log)
-    try:
+    try:  # as queued by the previous release, without municipality_id (TenantTask)
         app.send_task("procedures.reservations.send_reminder", args=[pk], queue="default")
         app.send_task("procedures.reservations.send_reminder", args=[pk], queue="default")
         clock.sleep(3)

@@ -116,6 +116,7 @@ class _Wording(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
+        self.unstyled: list[str] = []  # submit buttons without the console's button style
         self._stack: list[tuple[str, bool]] = []  # (tag, skips its content)
 
     @property
@@ -179,15 +180,26 @@ class _Wording(HTMLParser):
         for name in ATTRIBUTES:
             if attributes.get(name):
                 self.texts.append(attributes[name])
+        if tag == "form":
+            self._form_id = attributes.get("id", "")
+        if tag == "button" and attributes.get("type", "submit") == "submit":
+            # Django styles its own logout button; every other one needs the console's style.
+            styled = "button" in attributes.get("class", "").split()
+            if not styled and getattr(self, "_form_id", "") != "logout-form":
+                self.unstyled.append(attributes.get("data-testid") or attributes.get("name", ""))
         is_button = tag == "input" and attributes.get("type") in ("submit", "button")
         if is_button and attributes.get("value"):
             self.texts.append(attributes["value"])
 
 
-def page_wording(html: str) -> list[str]:
+def _parsed(html: str) -> _Wording:
     parser = _Wording()
     parser.feed(html)
-    return parser.texts
+    return parser
+
+
+def page_wording(html: str) -> list[str]:
+    return _parsed(html).texts
 
 
 def problems_in(url: str, html: str, *, data: tuple[str, ...] = ()) -> list[Problem]:
@@ -196,8 +208,9 @@ def problems_in(url: str, html: str, *, data: tuple[str, ...] = ()) -> list[Prob
     ``data`` are values that come from the database (a vendor's name, a licence) and may
     be in any language; they are taken out of the wording before it is checked.
     """
-    found = []
-    for text in page_wording(html):
+    page = _parsed(html)
+    found = [Problem(url, name, "a submit button without class=button") for name in page.unstyled]
+    for text in page.texts:
         for value in data:
             text = text.replace(value, " ")
         if any(phrase.search(text) for phrase in DJANGO_DEFAULT_PHRASES):

@@ -216,6 +216,11 @@ def test_the_walk_fails_on_django_default_wording(client, demo, settings):
         ('<p>発行元: <span translate="no">govtech starter</span></p>', []),
         ('<p class="help">例：{"type": "text"}、LINE の CSV</p>', []),
         ('<div class="readonly">{"label": "Owner"}</div><p>全5件</p>', []),
+        (
+            '<button type="submit" class="default" data-testid="publish">下書きを公開する</button>'
+            '<button type="submit" class="button default">公開する</button>',
+            ["publish"],
+        ),
     ],
 )
 def test_the_check_finds_english_and_django_phrases_but_not_data(html, found):

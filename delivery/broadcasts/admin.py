@@ -459,7 +459,8 @@ class BroadcastAdmin(TenantModelAdmin):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["progress"] = selectors.broadcast_progress(broadcast=obj)
+            if obj.started_at is not None:  # before, every figure would read 0
+                extra_context["progress"] = selectors.broadcast_progress(broadcast=obj)
             extra_context["quota"] = self._quota(obj)
             extra_context["approval"] = self._approval_panel(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)

@@ -177,7 +177,7 @@ def test_an_outsider_sees_none_of_demo_citys_numbers(client, city, outsider):
     body = client.get(HOME).content.decode()
     assert 'data-testid="home-nothing"' in body
     assert "デモ市" not in body
-    assert 'data-testid="count">0<' in body
+    assert 'data-testid="count">0件<' in body
     assert "お知らせ" not in body
 
 

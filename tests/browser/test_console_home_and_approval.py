@@ -164,9 +164,7 @@ def test_each_role_sees_todays_work_on_the_home_page(browser, live_server, demo,
     tab.context.close()
 
 
-def test_a_broadcast_is_requested_and_approved_on_its_own_page(
-    browser, live_server, demo, shoot
-):
+def test_a_broadcast_is_requested_and_approved_on_its_own_page(browser, live_server, demo, shoot):
     with scopes_disabled():
         draft = Broadcast.objects.get(title="夏祭りのご案内")
     author = signed_in(browser, live_server, STAFF["broadcaster"])

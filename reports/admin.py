@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from govtech.access import StaffContext, staff_context
 from govtech.console import console
-from govtech.models import Municipality, Role
+from govtech.models import Municipality, Role, User
 from reports import home
 
 # Which roles see which block: only the work that is theirs.
@@ -65,7 +65,8 @@ def _blocks(request: HttpRequest, staff: StaffContext) -> dict[str, Any]:
     municipality = cast(Municipality, staff.municipality)  # checked by the caller
     blocks: dict[str, Any] = {}
     if _shows(staff, "approvals"):
-        blocks["approvals"] = home.approvals_for(municipality=municipality, user=request.user)
+        user = cast(User, request.user)  # the console admits only signed-in staff
+        blocks["approvals"] = home.approvals_for(municipality=municipality, user=user)
     if _shows(staff, "submissions"):
         counts = home.reviewer_submission_counts(municipality=municipality, staff=staff)
         blocks["submissions"] = [(row, submissions_url(row.status)) for row in counts]

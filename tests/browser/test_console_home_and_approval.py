@@ -23,6 +23,7 @@ from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.services import procedure_create
+from tests.procedures.docs import pet_registration
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -200,3 +201,16 @@ def test_a_broadcast_is_requested_and_approved_on_its_own_page(browser, live_ser
     assert draft.approved_by.email == STAFF["admin"]
     author.context.close()
     approver.context.close()
+
+
+def test_the_builder_names_the_confirmation_step(browser, live_server, demo):
+    designer = User.objects.get(email=STAFF["designer"])
+    with tenant_scope(demo):
+        procedure = procedure_create(actor=designer, municipality=demo, document=pet_registration())
+    assert procedure.draft["steps"][-1] == {"id": "confirm", "type": "confirm"}  # no text
+    tab = signed_in(browser, live_server, STAFF["designer"])
+    tab.goto(f"{live_server.url}/admin/procedures/procedure/{procedure.pk}/builder/")
+    names = tab.get_by_test_id("step-select").locator(".step-name")
+    expect(names.last).to_have_text("送信前の確認")
+    expect(tab.get_by_text("（質問が未入力）")).to_have_count(0)
+    tab.context.close()

@@ -45,7 +45,9 @@ with scopes_disabled():
             widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "class": "vLargeTextField"}),
         )
 
-        expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+        expected_revision = forms.IntegerField(
+            label=_("draft revision"), widget=forms.HiddenInput, required=False
+        )
 
         class Meta:
             model = Procedure

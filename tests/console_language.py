@@ -220,3 +220,52 @@ def problems_in(url: str, html: str, *, data: tuple[str, ...] = ()) -> list[Prob
         if english:
             found.append(Problem(url, text, f"English ({', '.join(english)})"))
     return found
+
+
+class _FormFields(HTMLParser):
+    """What a browser would post from a page's forms, untouched by the user."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.data: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        name = attributes.get("name", "")
+        kind = attributes.get("type", "text")
+        if tag == "input" and name and kind not in ("submit", "button", "file", "image"):
+            if kind not in ("checkbox", "radio") or "checked" in attributes:
+                self.data.setdefault(name, []).append(attributes.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data.setdefault(name, []).append("")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            value = attributes.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+            if "selected" in attributes:
+                self.data.setdefault(self._select, []).append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select:
+            if self._select not in self.data and self._first_option is not None:
+                self.data[self._select] = [self._first_option]
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea][-1] += data
+
+
+def unchanged_form_data(html: str) -> dict[str, list[str]]:
+    """The fields of the page's forms as a browser posts them when Save is pressed at once."""
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.data

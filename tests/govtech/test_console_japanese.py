@@ -21,7 +21,7 @@ from procedures.catalog.models import Template, TemplateVersion
 from procedures.models import Procedure, Submission
 from procedures.reservations.models import Booking, Resource
 from procedures.reservations.services import slot_row
-from tests.console_language import problems_in
+from tests.console_language import problems_in, unchanged_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ ROLES = {
     "reviewer": "reviewer@demo-city.example",
     "broadcaster": "broadcaster@demo-city.example",
     "operator": "operator@govtech.example",
+    # an admin of a municipality with nothing in it yet: every list's empty state
+    "other_town_admin": "admin@other-town.example",
 }
 
 
@@ -157,16 +159,25 @@ def data_values() -> tuple[str, ...]:
 
 
 def walk(client, email: str, municipality) -> tuple[list[str], list]:
+    """GET every console page; POST every add form empty, to see its error messages."""
     client.force_login(User.objects.get(email=email))
     data = data_values()
     seen, problems = [], []
     for url in console_pages(municipality):
-        response = client.get(url)
-        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-            continue
-        seen.append(url)
-        problems += problems_in(url, response.content.decode(), data=data)
+        for response in _responses(client, url):
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            seen.append(url)
+            problems += problems_in(url, response.content.decode(), data=data)
     return seen, problems
+
+
+def _responses(client, url: str):
+    page = client.get(url)
+    yield page
+    if url.endswith("/add/") and page.status_code == 200:
+        # Save pressed on the empty form: the page comes back with its error messages.
+        yield client.post(url, unchanged_form_data(page.content.decode()))
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -126,7 +126,6 @@ def _custom_pages() -> list[str]:
         resource = Resource.objects.order_by("pk").first()
         template = Template.objects.order_by("pk").first()
         rule = ReminderRule.objects.order_by("pk").first()
-    procedures = reverse("admin:procedures_procedure_changelist")
     catalog = reverse("admin:procedures_template_changelist")
     return [
         reverse("admin:procedures_procedure_builder_new"),
@@ -134,7 +133,7 @@ def _custom_pages() -> list[str]:
         reverse("admin:procedures_procedure_publish", args=[procedure.pk]),
         reverse("admin:procedures_procedure_versions", args=[procedure.pk]),
         reverse("admin:procedures_procedure_version", args=[procedure.pk, 1]),
-        f"{procedures}?advanced=1",
+        reverse("admin:procedures_procedure_change", args=[procedure.pk]) + "?advanced=1",
         f"{catalog}publish/",
         f"{catalog}upload/",
         f"{catalog}updates/",

@@ -346,7 +346,7 @@ class BroadcastAdmin(TenantModelAdmin):
         """What this staff member may do to the broadcast now, in the order shown."""
         staff = staff_context(request)
         is_admin = staff.is_operator or staff.is_admin
-        editor = self.has_view_permission(request) and staff.has_any(self.edit_roles)
+        editor = staff.has_any(self.edit_roles)
         status = broadcast.status
         allowed = []
         if status == BroadcastStatus.DRAFT and editor:

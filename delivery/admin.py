@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 from delivery.line_api import LineApiError
 from delivery.models import Friend, LineChannel, WebhookEvent
 from delivery.services import line_channel_test_send, line_channel_verify
-from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
+from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console, titled_filter
 
 SECRET_HELP = _("Stored encrypted. Leave empty to keep the current value.")
 
@@ -163,22 +163,50 @@ class FriendAdmin(PersonalDataAdminMixin, TenantModelAdmin):
 
 @admin.register(WebhookEvent, site=console)
 class WebhookEventAdmin(TenantModelAdmin):
-    """For operators diagnosing delivery: what LINE sent and what became of it."""
+    """For operators diagnosing delivery: what LINE sent and what became of it.
 
-    list_display = ["received_at", "event_type", "status", "is_redelivery", "webhook_event_id"]
-    list_filter = ["status", "event_type", "is_redelivery"]
-    readonly_fields = [
-        "webhook_event_id",
-        "event_type",
-        "status",
-        "error",
-        "is_redelivery",
-        "received_at",
-        "processed_at",
+    The model's fields carry no verbose names (changing them is a migration), so every
+    column and field is a display method with a translated description.
+    """
+
+    list_display = ["received", "kind", "state", "redelivery", "event_id"]
+    list_filter = [
+        ("status", titled_filter(_("status"))),
+        ("event_type", titled_filter(_("event type"))),
+        ("is_redelivery", titled_filter(_("redelivered by LINE"))),
     ]
-    exclude = ["payload", "line_user_id", "channel"]
+    fields = ["event_id", "kind", "state", "failure", "redelivery", "received", "processed"]
+    readonly_fields = fields
     view_roles = frozenset()
     edit_roles = frozenset()
+
+    @admin.display(description=_("received at"), ordering="received_at")
+    def received(self, obj):
+        return obj.received_at
+
+    @admin.display(description=_("event type"), ordering="event_type")
+    def kind(self, obj):
+        return obj.event_type
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description=_("redelivered by LINE"), boolean=True)
+    def redelivery(self, obj):
+        return obj.is_redelivery
+
+    @admin.display(description=_("webhook event ID"))
+    def event_id(self, obj):
+        return obj.webhook_event_id
+
+    @admin.display(description=_("error"))
+    def failure(self, obj):
+        return obj.error or "—"
+
+    @admin.display(description=_("processed at"))
+    def processed(self, obj):
+        return obj.processed_at or "—"
 
     def has_add_permission(self, request):
         return False

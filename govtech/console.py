@@ -6,7 +6,10 @@ that it decides who may view or change by role, fills the municipality on create
 writes every change to the audit log.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,7 +25,11 @@ ALL_ROLES = frozenset({"admin", "designer", "reviewer", "broadcaster"})
 class ConsoleSite(admin.AdminSite):
     site_header = _("govtech console")
     site_title = _("govtech console")
-    index_title = _("Dashboard")
+    index_title = _("Home")
+    index_template = "console/home.html"
+    # What the home page shows for the signed-in staff member, as template context. Set by
+    # ``reports.admin`` (reports reads every app; govtech may not import them).
+    home_context: Callable[[HttpRequest], dict] | None = None
 
     def has_permission(self, request: HttpRequest) -> bool:
         staff = staff_context(request)
@@ -34,6 +41,12 @@ class ConsoleSite(admin.AdminSite):
         """Staff log in through allauth (rate limits, MFA), never the bare admin form."""
         next_url = request.GET.get("next") or reverse("admin:index")
         return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+    def index(self, request, extra_context=None):
+        context = dict(extra_context or {})
+        if self.home_context is not None:
+            context.update(self.home_context(request))
+        return super().index(request, context)
 
     def each_context(self, request):
         context = super().each_context(request)
@@ -52,6 +65,8 @@ class RoleAdminMixin:
 
     view_roles: frozenset[str] = ALL_ROLES
     edit_roles: frozenset[str] = frozenset({"admin"})
+    # Addresses typed without a scheme are https (Django 6's default, without its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django's admin redirects to the index for a missing object; we answer 404, the
@@ -111,6 +126,21 @@ class PersonalDataAdminMixin:
         return response
 
 
+def titled_filter(title) -> type[admin.FieldListFilter]:
+    """A list filter for a field whose verbose name is missing or English: Django's usual
+    filter for the field, headed ``title`` (a translated string)."""
+
+    class Titled(admin.FieldListFilter):
+        def __new__(cls, field, request, params, model, model_admin, field_path):
+            chosen = admin.FieldListFilter.create(
+                field, request, params, model, model_admin, field_path=field_path
+            )
+            chosen.title = title
+            return chosen
+
+    return Titled
+
+
 class TenantModelAdmin(RoleAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Base admin for models with a ``municipality`` foreign key."""
 
@@ -138,4 +168,5 @@ __all__ = [
     "RoleAdminMixin",
     "TenantModelAdmin",
     "console",
+    "titled_filter",
 ]

@@ -45,7 +45,9 @@ with scopes_disabled():
             widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "class": "vLargeTextField"}),
         )
 
-        expected_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+        expected_revision = forms.IntegerField(
+            label=_("draft revision"), widget=forms.HiddenInput, required=False
+        )
 
         class Meta:
             model = Procedure
@@ -77,7 +79,7 @@ class ProcedureAdmin(TenantModelAdmin):
     form = ProcedureForm
     inlines = [VersionInline]
     list_display = [
-        "title",
+        "procedure_title",
         "key",
         "department",
         "status",
@@ -105,6 +107,13 @@ class ProcedureAdmin(TenantModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["key"] if obj else []
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self.has_change_permission(request, obj):
+            # Read-only: the revision guard is for saving, there is nothing to show.
+            fields = [name for name in fields if name != "expected_revision"]
+        return fields
+
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))
         if not self.has_change_permission(request):
@@ -128,6 +137,10 @@ class ProcedureAdmin(TenantModelAdmin):
             if procedure is not None:
                 return redirect("admin:procedures_procedure_builder", procedure.pk)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("title"))
+    def procedure_title(self, obj: Procedure) -> str:
+        return obj.title
 
     @admin.display(description=_("edit"))
     def builder_links(self, obj: Procedure) -> str:

@@ -231,7 +231,7 @@ class BroadcastForm(forms.ModelForm):
 class BroadcastAdmin(TenantModelAdmin):
     form = BroadcastForm
     fields = ["municipality", "channel", "title", "segment", "messages", "scheduled_at"]
-    list_display = ["title", "status", "scheduled_at", "recipients_count", "sent_count"]
+    list_display = ["title", "status", "scheduled_at", "recipients", "sent_count"]
     list_filter = ["status"]
     view_roles = BROADCAST_ROLES
     edit_roles = BROADCAST_ROLES
@@ -255,6 +255,21 @@ class BroadcastAdmin(TenantModelAdmin):
         editable = obj is None or obj.status == BroadcastStatus.DRAFT
         return editable and super().has_change_permission(request, obj)
 
+    def get_fields(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            return list(self.fields)
+        # Read-only: the preview shows the messages as LINE draws them (no raw JSON), and
+        # the sending counters appear once sending has started (before, they are all 0).
+        shown = [name for name in self.fields if name != "messages"]
+        shown += ["status", "approved_by", "approved_at"]
+        if obj.started_at is not None:
+            shown += [name for name in self.readonly_fields if name in SENDING_FIELDS]
+        return shown
+
+    @admin.display(description=_("recipients"), ordering="recipients_count")
+    def recipients(self, obj: Broadcast) -> object:
+        return obj.recipients_count if obj.frozen_at else "—"
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "messages" and field is not None:
@@ -275,6 +290,11 @@ class BroadcastAdmin(TenantModelAdmin):
                 "<int:pk>/progress/", view(self.progress_view), name="delivery_broadcast_progress"
             ),
             path("<int:pk>/preview/", view(self.preview_view), name="delivery_broadcast_preview"),
+            path(
+                "<int:pk>/decide/",
+                view(require_POST(self.decide_view)),
+                name="delivery_broadcast_decide",
+            ),
             path(
                 "preview/",
                 view(require_POST(self.draft_preview_view)),
@@ -306,6 +326,50 @@ class BroadcastAdmin(TenantModelAdmin):
             raise Http404
         broadcast = get_object_or_404(Broadcast, pk=pk)
         return JsonResponse(preview.broadcast_preview(broadcast=broadcast))
+
+    def decide_view(self, request, pk):
+        """Request approval, approve, send back or cancel, from the broadcast's own page."""
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        decision = request.POST.get("decision", "")
+        allowed = self._decisions(request, broadcast)
+        if decision not in allowed:
+            raise PermissionDenied
+        service, done = DECISIONS[decision]
+        kwargs = {"reason": request.POST.get("reason", "")} if decision == "send_back" else {}
+        try:
+            service(actor=request.user, broadcast=broadcast, **kwargs)
+        except (ServiceError, LineApiError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, done % {"title": broadcast.title}, messages.SUCCESS)
+        return redirect("admin:delivery_broadcast_change", broadcast.pk)
+
+    def _decisions(self, request, broadcast: Broadcast) -> list[str]:
+        """What this staff member may do to the broadcast now, in the order shown."""
+        staff = staff_context(request)
+        is_admin = staff.is_operator or staff.is_admin
+        editor = staff.has_any(self.edit_roles)
+        status = broadcast.status
+        allowed = []
+        if status == BroadcastStatus.DRAFT and editor:
+            allowed.append("submit")
+        if status == BroadcastStatus.AWAITING_APPROVAL and is_admin:
+            if broadcast.created_by_id != request.user.pk:
+                allowed.append("approve")
+            allowed.append("send_back")
+        if status in services.CANCELLABLE and editor:
+            allowed.append("cancel")
+        return allowed
+
+    def _approval_panel(self, request, broadcast: Broadcast) -> dict:
+        policy = selectors.broadcast_policy(municipality=broadcast.municipality)
+        return {
+            "decisions": self._decisions(request, broadcast),
+            "audience_count": selectors.audience(broadcast=broadcast).count(),
+            "approval_required": policy.approval_required,
+            "sent_back_reason": selectors.broadcast_sent_back_reason(broadcast=broadcast),
+            "is_author": broadcast.created_by_id == request.user.pk,
+        }
 
     def draft_preview_view(self, request):
         """The preview of messages as they are being typed (before or without saving)."""
@@ -399,8 +463,10 @@ class BroadcastAdmin(TenantModelAdmin):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["progress"] = selectors.broadcast_progress(broadcast=obj)
+            if obj.started_at is not None:  # before, every figure would read 0
+                extra_context["progress"] = selectors.broadcast_progress(broadcast=obj)
             extra_context["quota"] = self._quota(obj)
+            extra_context["approval"] = self._approval_panel(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -498,6 +564,27 @@ class BroadcastAdmin(TenantModelAdmin):
         for broadcast in queryset:
             self._test_send_one(request, broadcast)
 
+
+SENDING_FIELDS = frozenset(
+    {
+        "started_at",
+        "frozen_at",
+        "finished_at",
+        "recipients_count",
+        "sent_count",
+        "failed_count",
+        "skipped_count",
+        "error",
+    }
+)
+
+# decision posted from the broadcast's page → (service, success message)
+DECISIONS = {
+    "submit": (services.broadcast_submit, _("Submitted: %(title)s")),
+    "approve": (services.broadcast_approve, _("Approved: %(title)s")),
+    "send_back": (services.broadcast_send_back, _("Sent back to the author: %(title)s")),
+    "cancel": (services.broadcast_cancel, _("Cancelled: %(title)s")),
+}
 
 HOW_TO_GET_A_TEST_RESIDENT = _(
     "To get one, press “Create my test resident in the LINE simulator” on a broadcast's page"

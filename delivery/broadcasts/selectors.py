@@ -10,11 +10,16 @@ from delivery.broadcasts.models import (
     Broadcast,
     BroadcastChunk,
     BroadcastPolicy,
+    BroadcastStatus,
     ChunkStatus,
 )
 from delivery.broadcasts.segments import rules_q
 from delivery.models import Friend, LineChannel
-from govtech.models import Municipality
+from govtech.models import AuditLogEntry, Municipality
+
+# Audit actions read back here (the services write them).
+SENT_BACK = "delivery.broadcast.sent_back"
+SUBMITTED = "delivery.broadcast.submitted"
 
 
 def broadcast_policy(*, municipality: Municipality) -> BroadcastPolicy:
@@ -106,3 +111,22 @@ def broadcast_stalled(*, broadcast_id: int, idle_before) -> bool:
         and chunks.filter(status=ChunkStatus.PENDING).exists()
         and not chunks.filter(claimed_at__gte=idle_before).exists()
     )
+
+
+def broadcast_sent_back_reason(*, broadcast: Broadcast) -> str:
+    """Why an admin last sent this draft back, while it is still a draft ("" otherwise)."""
+    if broadcast.status != BroadcastStatus.DRAFT:
+        return ""
+    entry = (
+        AuditLogEntry.objects.filter(
+            municipality=broadcast.municipality_id,
+            target_type=broadcast._meta.label_lower,
+            target_id=str(broadcast.pk),
+            action__in=[SENT_BACK, SUBMITTED],
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if entry is None or entry.action != SENT_BACK:
+        return ""
+    return str(entry.data.get("reason", ""))

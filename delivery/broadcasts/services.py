@@ -213,6 +213,25 @@ def broadcast_approve(*, actor: User, broadcast: Broadcast) -> Broadcast:
     return broadcast
 
 
+def broadcast_send_back(*, actor: User, broadcast: Broadcast, reason: str) -> Broadcast:
+    """A municipality admin returns a broadcast awaiting approval to its author as a draft,
+    saying why (kept in the audit log, shown on the broadcast's page). Conditional, so it
+    cannot race an approval. Raises ServiceError for anyone else, without a reason, or
+    when it is not awaiting approval."""
+    staff = staff_context_for(actor, municipality_id=broadcast.municipality_id)
+    if not (staff.is_operator or (staff.municipality == broadcast.municipality and staff.is_admin)):
+        raise ServiceError(_("Only a municipality admin can send a broadcast back."))
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError(_("Say what the author should change."))
+    with tenant_scope(broadcast.municipality), transaction.atomic():
+        moved = _move(broadcast, (BroadcastStatus.AWAITING_APPROVAL,), BroadcastStatus.DRAFT)
+        if not moved:
+            raise ServiceError(_("This broadcast is not awaiting approval."))
+        audit_log(actor, selectors.SENT_BACK, broadcast, {"reason": reason})
+    return broadcast
+
+
 def broadcast_cancel(*, actor: User | None, broadcast: Broadcast) -> Broadcast:
     """Cancel a broadcast that has not started. Raises ServiceError once sending began."""
     with tenant_scope(broadcast.municipality):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from procedures.builder.ui import type_labels
+from procedures.builder.ui import language_choices, type_labels
 from procedures.diff import Change
 from procedures.engine.steps import localize
 from procedures.format import FormatError
@@ -43,7 +44,58 @@ def step_name(step: dict[str, Any] | None, lang: str = "ja") -> str:
     text = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
     text = text or localize(step.get("message"), lang)
     kind = type_labels().get(step.get("type", ""), step.get("type", ""))
-    return f"{text} ({kind})" if text else f"{kind} [{step.get('id', '')}]"
+    if text:
+        return f"{text} ({kind})"
+    if step.get("type") in UNNAMED_TYPES:
+        return str(kind)  # one confirmation per procedure: its type names it
+    return f"{kind} [{step.get('id', '')}]"
+
+
+UNNAMED_TYPES = frozenset({"confirm"})
+TEXT_PROBLEMS = frozenset({"missing_text", "missing_translation", "unlisted_language"})
+OPTION_LABEL = re.compile(r"options\[(\d+)\]\.label$")
+
+
+def problem_message(problem: FormatError) -> str:
+    """The problem in a clerk's words: fields and languages by their names, not keys.
+
+    The portable format's messages name JSON keys ("label", "en") for people editing the
+    document by hand; the builder's pages name what the designer sees on screen.
+    """
+    if problem.code not in TEXT_PROBLEMS:
+        return problem.message
+    path, lang = problem.path, ""
+    if problem.code == "unlisted_language":
+        path, lang = path.rsplit(".", 1)
+    field = _field_name(path)
+    languages = {row["code"]: row["name"] for row in language_choices()}
+    if problem.code == "missing_text":
+        return _("“%(field)s” is empty.") % {"field": field}
+    if problem.code == "missing_translation":
+        lang = _missing_language(problem.message, languages)
+        return _("“%(field)s” has no %(language)s translation yet.") % {
+            "field": field,
+            "language": languages.get(lang, lang),
+        }
+    return _(
+        "“%(field)s” has a %(language)s text, but %(language)s is not one of the"
+        " procedure's languages."
+    ) % {"field": field, "language": languages.get(lang, lang)}
+
+
+def _field_name(path: str) -> str:
+    option = OPTION_LABEL.search(path)
+    if option:
+        return _("Option %(number)s") % {"number": int(option.group(1)) + 1}
+    key = path.rsplit(".", 1)[-1]
+    return field_labels().get(key, key)
+
+
+def _missing_language(message: str, languages: dict[str, str]) -> str:
+    """The language a missing-translation problem is about (FormatError has no field
+    for it; the message quotes it last)."""
+    quoted = re.findall(r"[\"“「]([a-z]{2}(?:-[A-Za-z]+)?)[\"”」]", message)
+    return quoted[-1] if quoted else ""
 
 
 def _shown(value: Any) -> str:
@@ -109,7 +161,7 @@ def problem_rows(problems: list[FormatError], document: dict) -> list[dict[str, 
                 "step_id": problem.step_id,
                 "step_index": number,
                 "step_name": step_name(steps[number]) if number is not None else "",
-                "message": problem.message,
+                "message": problem_message(problem),
                 "severity": problem.severity,
                 "located": problem.located(),
             }
@@ -120,17 +172,22 @@ def problem_rows(problems: list[FormatError], document: dict) -> list[dict[str, 
 def problems_by_step(rows: list[dict[str, Any]], document: dict) -> list[dict[str, Any]]:
     """The steps of a document, each with its problems (the publish page's inline errors)."""
     general = [row for row in rows if row["step_index"] is None]
-    grouped = [{"step": None, "name": _("The procedure"), "problems": general}]
-    grouped[0]["has_errors"] = any(row["severity"] == "error" for row in general)
+    grouped = [_group(None, None, _("The procedure"), general)]
     for number, step in enumerate(document.get("steps", [])):
         mine = [row for row in rows if row["step_index"] == number]
-        grouped.append(
-            {
-                "step": step,
-                "number": number + 1,
-                "name": step_name(step),
-                "problems": mine,
-                "has_errors": any(row["severity"] == "error" for row in mine),
-            }
-        )
+        grouped.append(_group(step, number + 1, step_name(step), mine))
     return grouped
+
+
+def _group(step, number, name, problems) -> dict[str, Any]:
+    """One step's problems, split into what blocks publishing and what is only a note."""
+    errors = [row for row in problems if row["severity"] == "error"]
+    return {
+        "step": step,
+        "number": number,
+        "name": name,
+        "problems": problems,
+        "errors": errors,
+        "warnings": [row for row in problems if row["severity"] != "error"],
+        "has_errors": bool(errors),
+    }

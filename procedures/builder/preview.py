@@ -16,37 +16,55 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from delivery.rendering import render_prompts
-from procedures import engine
-from procedures.engine.steps import StepContext, localize, step_type
+from procedures import engine, logic
+from procedures.engine.steps import StepContext, StepType, localize, step_type
 
 
-def _sample_rows(document: dict[str, Any], lang: str, now: datetime) -> tuple:
-    """Summary rows as if every question had been answered with a plausible value."""
-    ctx = StepContext(document, lang, now)
-    rows = []
+def _sample_answers(document: dict[str, Any]) -> dict[str, Any]:
+    """A plausible answer to every question a resident would be asked, in order: a step
+    whose condition is false given the answers before it is left out, as the engine does.
+    Call inside ``override(lang)``: free-text answers are written in that language."""
+    answers: dict[str, Any] = {}
     for step in document.get("steps", []):
         kind = step_type(step["type"])
         if kind.role != "question" or not kind.available:
             continue
+        if "when" in step and not logic.is_true(step["when"], answers):
+            continue
+        answers[step["id"]] = _sample(kind, step)
+    return answers
+
+
+def _sample(kind: StepType, step: dict[str, Any]) -> Any:
+    value = kind.sample(step)
+    if value == StepType.sample(kind, step):  # the generic placeholder, in English
+        return _("Sample answer")
+    return value
+
+
+def _sample_rows(document: dict[str, Any], answers: dict[str, Any], lang: str, now: datetime):
+    """Summary rows for the sample answers, labelled as the resident will see them."""
+    ctx = StepContext(document, lang, now)
+    rows = []
+    for step in document.get("steps", []):
+        if step["id"] not in answers:
+            continue
+        kind = step_type(step["type"])
         label = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
-        value = kind.summarize(step, kind.sample(step), ctx)
+        value = kind.summarize(step, answers[step["id"]], ctx)
         rows.append(engine.SummaryRow(step["id"], label or step["id"], value))
     return tuple(rows)
 
 
 def _confirmation(document: dict[str, Any], step: dict[str, Any], lang: str, now: datetime):
     ctx = StepContext(document, lang, now)
-    samples = {
-        s["id"]: step_type(s["type"]).sample(s)
-        for s in document.get("steps", [])
-        if step_type(s["type"]).role == "question" and step_type(s["type"]).available
-    }
+    answers = _sample_answers(document)
     return engine.ConfirmationPrompt(
         title=step_type("confirm").question(step, ctx),
-        rows=_sample_rows(document, lang, now),
+        rows=_sample_rows(document, answers, lang, now),
         submit=engine.Choice(_("Submit"), "preview"),
         edit=engine.Choice(_("Edit"), "preview"),
-        fee=engine.compute_fee(document, samples),
+        fee=engine.compute_fee(document, answers),
     )
 
 

@@ -115,6 +115,7 @@ def strings() -> dict[str, str]:
         "delete": _("Delete"),
         "delete_confirm": _("Delete this step?"),
         "untitled": _("(no question yet)"),
+        "confirm_step": _("Confirmation before sending"),
         "step_id": _("Step ID"),
         "step_id_help": _("Lowercase letters, digits and _ ; used in conditions and exports."),
         "label": _("Short name (shown in the summary)"),
@@ -197,6 +198,7 @@ def strings() -> dict[str, str]:
         "preview_note": _("Buttons do nothing in the preview. Use Try it to answer."),
         "problems": _("Problems to fix before publishing"),
         "warning": _("Note"),
+        "notes": _("Worth checking (these do not stop publishing)"),
         "step_of": _("Step %(number)s: %(type)s"),
         "no_problems": _("No problems found."),
     }

@@ -309,6 +309,7 @@ def _publish_context(procedure: Procedure, form: PublishForm) -> dict[str, Any]:
         "tab": "publish",
         "grouped": problems_by_step(rows, procedure.draft),
         "error_count": sum(1 for row in rows if row["severity"] == "error"),
+        "warning_count": sum(1 for row in rows if row["severity"] != "error"),
         "diff": diff_rows(changes, live.document, procedure.draft) if live else None,
         "live": live,
         "urls": _urls(procedure),

@@ -24,6 +24,7 @@ from govtech.access import staff_context
 from govtech.console import RoleAdminMixin, console
 from govtech.models import Vendor
 from govtech.services import ServiceError
+from procedures.builder.ui import type_labels
 from procedures.catalog.forms import ImportForm, PublishForm, ResolutionForm, UploadForm
 from procedures.catalog.merge import MISSING
 from procedures.catalog.models import Template
@@ -88,6 +89,7 @@ def step_rows(document: dict[str, Any], lang: str = "ja") -> list[dict[str, Any]
                 "number": number,
                 "id": step["id"],
                 "type": step["type"],
+                "type_label": type_labels().get(step["type"], step["type"]),
                 "label": localize(step.get("label"), lang),
                 "text": localize(texts, lang) or step_type(step["type"]).name,
                 "conditional": "when" in step,

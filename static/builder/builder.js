@@ -55,7 +55,9 @@
   }
 
   function stepName(step) {
-    return localized(step.label) || localized(step.prompt) || localized(step.message) || S.untitled;
+    const text = localized(step.label) || localized(step.prompt) || localized(step.message);
+    if (text) return text;
+    return role(step) === "confirm" ? S.confirm_step : S.untitled; // a confirmation asks nothing
   }
 
   async function post(url, body) {
@@ -326,11 +328,14 @@
   function problemList(index) {
     const mine = index === null ? problems.filter((p) => p.step_index === null) : errorsFor(index);
     if (!mine.length) return null;
+    const errors = mine.filter((p) => p.severity === "error");
+    const notes = mine.filter((p) => p.severity !== "error");
+    const list = (items, cls) => el("ul", {}, items.map((p) => el("li", { class: cls, text: p.message })));
     return el("div", { class: "step-problems", "data-testid": "step-problems" }, [
-      el("strong", { text: S.problems }),
-      el("ul", {}, mine.map((p) => el("li", {
-        class: p.severity, text: `${p.severity === "warning" ? `${S.warning}: ` : ""}${p.message}`,
-      }))),
+      errors.length ? el("strong", { text: S.problems }) : null,
+      errors.length ? list(errors, "error") : null,
+      notes.length ? el("strong", { text: S.notes }) : null,
+      notes.length ? list(notes, "warning") : null,
     ]);
   }
 

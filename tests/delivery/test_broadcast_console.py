@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from delivery.broadcasts import services as broadcasts
@@ -86,7 +87,18 @@ def test_the_broadcast_page_loads_the_shared_line_renderer(client, broadcaster, 
     html = page.content.decode()
     assert "line/render.js" in html
     assert reverse("admin:delivery_broadcast_preview", args=[broadcast.pk]) in html
-    assert reverse("admin:delivery_broadcast_progress", args=[broadcast.pk]) in html
+
+
+def test_the_progress_bar_appears_once_sending_has_started(client, broadcaster, broadcast):
+    client.force_login(broadcaster)
+    page = reverse("admin:delivery_broadcast_change", args=[broadcast.pk])
+    progress = reverse("admin:delivery_broadcast_progress", args=[broadcast.pk])
+    assert progress not in client.get(page).content.decode()  # a draft: all zeros, not shown
+    with scopes_disabled():
+        Broadcast.objects.filter(pk=broadcast.pk).update(
+            status=BroadcastStatus.SENDING, started_at=timezone.now()
+        )
+    assert progress in client.get(page).content.decode()
 
 
 def test_an_outsider_sees_neither_progress_nor_friends(client, outsider, broadcast, channel):

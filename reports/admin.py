@@ -1,0 +1,146 @@
+"""The console's home page: each role's block of today's work (selectors in ``home``).
+
+Registered on the console site here because ``reports`` reads from every app and
+``govtech`` (where the site lives) may not import them.
+"""
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from govtech.access import StaffContext, staff_context
+from govtech.console import console
+from govtech.models import Municipality, Role, User
+from reports import home
+
+# Which roles see which block: only the work that is theirs.
+BLOCK_ROLES = {
+    "approvals": {Role.ADMIN},
+    "submissions": {Role.ADMIN, Role.REVIEWER},
+    "drafts": {Role.DESIGNER},
+    "broadcasts": {Role.BROADCASTER},
+    "channels": {Role.ADMIN, Role.BROADCASTER},
+}
+
+
+@dataclass
+class Todo:
+    text: str
+    url: str
+
+
+def submissions_url(status: str) -> str:
+    """Where a reviewer works a status's submissions (the casework inbox, once it exists)."""
+    query = urlencode({"status__exact": status, "is_test__exact": "0"})
+    return f"{reverse('admin:procedures_submission_changelist')}?{query}"
+
+
+def broadcasts_url(status: str) -> str:
+    query = urlencode({"status__exact": status})
+    return f"{reverse('admin:delivery_broadcast_changelist')}?{query}"
+
+
+def _shows(staff: StaffContext, block: str) -> bool:
+    return bool(staff.roles & BLOCK_ROLES[block])
+
+
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """The blocks of the signed-in staff member's home page, and the to-do list on top."""
+    staff = staff_context(request)
+    if staff.is_operator:
+        return {"home": {"municipalities": home.operator_municipalities()}, "todos": []}
+    if staff.municipality is None:
+        return {"home": {}, "todos": []}
+    blocks = _blocks(request, staff)
+    return {"home": blocks, "todos": _todos(blocks)}
+
+
+def _blocks(request: HttpRequest, staff: StaffContext) -> dict[str, Any]:
+    municipality = cast(Municipality, staff.municipality)  # checked by the caller
+    blocks: dict[str, Any] = {}
+    if _shows(staff, "approvals"):
+        user = cast(User, request.user)  # the console admits only signed-in staff
+        blocks["approvals"] = home.approvals_for(municipality=municipality, user=user)
+    if _shows(staff, "submissions"):
+        counts = home.reviewer_submission_counts(municipality=municipality, staff=staff)
+        blocks["submissions"] = [(row, submissions_url(row.status)) for row in counts]
+    if _shows(staff, "drafts"):
+        blocks["drafts"] = home.designer_drafts(municipality=municipality)
+    if _shows(staff, "broadcasts"):
+        blocks["broadcasts"] = home.broadcaster_work(municipality=municipality)
+    if _shows(staff, "channels"):
+        blocks["channels"] = _channels(municipality)
+    return blocks
+
+
+def _channels(municipality) -> list[home.ChannelHealth]:
+    rows = home.channel_health(municipality=municipality, now=timezone.now())
+    for row in rows:
+        row.quota = home.channel_quota(channel=row.channel)
+    return rows
+
+
+def _todos(blocks: dict[str, Any]) -> list[Todo]:
+    """One line per thing waiting for this person, most urgent first."""
+    todos: list[Todo] = []
+    approvals = blocks.get("approvals")
+    if approvals is not None and approvals.count:
+        text = ngettext(
+            "%(count)s broadcast is waiting for your approval.",
+            "%(count)s broadcasts are waiting for your approval.",
+            approvals.count,
+        )
+        todos.append(Todo(text % {"count": approvals.count}, broadcasts_url("awaiting")))
+    for row, url in blocks.get("submissions", []):
+        if row.count:
+            text = _("Submissions “%(status)s”: %(count)s") % {
+                "status": row.label,
+                "count": row.count,
+            }
+            todos.append(Todo(text, url))
+    todos += _broadcast_todos(blocks.get("broadcasts"))
+    todos += _draft_todos(blocks.get("drafts"))
+    todos += _channel_todos(blocks.get("channels", []))
+    return todos
+
+
+def _broadcast_todos(work: home.BroadcastWork | None) -> list[Todo]:
+    if work is None:
+        return []
+    todos = []
+    if work.awaiting_count:
+        text = _("Broadcasts waiting for approval: %(count)s") % {"count": work.awaiting_count}
+        todos.append(Todo(text, broadcasts_url("awaiting")))
+    if work.drafts_count:
+        text = _("Broadcast drafts not yet submitted: %(count)s") % {"count": work.drafts_count}
+        todos.append(Todo(text, broadcasts_url("draft")))
+    return todos
+
+
+def _draft_todos(work: home.DraftWork | None) -> list[Todo]:
+    if work is None or not work.changed_count:
+        return []
+    text = _("Procedures with changes not yet published: %(count)s") % {"count": work.changed_count}
+    return [Todo(text, reverse("admin:procedures_procedure_changelist"))]
+
+
+def _channel_todos(rows: list[home.ChannelHealth]) -> list[Todo]:
+    url = reverse("admin:delivery_webhookevent_changelist")
+    return [
+        Todo(
+            _("%(channel)s: check the errors of the last 24 hours.")
+            % {"channel": row.channel.name},
+            url,
+        )
+        for row in rows
+        if not row.ok
+    ]
+
+
+console.home_context = home_context

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -54,6 +55,27 @@ def page(browser):
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
+
+
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+@pytest.fixture
+def doc_screenshot(screenshot):
+    """A CI artifact; with GOVTECH_UPDATE_DOCS_IMAGES=1 also the guides' copy in docs/images
+    (256 colours, to keep the repository small). A test run never changes tracked files
+    unless asked to."""
+
+    def take(tab, name: str) -> None:
+        path = screenshot(tab, name)
+        if os.environ.get("GOVTECH_UPDATE_DOCS_IMAGES") != "1":
+            return
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            small.save(DOCS_IMAGES / f"{name}.png", optimize=True)
+
+    return take
 
 
 @pytest.fixture

@@ -6,12 +6,8 @@ API). Screenshots are kept as CI artifacts and copied into docs/images for the
 designers' guide (docs/designers-guide.md).
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from django_scopes import scopes_disabled
-from PIL import Image
 from playwright.sync_api import expect
 
 from procedures.models import Conversation, Procedure, Submission
@@ -24,26 +20,13 @@ pytestmark = [
     pytest.mark.usefixtures("line_world", "eager_celery"),
 ]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 KEYWORD = "住民票の郵送"
 
 
 @pytest.fixture
-def shoot(screenshot):
-    """Save a screenshot as a CI artifact; with GOVTECH_UPDATE_DOCS_IMAGES=1 also refresh
-    the guide's copy in docs/images (a test run never changes tracked files by default)."""
-
-    def take(tab, name: str) -> None:
-        path = screenshot(tab, f"builder-{name}")
-        if os.environ.get("GOVTECH_UPDATE_DOCS_IMAGES") != "1":
-            return
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        # A 256-colour copy keeps the images in the repository small.
-        with Image.open(path) as image:
-            small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-            small.save(DOCS_IMAGES / f"builder-{name}.png", optimize=True)
-
-    return take
+def shoot(doc_screenshot):
+    """The builder's screenshots, named ``builder-<name>`` in the artifacts and the guide."""
+    return lambda tab, name: doc_screenshot(tab, f"builder-{name}")
 
 
 def log_in(page, base: str, user) -> None:

@@ -2,9 +2,7 @@
 screenshots go into the guides), and a broadcast goes from its author's request to an
 admin's approval on the broadcast's own page, as two people in two browsers."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -13,7 +11,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django_scopes import scopes_disabled
-from PIL import Image
 from playwright.sync_api import expect
 
 from delivery.broadcasts import services as broadcasts
@@ -27,7 +24,6 @@ from tests.procedures.docs import pet_registration
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 STAFF = {
     "admin": "admin@demo-city.example",
     "designer": "designer@demo-city.example",
@@ -38,20 +34,8 @@ STAFF = {
 
 
 @pytest.fixture
-def shoot(screenshot):
-    """A CI artifact; with GOVTECH_UPDATE_DOCS_IMAGES=1 also the guides' copy in docs/images
-    (as tests/browser/test_builder.py does: a test run never changes tracked files)."""
-
-    def take(tab, name: str) -> None:
-        path = screenshot(tab, name)
-        if os.environ.get("GOVTECH_UPDATE_DOCS_IMAGES") != "1":
-            return
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        with Image.open(path) as image:
-            small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-            small.save(DOCS_IMAGES / f"{name}.png", optimize=True)
-
-    return take
+def shoot(doc_screenshot):
+    return doc_screenshot
 
 
 def signed_in(browser, live_server, email: str):

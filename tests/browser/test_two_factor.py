@@ -63,6 +63,7 @@ def log_in_with_code(page, base_url: str, email: str, code: str) -> None:
 
 
 def first_login_activates_two_factor(page, base_url: str, email: str, screenshot, name: str):
+    """The first login of someone who must use two-factor login, through to its daily use."""
     log_in_with_password(page, base_url, email)
     screenshot(page, f"mfa-activate-{name}")
     assert "reauthenticate" not in page.url, "asked for the password right after logging in"
@@ -85,10 +86,10 @@ def first_login_activates_two_factor(page, base_url: str, email: str, screenshot
 
 
 def test_admin_activates_totp_on_first_login_and_logs_in_with_code_and_recovery_code(
-    page, live_server, city, screenshot
+    page, live_server, city, doc_screenshot
 ):
     admin = staff_member(city, Role.ADMIN, email="new-admin@demo-city.example")
-    first_login_activates_two_factor(page, live_server.url, admin.email, screenshot, "admin")
+    first_login_activates_two_factor(page, live_server.url, admin.email, doc_screenshot, "admin")
 
 
 def test_operator_activates_totp_on_first_login_and_logs_in_with_code_and_recovery_code(
@@ -114,7 +115,7 @@ def with_virtual_passkey(page) -> None:
 
 
 def test_admin_can_choose_a_passkey_instead_and_sign_in_with_it(
-    page, live_server, city, screenshot
+    page, live_server, city, doc_screenshot
 ):
     admin = staff_member(city, Role.ADMIN, email="passkey-admin@demo-city.example")
     base_url = live_server.url
@@ -125,7 +126,7 @@ def test_admin_can_choose_a_passkey_instead_and_sign_in_with_it(
     page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/add/"))
     page.fill("input[name=name]", "職員PC")
     page.check("input[name=passwordless]")
-    screenshot(page, "mfa-passkey-add")
+    doc_screenshot(page, "mfa-passkey-add")
     page.click("#mfa_webauthn_add")
     page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
     page.goto(f"{base_url}/admin/")

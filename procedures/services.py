@@ -25,6 +25,7 @@ from procedures.models import (
     ResidentUpload,
     Submission,
 )
+from procedures.residents.models import Resident
 from procedures.selectors import document_problems
 
 
@@ -315,7 +316,7 @@ def resident_upload_store(
     *,
     upload_id: uuid.UUID,
     municipality: Municipality,
-    resident: str,
+    resident: Resident,
     content: bytes,
     content_type: str,
     width: int | None,

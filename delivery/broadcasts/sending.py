@@ -29,7 +29,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from delivery.broadcasts import selectors
-from delivery.broadcasts.messages import is_personal
+from delivery.broadcasts.messages import is_personal, render_for
 from delivery.broadcasts.models import (
     Broadcast,
     BroadcastChunk,
@@ -37,7 +37,6 @@ from delivery.broadcasts.models import (
     BroadcastStatus,
     ChunkStatus,
 )
-from delivery.broadcasts.services import render_for
 from delivery.line_api import AlreadyAccepted, LineApiError, LineClient, shared_client
 from delivery.models import Friend
 from govtech.services import audit_log

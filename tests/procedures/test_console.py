@@ -10,6 +10,7 @@ from procedures.engine import TextInput
 from procedures.runtime import resident_input
 from procedures.services import procedure_create, procedure_publish
 from tests.factories import DepartmentFactory
+from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def procedure(city, designer):
 
 @pytest.fixture
 def submission(city, procedure):
-    resident = "line:test:U1"
+    resident = resident_of(city, "line:test:U1")
     for text in ["犬の届出", "山田太郎", "1", "スキップ", "送信"]:
         reply = resident_input(municipality=city, resident=resident, inp=TextInput(text))
     assert reply.submission is not None

@@ -63,16 +63,16 @@ def validate_rules(rules: Any, depth: int = 0) -> None:
             raise ValidationError(_("Unknown condition: %(condition)s") % {"condition": condition})
 
 
-def rules_q(rules: dict | None, *, channel_id: str) -> Q:
+def rules_q(rules: dict | None) -> Q:
     """The Q for Friend rows matching ``rules`` (an empty rule set matches everyone)."""
     if not rules:
         return Q()
     validate_rules(rules)
-    return _group_q(rules, channel_id)
+    return _group_q(rules)
 
 
-def _group_q(group: dict, channel_id: str) -> Q:
-    parts = [_condition_q(condition, channel_id) for condition in group["conditions"]]
+def _group_q(group: dict) -> Q:
+    parts = [_condition_q(condition) for condition in group["conditions"]]
     if not parts:
         return Q()
     combined = parts[0]
@@ -81,11 +81,11 @@ def _group_q(group: dict, channel_id: str) -> Q:
     return combined
 
 
-def _condition_q(condition: dict, channel_id: str) -> Q:
+def _condition_q(condition: dict) -> Q:
     if "match" in condition:
-        return _group_q(condition, channel_id)
+        return _group_q(condition)
     if "behaviour" in condition:
-        return _behaviour_q(condition["behaviour"], condition.get("value"), channel_id)
+        return _behaviour_q(condition["behaviour"], condition.get("value"))
     return _attribute_q(condition["field"], condition["op"], condition.get("value"))
 
 
@@ -133,7 +133,7 @@ def _day_start(value: Any) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _behaviour_q(behaviour: str, value: Any, channel_id: str) -> Q:
+def _behaviour_q(behaviour: str, value: Any) -> Q:
     if behaviour == "followed_since":
         return Q(followed_at__gte=_day_start(value))
     resident = OuterRef("resident_id")

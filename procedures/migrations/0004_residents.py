@@ -230,6 +230,15 @@ class Migration(migrations.Migration):
             for name, related in RELATED.items()
         ],
         migrations.RunPython(strings_to_residents, residents_to_strings),
+        # A default first, so that reversing the removal can add the column back.
+        *[
+            migrations.AlterField(
+                model_name=name,
+                name="resident_legacy",
+                field=models.CharField(blank=True, default="", max_length=120),
+            )
+            for name in MODELS
+        ],
         *[migrations.RemoveField(model_name=name, name="resident_legacy") for name in MODELS],
         migrations.AlterField(
             model_name="booking",

@@ -1,4 +1,4 @@
-"""Writes of delivery: channels, webhook events, friends, processing and sending.
+"""Writes of delivery: channels, following, and processing a resident's webhook events.
 
 The path of one resident message: ``delivery.inbox.webhook_events_accept`` stores it
 (once) and enqueues ``process_resident_events``; ``resident_events_process`` locks the friend,
@@ -125,7 +125,8 @@ def line_channel_verify(*, actor: User | None, channel: LineChannel) -> dict:
 
 
 def line_channel_test_send(*, actor: User | None, channel: LineChannel) -> int:
-    """Push a short test message to the channel's test residents (never to real ones)."""
+    """Tell the channel's test residents (never real ones) a short test message, through
+    the residents' outbox (one Notice each, sent after commit by push)."""
     with tenant_scope(channel.municipality):
         testers = list(
             Friend.objects.filter(channel=channel, is_test=True, is_following=True).select_related(

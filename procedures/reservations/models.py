@@ -285,7 +285,7 @@ class WaitlistEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.slot} {self.resident}"
+        return f"{self.slot} resident {self.resident_id}"
 
 
 class OfferStatus(models.TextChoices):

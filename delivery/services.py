@@ -312,7 +312,7 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
         with transaction.atomic():
             friend = (
                 Friend.objects.select_for_update(of=("self",))
-                .select_related("channel")
+                .select_related("channel", "resident")
                 .get(pk=friend.pk)
             )
             events = pending_events(friend=friend)

@@ -3,8 +3,10 @@ after commit by the channel that reaches the resident, retried, never silently d
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from govtech.models import AuditLogEntry
 from govtech.tenancy import tenant_scope
 from procedures import engine
 from procedures.residents import registry
@@ -124,3 +126,37 @@ def test_a_handle_names_one_resident_per_municipality(city, other_town):
     assert resident_for_handle(municipality=city, handle="terminal:taro") == here
     there = resident_for_handle(municipality=other_town, handle="terminal:taro")
     assert there != here and there.municipality == other_town
+
+
+# --- the console --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_notice(city, monkeypatch, notify):
+    channel = FlakyChannel(failures=1, retryable=False)
+    monkeypatch.setattr(registry, "_channels", {channel.name: channel})
+    notify(resident=resident_of(city), prompts=HELLO, once_key="offer:7")
+    return _notice("offer:7")
+
+
+def test_an_admin_sees_a_failed_notice_and_its_error_and_the_view_is_audited(
+    client, admin_user, city, failed_notice
+):
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:procedures_notice_changelist")).content.decode()
+    assert "offer:7" in listing
+    url = reverse("admin:procedures_notice_change", args=[failed_notice.pk])
+    body = client.get(url).content.decode()
+    assert "LINE answered 500" in body and "お知らせです" in body
+    with tenant_scope(city):
+        assert AuditLogEntry.objects.filter(action="procedures.notice.viewed").count() == 1
+
+
+def test_reviewers_and_outsiders_see_no_notices(client, reviewer, outsider, failed_notice):
+    url = reverse("admin:procedures_notice_change", args=[failed_notice.pk])
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    listing = client.get(reverse("admin:procedures_notice_changelist")).content.decode()
+    assert "offer:7" not in listing

@@ -8,6 +8,7 @@ network call happens here.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -152,14 +153,38 @@ def notice_send(*, notice_id: int, final_attempt: bool = True) -> str:
 # --- export and erasure ---------------------------------------------------------------------
 
 
-def _rows(queryset, *fields: str) -> list[dict[str, Any]]:
-    return [
-        {
-            key: (value.isoformat() if hasattr(value, "isoformat") else value)
-            for key, value in row.items()
-        }
-        for row in queryset.values(*fields)
-    ]
+# What an export holds of each kind of row: the resident's related manager and fields.
+EXPORTED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "conversations": (
+        "conversations",
+        ("id", "procedure__key", "status", "state", "language", "started_at", "updated_at"),
+    ),
+    "submissions": (
+        "submissions",
+        ("reference", "procedure__key", "answers", "fee", "status", "submitted_at"),
+    ),
+    "uploads": ("uploads", ("id", "content_type", "size", "created_at")),
+    "bookings": (
+        "bookings",
+        ("id", "resource__key", "slot__starts_at", "party_size", "status", "created_at"),
+    ),
+    "waitlist": (
+        "waitlist_entries",
+        ("id", "slot__starts_at", "party_size", "status", "created_at"),
+    ),
+    "notices": ("notices", ("once_key", "prompts", "status", "sent_at")),
+}
+RESIDENT_FIELDS = ("id", "language", "attributes", "consents", "is_test", "created_at")
+
+
+def _json_safe(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _rows(queryset, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{k: _json_safe(v) for k, v in row.items()} for row in queryset.values(*fields)]
 
 
 def resident_export(*, actor, resident: Resident) -> dict[str, Any]:
@@ -167,59 +192,12 @@ def resident_export(*, actor, resident: Resident) -> dict[str, Any]:
     submissions, uploads, bookings, waitlist entries and notices, and what each
     registered contributor (e.g. delivery's LINE identities) keeps. Audited."""
     with tenant_scope(resident.municipality):
-        data: dict[str, Any] = {
-            "resident": _rows(
-                Resident.objects.filter(pk=resident.pk),
-                "id",
-                "language",
-                "attributes",
-                "consents",
-                "is_test",
-                "created_at",
-            )[0],
-            "conversations": _rows(
-                resident.conversations.all(),
-                "id",
-                "procedure__key",
-                "status",
-                "state",
-                "language",
-                "started_at",
-                "updated_at",
-            ),
-            "submissions": _rows(
-                resident.submissions.all(),
-                "reference",
-                "procedure__key",
-                "answers",
-                "fee",
-                "status",
-                "submitted_at",
-            ),
-            "uploads": _rows(resident.uploads.all(), "id", "content_type", "size", "created_at"),
-            "bookings": _rows(
-                resident.bookings.all(),
-                "id",
-                "resource__key",
-                "slot__starts_at",
-                "party_size",
-                "status",
-                "created_at",
-            ),
-            "waitlist": _rows(
-                resident.waitlist_entries.all(),
-                "id",
-                "slot__starts_at",
-                "party_size",
-                "status",
-                "created_at",
-            ),
-            "notices": _rows(resident.notices.all(), "once_key", "prompts", "status", "sent_at"),
-        }
+        [record] = _rows(Resident.objects.filter(pk=resident.pk), RESIDENT_FIELDS)
+        data: dict[str, Any] = {"resident": record}
+        for key, (related, fields) in EXPORTED.items():
+            data[key] = _rows(getattr(resident, related).all(), fields)
         for contributor in resident_data_contributors():
             data[contributor.name] = contributor.export(resident)
-    for row in data["uploads"]:
-        row["id"] = str(row["id"])
     audit_log(actor, "procedures.resident.exported", resident, {})
     return data
 

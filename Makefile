@@ -31,6 +31,7 @@ demo: system-deps messages
 test: system-deps messages
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v 1
 	$(MAKE) --no-print-directory typecheck
 	bash -c 'set -euo pipefail; trap "bash .ci/services.sh stop" EXIT; \
@@ -55,6 +56,7 @@ test-fast: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory typecheck
 
 # mypy on services, selectors, tasks and the conversation engine (STYLE.md rule 11).
@@ -63,10 +65,13 @@ TYPECHECK_PATHS := \
 	procedures/services.py procedures/selectors.py procedures/tasks.py \
 	procedures/catalog/services.py procedures/catalog/selectors.py \
 	procedures/reservations/services.py procedures/reservations/selectors.py \
-	procedures/reservations/tasks.py \
+	procedures/reservations/tasks.py procedures/reservations/notices.py \
+	procedures/residents/services.py procedures/residents/tasks.py \
+	procedures/residents/registry.py \
 	procedures/builder/services.py procedures/builder/selectors.py \
 	procedures/engine procedures/runtime.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
+	delivery/outbound.py delivery/friends.py delivery/notices.py \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \
 	delivery/broadcasts/tasks.py \
 	delivery/simulator/services.py delivery/simulator/selectors.py \

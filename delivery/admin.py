@@ -140,7 +140,7 @@ class FriendAdmin(PersonalDataAdminMixin, TenantModelAdmin):
         "is_following",
         "followed_at",
         "unfollowed_at",
-        "attributes",
+        "resident_attributes",
         "is_test",
     ]
     readonly_fields = [
@@ -149,10 +149,14 @@ class FriendAdmin(PersonalDataAdminMixin, TenantModelAdmin):
         "is_following",
         "followed_at",
         "unfollowed_at",
-        "attributes",
+        "resident_attributes",
     ]
     view_roles = frozenset({"admin", "broadcaster"})
     edit_roles = frozenset({"admin"})
+
+    @admin.display(description=_("attributes"))
+    def resident_attributes(self, obj: Friend) -> dict:
+        return obj.resident.attributes
 
     def has_add_permission(self, request):
         return False

@@ -7,4 +7,24 @@ class DeliveryConfig(AppConfig):
     verbose_name = _("Delivery")
 
     def ready(self) -> None:
+        # Imported here, not at module level: models cannot load before the app registry.
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
+        from delivery.broadcasts.testers import SimulatorTrialResidents
+        from delivery.inbox import inbox_health
+        from delivery.notices import LineNoticeChannel, LineResidentData
+        from delivery.rendering import render_prompts
+        from govtech.health import health_check_register
+        from procedures.builder.registry import (
+            preview_renderer_register,
+            trial_resident_provider_register,
+        )
+        from procedures.residents.registry import (
+            notice_channel_register,
+            resident_data_contributor_register,
+        )
+
+        health_check_register("webhook_inbox", inbox_health)
+        notice_channel_register(LineNoticeChannel())
+        resident_data_contributor_register(LineResidentData())
+        preview_renderer_register(lambda prompts, lang: render_prompts(prompts, lang=lang))
+        trial_resident_provider_register(SimulatorTrialResidents())

@@ -36,7 +36,9 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.commands.core import AsyncScript, Script
 from redis.lock import Lock
 
+from delivery.selectors import channel_for_webhook
 from govtech.crypto import decrypt, encrypt
+from govtech.publish import publish_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ QUEUED_FLAG_SECONDS = 60  # after this a waiting task is assumed lost; the next 
 INBOX_KEY = "delivery:webhook-inbox"
 STORE_QUEUED_KEY = "delivery:webhook-inbox:store-queued"
 STORE_LOCK_KEY = "delivery:webhook-inbox:lock"
+# Published by name (delivery.tasks imports this module).
+STORE_TASK = "delivery.tasks.store_webhook_inbox"
+PROCESS_TASK = "delivery.tasks.process_resident_events"
 SET_ASIDE_KEY = "delivery:webhook-inbox:set-aside"  # bodies the database refused
 STORE_BATCH = 500  # bodies per batch; LINE's bodies hold a few events each
 STORE_LINGER = 0.25  # seconds the list must stay empty before a store task stops
@@ -109,8 +114,6 @@ def webhook_channel(*, channel_id: str) -> WebhookChannel | None:
 
 
 def _channel_from_database(channel_id: str) -> WebhookChannel | None:
-    from delivery.selectors import channel_for_webhook
-
     channel = channel_for_webhook(channel_id=channel_id)
     if channel is None:
         return None
@@ -191,10 +194,8 @@ def _push_script() -> AsyncScript | Script:
 
 
 def _publish_store_task() -> None:
-    from delivery.tasks import store_webhook_inbox
-
     try:
-        store_webhook_inbox.delay()
+        publish_task(STORE_TASK)
     except BrokerUnavailable:
         logger.exception("could not publish the webhook inbox task; the beat will drain it")
 
@@ -421,15 +422,13 @@ def webhook_events_accept(*, channel: WebhookChannel, events: list[Any]) -> int:
 
 
 def _accept_rows(channel: WebhookChannel, rows: list[tuple]) -> int:
-    from delivery.tasks import process_resident_events
-
     if not rows:
         return 0
     inserted = _insert_new(channel, rows)
     try:
         waiting = sorted({user for user, status in inserted if status == "pending"})
         for user_id in _queued_flags_take(channel.pk, waiting):
-            process_resident_events.delay(channel.pk, user_id)
+            publish_task(PROCESS_TASK, channel.pk, user_id)
     except (redis.RedisError, BrokerUnavailable):
         # The events are stored as pending: process_stale_events runs them when Redis is back.
         logger.exception("could not publish the residents' processing tasks")
@@ -471,3 +470,17 @@ def queued_flag_clear(*, channel_pk: int, line_user_id: str) -> None:
         _redis().delete(key)
     else:
         cache.delete(key)
+
+
+INBOX_BACKLOG_WARNING = 10_000  # bodies; a store worker drains thousands a second
+
+
+def inbox_health() -> dict:
+    """/healthz (registered with govtech.health): bodies the webhook acknowledged that no
+    worker has stored yet, and bodies the database refused (set aside for a person to
+    look at); Redis inbox only."""
+    if not inbox_uses_redis():
+        return {"status": "ok", "kind": "database"}
+    waiting, set_aside = inbox_length(), inbox_length(key=SET_ASIDE_KEY)
+    status = "ok" if waiting < INBOX_BACKLOG_WARNING and not set_aside else "stale"
+    return {"status": status, "kind": "redis", "waiting": waiting, "set_aside": set_aside}

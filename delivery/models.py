@@ -12,6 +12,7 @@ from delivery.simulator.models import *  # noqa: F403  (the LINE simulator's own
 from delivery.simulator.models import __all__ as _simulator_models
 from govtech.crypto import EncryptedTextField
 from govtech.models import TenantOwned
+from procedures.models import Resident
 
 
 class ChannelMode(models.TextChoices):
@@ -56,8 +57,15 @@ class LineChannel(TenantOwned):
 
 
 class Friend(TenantOwned):
-    """A resident who added the municipality's LINE account. Never a console user."""
+    """A resident's LINE identity on one channel (they added the account). Never a console
+    user. Attributes, consents and conversations belong to the ``resident``."""
 
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.CASCADE,
+        related_name="line_friends",
+        verbose_name=_("resident"),
+    )
     channel = models.ForeignKey(
         LineChannel, on_delete=models.CASCADE, related_name="friends", verbose_name=_("channel")
     )
@@ -68,7 +76,6 @@ class Friend(TenantOwned):
     is_following = models.BooleanField(_("following"), default=True)
     followed_at = models.DateTimeField(_("followed at"), null=True, blank=True)
     unfollowed_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     is_test = models.BooleanField(
         _("test resident"), default=False, help_text=_("A staff member's test account.")
     )
@@ -86,11 +93,6 @@ class Friend(TenantOwned):
 
     def __str__(self) -> str:
         return self.display_name or self.line_user_id
-
-    @property
-    def resident_key(self) -> str:
-        """How procedures know this resident (transport-independent string)."""
-        return f"line:{self.channel.channel_id}:{self.line_user_id}"
 
     @property
     def conversation_language(self) -> str:

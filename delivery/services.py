@@ -1,45 +1,49 @@
-"""Writes of delivery: channels, webhook events, friends, processing and sending.
+"""Writes of delivery: channels, following, and processing a resident's webhook events.
 
 The path of one resident message: ``delivery.inbox.webhook_events_accept`` stores it
 (once) and enqueues ``process_resident_events``; ``resident_events_process`` locks the friend,
 runs every pending event through procedures.runtime in LINE's order and writes the
 replies as OutboundMessage intent rows in the same transaction; after commit
-``outbound_send`` sends them (reply token when fresh, else push with a retry key).
+``delivery.outbound.outbound_send`` sends them (reply token when fresh, else push with a
+retry key). Friends (a resident's LINE identities) are ``delivery.friends``.
 """
 
-import contextlib
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from delivery.broadcasts.services import resident_attributes_set
+from delivery.friends import friend_ensure
 from delivery.images import ImageRejected, clean_image
-from delivery.line_api import MAX_MESSAGES_PER_REQUEST, AlreadyAccepted, LineApiError, LineClient
+from delivery.line_api import LineApiError, LineClient
 from delivery.models import (
     EventStatus,
     Friend,
     LineChannel,
     OutboundMessage,
-    OutboundStatus,
     WebhookEvent,
 )
+from delivery.outbound import outbound_send
 from delivery.rendering import render_prompts
-from delivery.selectors import pending_events, pending_outbound
+from delivery.selectors import pending_events
+from delivery.simulator.services import simulator_channel_create
 from govtech.models import Municipality, User
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
+from procedures.residents.services import resident_notify
 from procedures.runtime import resident_input
 from procedures.services import resident_upload_store
 
 logger = logging.getLogger(__name__)
 
-REPLY_TOKEN_MAX_AGE = timedelta(seconds=50)  # LINE accepts about a minute; keep a margin
 UPLOAD_NAMESPACE = uuid.UUID("6f0c6a8e-3d55-4f0e-9a51-6a1d2a7f4b10")
 
 
@@ -80,10 +84,6 @@ def line_channel_bind_simulator(
     Idempotent: the simulator channel and the product's channel share the credentials,
     and the simulator posts its webhooks to this installation's webhook URL.
     """
-    from django.conf import settings
-
-    from delivery.simulator.services import simulator_channel_create
-
     if not settings.SIMULATOR_ENABLED:
         raise RuntimeError("The LINE simulator is not enabled in these settings.")
     with tenant_scope(municipality):
@@ -125,71 +125,27 @@ def line_channel_verify(*, actor: User | None, channel: LineChannel) -> dict:
 
 
 def line_channel_test_send(*, actor: User | None, channel: LineChannel) -> int:
-    """Push a short test message to the channel's test residents (never to real ones)."""
+    """Tell the channel's test residents (never real ones) a short test message, through
+    the residents' outbox (one Notice each, sent after commit by push)."""
     with tenant_scope(channel.municipality):
-        testers = list(Friend.objects.filter(channel=channel, is_test=True, is_following=True))
+        testers = list(
+            Friend.objects.filter(channel=channel, is_test=True, is_following=True).select_related(
+                "resident__municipality"
+            )
+        )
     for friend in testers:
-        with override(friend.conversation_language):
+        with override(friend.resident.language):
             text = _("This is a test message from %(name)s.") % {"name": channel.name}
-        prompts_push(friend=friend, prompts=[engine.TextPrompt(text)])
+        resident_notify(
+            resident=friend.resident,
+            prompts=[engine.TextPrompt(text)],
+            once_key=f"channel-test:{uuid.uuid4()}",
+        )
     audit_log(actor, "delivery.linechannel.test_sent", channel, {"recipients": len(testers)})
     return len(testers)
 
 
-# --- accepting webhook events -------------------------------------------------------------
-
-
-# --- friends ---------------------------------------------------------------------------------
-
-
-def friend_ensure(*, channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
-    """The Friend row of a resident, created (with their LINE profile) on first contact."""
-    friend = Friend.objects.filter(channel=channel, line_user_id=line_user_id).first()
-    if friend is not None:
-        return friend
-    try:
-        profile = client.profile(line_user_id)
-    except LineApiError as exc:  # the profile is a nicety; the conversation must go on
-        logger.warning("profile of %s unavailable: %s", line_user_id, exc)
-        profile = {}
-    try:
-        with transaction.atomic():
-            return Friend.objects.create(
-                municipality=channel.municipality,
-                channel=channel,
-                line_user_id=line_user_id,
-                followed_at=timezone.now(),
-                **profile,
-            )
-    except IntegrityError:  # a parallel task created it first
-        return Friend.objects.get(channel=channel, line_user_id=line_user_id)
-
-
-def friend_test_ensure(*, channel: LineChannel, line_user_id: str, display_name: str) -> Friend:
-    """A staff member's test resident on ``channel`` (``is_test``), following; idempotent.
-
-    Used by the builder's Try it: the designer's simulator account must be a friend of
-    the municipality's account before the draft's first question is pushed to it.
-    """
-    with tenant_scope(channel.municipality):
-        try:
-            with transaction.atomic():
-                friend, _created = Friend.objects.get_or_create(
-                    channel=channel,
-                    line_user_id=line_user_id,
-                    defaults={
-                        "municipality": channel.municipality,
-                        "display_name": display_name,
-                        "followed_at": timezone.now(),
-                        "is_test": True,
-                    },
-                )
-        except IntegrityError:  # created by a parallel request
-            friend = Friend.objects.get(channel=channel, line_user_id=line_user_id)
-        if not friend.is_following:
-            friend.is_following, friend.unfollowed_at = True, None
-            friend.save(update_fields=["is_following", "unfollowed_at"])
-    return friend
+# --- following and unfollowing ---------------------------------------------------------
 
 
 def _friend_follow(friend: Friend, now: datetime) -> list[engine.Prompt]:
@@ -203,7 +159,7 @@ def _friend_follow(friend: Friend, now: datetime) -> list[engine.Prompt]:
         )
     menu = resident_input(
         municipality=friend.municipality,
-        resident=friend.resident_key,
+        resident=friend.resident,
         inp=engine.FollowInput(),
         lang=friend.conversation_language,
         now=now,
@@ -238,7 +194,7 @@ def _fetch_photo(event: WebhookEvent, friend: Friend, client: LineClient) -> Non
     resident_upload_store(
         upload_id=upload_id_for(event),
         municipality=friend.municipality,
-        resident=friend.resident_key,
+        resident=friend.resident,
         content=clean.content,
         content_type=clean.content_type,
         width=clean.width,
@@ -287,50 +243,18 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         return _friend_unfollow(friend, now)
     reply = resident_input(
         municipality=friend.municipality,
-        resident=friend.resident_key,
+        resident=friend.resident,
         inp=_event_input(event),
         lang=friend.conversation_language,
         now=now,
         is_test=friend.is_test,  # a staff member's test account never makes real submissions
     )
     if reply.submission and reply.submission.definition.get("kind") == "profile":
-        from delivery.broadcasts.services import friend_attributes_set
-
         submission = reply.submission
-        friend_attributes_set(
-            friend=friend, answers=submission.answers, definition=submission.definition
+        resident_attributes_set(
+            resident=friend.resident, answers=submission.answers, definition=submission.definition
         )
     return reply.prompts
-
-
-def prompts_push(
-    *, friend: Friend, prompts: list[engine.Prompt], retry_key: uuid.UUID | None = None
-) -> OutboundMessage | None:
-    """Send prompts to a resident outside a webhook reply (push, counts against the quota).
-
-    Writes the intent row, then sends it with its retry key; nothing is sent to a resident
-    who blocked the account. A caller that may run twice (a reminder task) passes a
-    ``retry_key`` derived from its own row: a second call reuses the intent row and LINE
-    answers 409 to a repeated push, so the resident gets the message once. Returns the
-    row (None when there was nothing to send).
-    """
-    if not prompts or not friend.is_following:
-        return None
-    with tenant_scope(friend.municipality):
-        fields = {
-            "municipality": friend.municipality,
-            "channel": friend.channel,
-            "friend": friend,
-            "messages": render_prompts(prompts, lang=friend.conversation_language),
-        }
-        if retry_key is None:
-            message = OutboundMessage.objects.create(**fields)
-        else:
-            message, _ = OutboundMessage.objects.get_or_create(retry_key=retry_key, defaults=fields)
-        with LineClient(friend.channel.access_token) as client:
-            outbound_send(friend=friend, client=client)
-    message.refresh_from_db()
-    return message
 
 
 # --- processing ---------------------------------------------------------------------------------
@@ -388,7 +312,7 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
         with transaction.atomic():
             friend = (
                 Friend.objects.select_for_update(of=("self",))
-                .select_related("channel")
+                .select_related("channel", "resident")
                 .get(pk=friend.pk)
             )
             events = pending_events(friend=friend)
@@ -396,64 +320,3 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
                 _event_apply(event, friend)
         outbound_send(friend=friend, client=client)
     return len(events)
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-def _claim(message: OutboundMessage) -> bool:
-    """Take a pending row for this worker; False when another worker took it first."""
-    return bool(
-        OutboundMessage.objects.filter(
-            pk=message.pk, status=OutboundStatus.PENDING, attempts=message.attempts
-        ).update(attempts=message.attempts + 1)
-    )
-
-
-def _reply_token_usable(message: OutboundMessage) -> bool:
-    issued = message.reply_token_issued_at
-    return (
-        bool(message.reply_token)
-        and issued is not None
-        and (timezone.now() - issued < REPLY_TOKEN_MAX_AGE)
-    )
-
-
-def _deliver(message: OutboundMessage, client: LineClient) -> str:
-    """Send in batches of 5: the first by reply when the token is fresh, the rest by push."""
-    batches = [
-        message.messages[i : i + MAX_MESSAGES_PER_REQUEST]
-        for i in range(0, len(message.messages), MAX_MESSAGES_PER_REQUEST)
-    ]
-    method = "push"
-    for index, batch in enumerate(batches):
-        if index == 0 and _reply_token_usable(message) and message.attempts <= 1:
-            try:
-                client.reply(message.reply_token, batch)
-                method = "reply"
-                continue
-            except LineApiError as exc:  # expired or used token: push instead
-                logger.info("reply refused (%s); pushing instead", exc)
-        retry_key = str(uuid.uuid5(message.retry_key, str(index)))
-        with contextlib.suppress(AlreadyAccepted):  # 409: sent by an earlier attempt
-            client.push(message.friend.line_user_id, batch, retry_key=retry_key)
-    return method
-
-
-def outbound_send(*, friend: Friend, client: LineClient) -> None:
-    """Send a resident's pending messages in order. Safe to run twice (claim + retry keys)."""
-    for message in pending_outbound(friend=friend):
-        if not _claim(message):
-            continue
-        message.attempts += 1
-        message.friend = friend
-        try:
-            message.method = _deliver(message, client)
-            message.status, message.sent_at = OutboundStatus.SENT, timezone.now()
-        except LineApiError as exc:
-            message.error = str(exc)[:2000]
-            if not exc.retryable:
-                message.status = OutboundStatus.FAILED
-        message.save(update_fields=["status", "sent_at", "method", "error"])
-        if message.status != OutboundStatus.SENT:
-            break  # keep the order: later messages wait for this one

@@ -9,8 +9,9 @@ from django_scopes import scopes_disabled
 from delivery.inbox import inbox_store, inbox_uses_redis, queued_flag_clear
 from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
+from delivery.outbound import outbound_send
 from delivery.selectors import channel_by_pk
-from delivery.services import outbound_send, resident_events_process
+from delivery.services import resident_events_process
 from govtech.tenancy import tenant_scope
 
 RESEND_AFTER_SECONDS = 30

@@ -24,7 +24,8 @@ def _make_queue_folders(sender: Celery, **kwargs) -> None:
 
 @worker_ready.connect
 def _first_heartbeat(**kwargs) -> None:
-    """Report the worker alive as soon as it starts, not 30 s later at beat's first tick."""
-    from govtech.tasks import worker_heartbeat
+    """Report the worker alive as soon as it starts, not 30 s later at beat's first tick.
 
-    worker_heartbeat()
+    By name: this module is imported with the project package, before Django is set up,
+    so it cannot import the tasks module (which needs Django)."""
+    app.tasks["govtech.tasks.worker_heartbeat"]()

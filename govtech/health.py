@@ -1,5 +1,6 @@
 """/healthz: is this installation able to serve residents right now?"""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -43,19 +44,14 @@ def _check_worker() -> dict:
     return {"status": "ok" if fresh else "stale", "last_heartbeat": raw, "age_seconds": round(age)}
 
 
-INBOX_BACKLOG_WARNING = 10_000  # bodies; a store worker drains thousands a second
+# Checks other apps add (delivery: the webhook inbox), registered in their ready(): the
+# core does not import them. Each returns a dict with a "status" like the ones above.
+_registered: dict[str, Callable[[], dict]] = {}
 
 
-def _check_inbox() -> dict:
-    """Bodies the webhook acknowledged that no worker has stored yet, and bodies the
-    database refused (set aside for a person to look at); Redis inbox only."""
-    from delivery.inbox import SET_ASIDE_KEY, inbox_length, inbox_uses_redis
-
-    if not inbox_uses_redis():
-        return {"status": "ok", "kind": "database"}
-    waiting, set_aside = inbox_length(), inbox_length(key=SET_ASIDE_KEY)
-    status = "ok" if waiting < INBOX_BACKLOG_WARNING and not set_aside else "stale"
-    return {"status": status, "kind": "redis", "waiting": waiting, "set_aside": set_aside}
+def health_check_register(name: str, check: Callable[[], dict]) -> None:
+    """Add a non-essential check: when not "ok" it makes the status "degraded" (200)."""
+    _registered[name] = check
 
 
 def _run(check) -> dict:
@@ -78,12 +74,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "cache": _run(_check_cache),
         "broker": _run(_check_broker),
         "celery_worker": _run(_check_worker),
-        "webhook_inbox": _run(_check_inbox),
+        **{name: _run(check) for name, check in _registered.items()},
     }
-    essential_ok = all(checks[name]["status"] == "ok" for name in ("database", "cache", "broker"))
-    if not essential_ok:
+    essential = ("database", "cache", "broker")
+    if not all(checks[name]["status"] == "ok" for name in essential):
         status, code = "error", 503
-    elif any(checks[name]["status"] != "ok" for name in ("celery_worker", "webhook_inbox")):
+    elif any(check["status"] != "ok" for check in checks.values()):
         status, code = "degraded", 200
     else:
         status, code = "ok", 200

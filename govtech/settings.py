@@ -328,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "govtech.tasks.worker_heartbeat", "schedule": 30.0},
     "line-resend-pending": {"task": "delivery.tasks.send_pending_outbound", "schedule": 60.0},
     "line-process-stale": {"task": "delivery.tasks.process_stale_events", "schedule": 60.0},
+    "notices-resend-stale": {
+        "task": "procedures.residents.send_stale_notices",
+        "schedule": 60.0,
+    },
     "reservation-reminders": {
         "task": "procedures.reservations.plan_reminders",
         "schedule": 60.0,

@@ -22,7 +22,7 @@ from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
 from procedures.engine.steps import StepContext, localize, step_type
-from procedures.models import Procedure, ProcedureVersion, Submission
+from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.services import (
     DocumentRejected,
     procedure_publish,
@@ -353,3 +353,34 @@ def _summarize(step, value, document) -> str:
 
 from procedures.catalog import admin as catalog_admin  # noqa: E402, F401 - catalog pages
 from procedures.reservations import admin as reservations_admin  # noqa: E402, F401 - reservations
+
+
+@admin.register(Notice, site=console)
+class NoticeAdmin(PersonalDataAdminMixin, TenantModelAdmin):
+    """What was told to residents outside a conversation, and what became of it: a failed
+    or unreachable notice stays here with its error (read-only; admins only)."""
+
+    viewed_action = "procedures.notice.viewed"
+    list_display = ["created_at", "once_key", "status", "channel", "attempts", "sent_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["once_key"]
+    readonly_fields = [
+        "resident",
+        "once_key",
+        "prompts",
+        "status",
+        "channel",
+        "attempts",
+        "error",
+        "created_at",
+        "sent_at",
+    ]
+    exclude = ["retry_key"]
+    view_roles = frozenset({"admin"})
+    edit_roles = frozenset()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

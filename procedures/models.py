@@ -152,15 +152,18 @@ OPEN_CONVERSATION_STATUSES = ["active", "confirming", "editing"]
 class Conversation(TenantOwned):
     """One resident working through one procedure version, step by step.
 
-    ``resident`` identifies the resident within the municipality independently of the
-    transport (``line:<channel>:<user id>``, ``terminal:<name>``). A resident has at most
-    one open conversation at a time.
+    A resident has at most one open conversation at a time, whatever channel they use.
     """
 
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
     )
-    resident = models.CharField(_("resident"), max_length=120, db_index=True)
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        verbose_name=_("resident"),
+    )
     procedure = models.ForeignKey(
         Procedure, on_delete=models.CASCADE, related_name="+", verbose_name=_("procedure")
     )
@@ -206,7 +209,7 @@ class Conversation(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resident} / {self.version or 'draft test'}"
+        return f"resident {self.resident_id} / {self.version or 'draft test'}"
 
     @property
     def definition(self) -> dict:
@@ -250,7 +253,12 @@ class Submission(TenantOwned):
         related_name="submission",
         verbose_name=_("conversation"),
     )
-    resident = models.CharField(_("resident"), max_length=120, db_index=True)
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        related_name="submissions",
+        verbose_name=_("resident"),
+    )
     answers = models.JSONField(_("answers"))
     fee = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="ja")
@@ -330,7 +338,12 @@ class ResidentUpload(TenantOwned):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
     )
-    resident = models.CharField(_("resident"), max_length=120)
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        related_name="uploads",
+        verbose_name=_("resident"),
+    )
     file = models.FileField(_("file"), upload_to=_upload_path)
     content_type = models.CharField(_("content type"), max_length=50)
     size = models.PositiveIntegerField(_("size (bytes)"))
@@ -357,3 +370,4 @@ class ResidentUpload(TenantOwned):
 
 from procedures.catalog.models import Template, TemplateVersion  # noqa: E402, F401
 from procedures.reservations.models import Booking, Resource, Slot  # noqa: E402, F401
+from procedures.residents.models import Notice, Resident  # noqa: E402, F401

@@ -1,7 +1,8 @@
 """Runs residents' conversations: routes each input to the right procedure and stores the result.
 
-The engine (procedures.engine) is pure; this module gives it a memory. Both transports
-call ``resident_input``: the LINE webhook (delivery) and the terminal ``chat`` command.
+The engine (procedures.engine) is pure; this module gives it a memory. Every transport
+calls ``resident_input`` with the Resident it identified: the LINE webhook (delivery,
+through the resident's Friend) and the terminal ``chat`` command (a resident by handle).
 """
 
 import copy
@@ -35,6 +36,7 @@ from procedures.reservations.services import (
     booking_attach_submission,
     booking_create,
 )
+from procedures.residents.models import Resident
 from procedures.selectors import live_procedures, procedure_for_keyword
 from procedures.services import DocumentRejected, publishable_errors, submission_create
 
@@ -67,7 +69,7 @@ def _started_key(inp: engine.Input) -> str | None:
     return None
 
 
-def _open_conversation(resident: str) -> Conversation | None:
+def _open_conversation(resident: Resident) -> Conversation | None:
     return (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("version")
@@ -95,7 +97,7 @@ def _availability(definition: dict, now: datetime) -> dict:
 
 def _begin(
     municipality: Municipality,
-    resident: str,
+    resident: Resident,
     version: ProcedureVersion,
     lang: str,
     now: datetime,
@@ -221,7 +223,7 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
 
 def _route_start(
     municipality: Municipality,
-    resident: str,
+    resident: Resident,
     inp: engine.Input,
     conversation: Conversation | None,
     lang: str,
@@ -258,7 +260,7 @@ def _route_start(
 
 
 def draft_test_start(
-    *, actor, procedure, resident: str, lang: str = "ja", now: datetime | None = None
+    *, actor, procedure, resident: Resident, lang: str = "ja", now: datetime | None = None
 ) -> Reply:
     """Start a test conversation that runs the procedure's current draft, for a designer.
 
@@ -292,14 +294,14 @@ def draft_test_start(
             is_test=True,
             updated_at=now,
         )
-    audit_log(actor, "procedures.procedure.draft_tested", procedure, {"resident": resident})
+    audit_log(actor, "procedures.procedure.draft_tested", procedure, {"resident": resident.pk})
     return Reply(result.prompts, conversation)
 
 
 def resident_input(
     *,
     municipality: Municipality,
-    resident: str,
+    resident: Resident,
     inp: engine.Input,
     lang: str = "ja",
     now: datetime | None = None,

@@ -26,6 +26,7 @@ from procedures.models import (
     ResidentUpload,
     Submission,
 )
+from procedures.residents.models import Resident
 from procedures.selectors import document_problems
 
 
@@ -319,7 +320,7 @@ def resident_upload_store(
     *,
     upload_id: uuid.UUID,
     municipality: Municipality,
-    resident: str,
+    resident: Resident,
     content: bytes,
     content_type: str,
     width: int | None,

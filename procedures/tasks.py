@@ -1,10 +1,9 @@
-"""Celery tasks of procedures (autodiscovered): the reservation tasks live in their package."""
+"""Celery tasks of procedures (autodiscovered): the tasks live in their sub-domain packages."""
 
 from procedures.reservations.tasks import (  # noqa: F401
     expire_offers,
     offer_freed_place,
     plan_reminders,
     send_reminder,
-    send_waitlist_offer,
-    tell_cancelled_by_staff,
 )
+from procedures.residents.tasks import send_notice, send_stale_notices  # noqa: F401

@@ -4,6 +4,8 @@ import factory
 from django_scopes import scopes_disabled
 
 from govtech.models import Department, Municipality, Role, StaffMembership, User
+from procedures.residents.models import Resident
+from procedures.residents.services import resident_for_handle
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -69,3 +71,29 @@ def staff_member(municipality: Municipality, *roles: str, email: str | None = No
     for role in roles:
         MembershipFactory(municipality=municipality, user=user, role=role)
     return user
+
+
+def resident(of, handle: str = "test:U1", **fields) -> Resident:
+    """The resident named ``handle`` (created once, like the terminal's) of a municipality,
+    or of the municipality of ``of`` (a resource, a channel…)."""
+    municipality = of if isinstance(of, Municipality) else of.municipality
+    return resident_for_handle(municipality=municipality, handle=handle, **fields)
+
+
+def line_friend(channel, line_user_id: str, *, attributes: dict | None = None, **fields):
+    """A resident of the channel's municipality and their LINE identity on ``channel``."""
+    from delivery.models import Friend
+
+    with scopes_disabled():
+        person = Resident.objects.create(
+            municipality=channel.municipality,
+            attributes=attributes or {},
+            is_test=fields.get("is_test", False),
+        )
+        return Friend.objects.create(
+            municipality=channel.municipality,
+            channel=channel,
+            line_user_id=line_user_id,
+            resident=person,
+            **fields,
+        )

@@ -42,7 +42,7 @@ from delivery.broadcasts.testers import (
 )
 from delivery.images import MAX_BYTES as MAX_IMAGE_BYTES
 from delivery.images import ImageRejected
-from delivery.line_api import LineApiError
+from delivery.line_api import LineApiError, LineClient
 from delivery.models import LineChannel, OutboundStatus
 from delivery.simulator.selectors import channel_by_id
 from govtech.access import staff_context
@@ -526,8 +526,6 @@ class BroadcastAdmin(TenantModelAdmin):
         self.message_user(request, text, messages.SUCCESS)
 
     def _quota(self, broadcast):
-        from delivery.line_api import LineClient
-
         try:
             with LineClient(broadcast.channel.access_token) as client:
                 quota, used = client.quota(retries=0), client.quota_consumption(retries=0)

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from delivery.broadcasts.images import is_own_image_url
+from delivery.broadcasts.models import Broadcast
+from delivery.models import Friend
 from procedures.runtime import start_postback
 
 MAX_ITEMS = 5
@@ -203,3 +205,14 @@ def render_items(items: list[dict], variables: dict[str, str]) -> list[dict]:
         else:
             rendered.append(_flex_notice(item, variables))
     return rendered
+
+
+def render_for(
+    broadcast: Broadcast, *, friend: Friend | None = None, display_name: str = ""
+) -> list[dict]:
+    """The LINE messages of a broadcast, for one resident when personal variables are used."""
+    variables = {
+        "municipality": broadcast.municipality.name,
+        "display_name": (friend.display_name if friend else display_name) or _("resident"),
+    }
+    return render_items(broadcast.messages, variables)

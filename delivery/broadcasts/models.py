@@ -41,7 +41,8 @@ class AttributeKind(models.TextChoices):
 class AttributeField(TenantOwned):
     """An attribute residents may set about themselves (area, interests, child birth year…).
 
-    ``key`` is the key in ``Friend.attributes`` and the step id in the profile procedure.
+    ``key`` is the key in ``Resident.attributes`` (procedures) and the step id in the profile
+    procedure; the values belong to the resident, the definitions to segments here.
     """
 
     key = models.CharField(_("key"), max_length=40, validators=[ATTRIBUTE_KEY])

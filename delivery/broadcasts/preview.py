@@ -1,6 +1,6 @@
 """The LINE preview of a broadcast: the very message objects the sender will send.
 
-Kept apart from selectors because it renders through ``services.render_for`` (the
+Kept apart from selectors because it renders through ``messages.render_for`` (the
 function the sender calls), and services already import selectors.
 """
 
@@ -8,9 +8,13 @@ from typing import cast
 
 from django.utils.translation import gettext as _
 
-from delivery.broadcasts.messages import is_personal, validate_items, validate_procedures
+from delivery.broadcasts.messages import (
+    is_personal,
+    render_for,
+    validate_items,
+    validate_procedures,
+)
 from delivery.broadcasts.models import Broadcast
-from delivery.broadcasts.services import render_for
 from govtech.models import Municipality
 from procedures.selectors import live_procedures
 

@@ -28,6 +28,7 @@ from delivery.broadcasts.models import (
     ReminderRule,
 )
 from govtech.models import User
+from govtech.publish import publish_task_on_commit
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
 
@@ -294,9 +295,9 @@ def _occurrence_create(rule: ReminderRule, day: date, now: datetime) -> bool:
             ReminderOccurrence.objects.create(rule=rule, date=day, broadcast=broadcast)
     except IntegrityError:  # created by an earlier run: once per rule and date
         return False
-    from delivery.broadcasts.tasks import broadcast_start
-
-    broadcast_start.delay_on_commit(broadcast.pk, municipality_id=broadcast.municipality_id)
+    publish_task_on_commit(
+        "delivery.tasks.broadcast_start", broadcast.pk, municipality_id=broadcast.municipality_id
+    )
     return True
 
 

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from delivery.broadcasts.models import AttributeField, AttributeKind
 from delivery.broadcasts.segments import BEHAVIOURS, BUILT_IN_FIELDS, MAX_DEPTH
+from procedures.models import Procedure
+from procedures.reservations.models import Resource
 
 
 def _op_labels() -> dict[str, str]:
@@ -79,9 +81,6 @@ def _language_subject() -> dict[str, Any]:
 
 
 def _behaviour_subjects() -> list[dict[str, Any]]:
-    from procedures.models import Procedure
-    from procedures.reservations.models import Resource
-
     procedures = [{"value": p.key, "label": p.title} for p in Procedure.objects.order_by("key")]
     resources = [{"value": r.key, "label": r.name} for r in Resource.objects.order_by("key")]
     subjects = [

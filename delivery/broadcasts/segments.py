@@ -9,8 +9,10 @@ another group, an attribute condition ``{"field", "op", "value"}`` or a behaviou
 - behaviours: ``followed_since`` (ISO date), ``completed_procedure`` (procedure key),
   ``has_booking`` (resource key).
 
-On PostgreSQL ``is``/``in``/``has`` are jsonb containment (``@>``), served by the GIN
-index on ``delivery_friend.attributes`` (migration 0003). SQLite uses JSON1 functions.
+Attributes belong to the friend's Resident (procedures): on PostgreSQL ``is``/``in``/``has``
+are jsonb containment (``@>``) on ``procedures_resident.attributes``, served by its GIN
+index (procedures migration 0004). SQLite uses JSON1 functions. Behaviours join the
+resident's submissions and bookings by foreign key.
 """
 
 from datetime import date, datetime, time
@@ -18,13 +20,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.broadcasts.models import ATTRIBUTE_KEY
+from procedures.models import Booking, Submission
 
 OPS = {"is", "in", "has", "gte", "lte", "set"}
 BEHAVIOURS = {"followed_since", "completed_procedure", "has_booking"}
@@ -61,16 +63,16 @@ def validate_rules(rules: Any, depth: int = 0) -> None:
             raise ValidationError(_("Unknown condition: %(condition)s") % {"condition": condition})
 
 
-def rules_q(rules: dict | None, *, channel_id: str) -> Q:
+def rules_q(rules: dict | None) -> Q:
     """The Q for Friend rows matching ``rules`` (an empty rule set matches everyone)."""
     if not rules:
         return Q()
     validate_rules(rules)
-    return _group_q(rules, channel_id)
+    return _group_q(rules)
 
 
-def _group_q(group: dict, channel_id: str) -> Q:
-    parts = [_condition_q(condition, channel_id) for condition in group["conditions"]]
+def _group_q(group: dict) -> Q:
+    parts = [_condition_q(condition) for condition in group["conditions"]]
     if not parts:
         return Q()
     combined = parts[0]
@@ -79,11 +81,11 @@ def _group_q(group: dict, channel_id: str) -> Q:
     return combined
 
 
-def _condition_q(condition: dict, channel_id: str) -> Q:
+def _condition_q(condition: dict) -> Q:
     if "match" in condition:
-        return _group_q(condition, channel_id)
+        return _group_q(condition)
     if "behaviour" in condition:
-        return _behaviour_q(condition["behaviour"], condition.get("value"), channel_id)
+        return _behaviour_q(condition["behaviour"], condition.get("value"))
     return _attribute_q(condition["field"], condition["op"], condition.get("value"))
 
 
@@ -93,9 +95,9 @@ def _attribute_q(key: str, op: str, value: Any) -> Q:
         values = value if isinstance(value, list) else [value]
         return Q(**{f"{column}__in": [str(v) for v in values]}) if op in ("is", "in") else Q()
     if op == "set":
-        return Q(attributes__has_key=key)
+        return Q(resident__attributes__has_key=key)
     if op in ("gte", "lte"):
-        return Q(**{f"attributes__{key}__{op}": value})
+        return Q(**{f"resident__attributes__{key}__{op}": value})
     if op == "in":
         values = value if isinstance(value, list) else [value]
         combined = Q(pk__in=[])
@@ -109,16 +111,20 @@ def _attribute_q(key: str, op: str, value: Any) -> Q:
 
 def _equals_q(key: str, value: Any) -> Q:
     if connection.vendor == "postgresql":
-        return Q(attributes__contains={key: value})
-    return Q(**{f"attributes__{key}": value})
+        return Q(resident__attributes__contains={key: value})
+    return Q(**{f"resident__attributes__{key}": value})
 
 
 def _list_holds_q(key: str, value: Any) -> Q:
     if connection.vendor == "postgresql":
-        return Q(attributes__contains={key: [value]})
+        return Q(resident__attributes__contains={key: [value]})
     # SQLite: the key is validated against ATTRIBUTE_KEY, so it is safe in the JSON path.
     path = f'$."{key}"'
-    sql = "EXISTS (SELECT 1 FROM json_each(delivery_friend.attributes, %s) WHERE value = %s)"
+    # The correlated subquery filters on the friend's resident_id, so it needs no join alias.
+    sql = (
+        "EXISTS (SELECT 1 FROM procedures_resident r, json_each(r.attributes, %s)"
+        " WHERE r.id = delivery_friend.resident_id AND json_each.value = %s)"
+    )
     return Q(RawSQL(sql, (path, value), output_field=BooleanField()))  # noqa: S611
 
 
@@ -127,18 +133,14 @@ def _day_start(value: Any) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _behaviour_q(behaviour: str, value: Any, channel_id: str) -> Q:
+def _behaviour_q(behaviour: str, value: Any) -> Q:
     if behaviour == "followed_since":
         return Q(followed_at__gte=_day_start(value))
-    resident = Concat(Value(f"line:{channel_id}:"), OuterRef("line_user_id"))
+    resident = OuterRef("resident_id")
     if behaviour == "completed_procedure":
-        from procedures.models import Submission
-
         done = Submission.objects.filter(
             procedure__key=str(value), resident=resident, is_test=False
         )
         return Q(Exists(done))
-    from procedures.models import Booking
-
     booked = Booking.objects.filter(resource__key=str(value), resident=resident, status="confirmed")
     return Q(Exists(booked))

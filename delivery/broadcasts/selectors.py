@@ -30,9 +30,7 @@ def broadcast_policy(*, municipality: Municipality) -> BroadcastPolicy:
 
 def segment_friends(*, channel: LineChannel, rules: dict | None) -> QuerySet[Friend]:
     """Friends of the channel who follow it and match ``rules`` (call inside the scope)."""
-    return Friend.objects.filter(channel=channel, is_following=True).filter(
-        rules_q(rules, channel_id=channel.channel_id)
-    )
+    return Friend.objects.filter(channel=channel, is_following=True).filter(rules_q(rules))
 
 
 def segment_count(*, channel: LineChannel, rules: dict | None) -> int:

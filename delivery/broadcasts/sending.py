@@ -28,7 +28,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from delivery.broadcasts import selectors
-from delivery.broadcasts.messages import is_personal
+from delivery.broadcasts.messages import is_personal, render_for
 from delivery.broadcasts.models import (
     Broadcast,
     BroadcastChunk,
@@ -36,7 +36,6 @@ from delivery.broadcasts.models import (
     BroadcastStatus,
     ChunkStatus,
 )
-from delivery.broadcasts.services import render_for
 from delivery.line_api import AlreadyAccepted, LineApiError, LineClient, shared_client
 from delivery.models import Friend
 from govtech.services import audit_log

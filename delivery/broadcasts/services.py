@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from delivery.broadcasts import messages as composed
 from delivery.broadcasts import selectors
+from delivery.broadcasts.messages import render_for
 from delivery.broadcasts.models import (
     AttributeField,
     AttributeKind,
@@ -27,14 +28,23 @@ from delivery.broadcasts.models import (
     Segment,
 )
 from delivery.broadcasts.segments import validate_rules
+from delivery.broadcasts.sending import SENDERS, broadcast_finish_if_done
+from delivery.broadcasts.testers import staff_test_friends
 from delivery.line_api import LineApiError, LineClient
-from delivery.models import Friend, LineChannel, OutboundMessage
+from delivery.models import LineChannel, OutboundMessage
+from delivery.outbound import outbound_send
 from govtech.access import staff_context_for
 from govtech.models import Municipality, User
+from govtech.publish import publish_task, publish_task_on_commit
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
+from procedures.residents.models import Resident
+from procedures.residents.services import resident_attributes_update
 
 logger = logging.getLogger(__name__)
+
+BROADCAST_START_TASK = "delivery.tasks.broadcast_start"
+BROADCAST_SEND_TASK = "delivery.tasks.broadcast_send"
 CANCELLABLE = (BroadcastStatus.DRAFT, BroadcastStatus.AWAITING_APPROVAL, BroadcastStatus.SCHEDULED)
 
 
@@ -57,7 +67,7 @@ def _attribute_value(field: AttributeField, answer: Any) -> Any:
     return str(answer)[:200]
 
 
-def friend_attributes_set(*, friend: Friend, answers: dict, definition: dict) -> dict:
+def resident_attributes_set(*, resident: Resident, answers: dict, definition: dict) -> dict:
     """Write a resident's own profile answers to their attributes (step id = attribute key).
 
     Only keys the municipality defined as attribute fields are written, in their field's
@@ -65,19 +75,16 @@ def friend_attributes_set(*, friend: Friend, answers: dict, definition: dict) ->
     the resident, not staff, decides. Returns the changed attributes.
     """
     step_ids = {step.get("id") for step in definition.get("steps", [])}
-    with tenant_scope(friend.municipality):
+    with tenant_scope(resident.municipality):
         fields = AttributeField.objects.filter(key__in=[k for k in answers if k in step_ids])
         changed = {}
         for field in fields:
             value = _attribute_value(field, answers[field.key])
             if value is not None:
                 changed[field.key] = value
-        if changed:
-            locked = Friend.objects.select_for_update().get(pk=friend.pk)
-            locked.attributes = {**locked.attributes, **changed}
-            locked.save(update_fields=["attributes"])
-            friend.attributes = locked.attributes
-    audit_log(None, "delivery.friend.attributes_set", friend, {"keys": sorted(changed)})
+    if changed:
+        resident_attributes_update(resident=resident, values=changed)
+    audit_log(None, "procedures.resident.attributes_set", resident, {"keys": sorted(changed)})
     return changed
 
 
@@ -158,14 +165,14 @@ def _move(broadcast: Broadcast, frm: tuple, to: str, **changes: Any) -> bool:
 
 
 def _enqueue_start_if_due(broadcast: Broadcast) -> None:
-    from delivery.broadcasts.tasks import broadcast_start
-
     if broadcast.status != BroadcastStatus.SCHEDULED:
         return
     # Every way into SCHEDULED stores a send time (submit fills in now; only drafts are
     # editable). Without one it is never due, as for broadcasts_due().
     if broadcast.scheduled_at is not None and broadcast.scheduled_at <= timezone.now():
-        broadcast_start.delay_on_commit(broadcast.pk, municipality_id=broadcast.municipality_id)
+        publish_task_on_commit(
+            BROADCAST_START_TASK, broadcast.pk, municipality_id=broadcast.municipality_id
+        )
 
 
 def broadcast_submit(*, actor: User | None, broadcast: Broadcast) -> Broadcast:
@@ -252,9 +259,6 @@ def broadcast_test_send(*, actor: User, broadcast: Broadcast) -> list[OutboundMe
     say whether each one went out. Raises NoTestResident (nothing sent) when the actor
     has no test resident there (see ``testers``). Audited.
     """
-    from delivery.broadcasts.testers import staff_test_friends
-    from delivery.services import outbound_send
-
     channel = broadcast.channel
     testers = staff_test_friends(user=actor, channel=channel)
     if not testers:
@@ -277,17 +281,6 @@ def broadcast_test_send(*, actor: User, broadcast: Broadcast) -> list[OutboundMe
     recipients = [friend.pk for friend in testers]
     audit_log(actor, "delivery.broadcast.test_sent", broadcast, {"friends": recipients})
     return sent
-
-
-def render_for(
-    broadcast: Broadcast, *, friend: Friend | None = None, display_name: str = ""
-) -> list[dict]:
-    """The LINE messages of a broadcast, for one resident when personal variables are used."""
-    variables = {
-        "municipality": broadcast.municipality.name,
-        "display_name": (friend.display_name if friend else display_name) or _("resident"),
-    }
-    return composed.render_items(broadcast.messages, variables)
 
 
 # --- starting: quota check, freezing recipients, writing chunks ---------------------------
@@ -385,9 +378,7 @@ def broadcast_start(*, broadcast_id: int) -> bool:
 
 
 def _enqueue_chunks(broadcast: Broadcast) -> None:
-    from delivery.broadcasts.sending import broadcast_finish_if_done
-    from delivery.broadcasts.tasks import broadcast_senders_start
-
-    broadcast_senders_start(broadcast)  # a few sender tasks share the chunks
+    for _sender in range(SENDERS):  # a few sender tasks share the chunks
+        publish_task(BROADCAST_SEND_TASK, broadcast.pk, municipality_id=broadcast.municipality_id)
     with tenant_scope(broadcast.municipality):  # after commit: maybe outside the caller's
         broadcast_finish_if_done(broadcast_id=broadcast.pk)  # an empty audience is done now

@@ -5,7 +5,7 @@ Two kinds of account count as a staff member's own on a channel:
 - a friend linked to them (``StaffTestResident``): their own LINE account, linked by a
   municipality admin, or
 - the simulator account the builder's Try it made for them: its LINE user ID is derived
-  from the staff user (``procedures.builder.selectors.trial_line_user_id``), so the same
+  from the staff user (``trial_line_user_id``), so the same
   test resident serves Try it and test sends.
 
 A test send never reaches anyone else, not even another staff member's test resident.
@@ -13,21 +13,31 @@ A test send never reaches anyone else, not even another staff member's test resi
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from delivery.broadcasts.models import StaffTestResident
+from delivery.friends import friend_test_ensure
 from delivery.models import Friend, LineChannel
-from govtech.models import User
+from delivery.simulator import selectors as simulator
+from delivery.simulator.services import simulator_friendship_set, simulator_user_get_or_create
+from govtech.models import Municipality, User
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
+from procedures.builder.registry import TrialResident
+
+
+def trial_line_user_id(*, user: User) -> str:
+    """A stable LINE user ID (``U`` + 32 hex) for a staff member's test resident."""
+    digest = hashlib.sha256(f"govtech-builder-test:{user.pk}".encode()).hexdigest()
+    return "U" + digest[:32]
 
 
 def staff_test_friends(*, user: User, channel: LineChannel) -> list[Friend]:
     """The staff member's own test residents that follow ``channel``, oldest first."""
-    from procedures.builder.selectors import trial_line_user_id
-
     with tenant_scope(channel.municipality):
         linked = StaffTestResident.objects.filter(staff=user).values("friend")
         own = Q(pk__in=linked) | Q(line_user_id=trial_line_user_id(user=user))
@@ -53,18 +63,19 @@ def staff_test_resident_link(*, actor: User, staff: User, friend: Friend) -> Sta
     return link
 
 
-def staff_test_resident_simulate(*, actor: User, channel: LineChannel) -> Friend:
-    """The actor's test resident in the LINE simulator on ``channel``, created once.
+def simulator_channel_for(*, municipality: Municipality) -> LineChannel | None:
+    """The municipality's LINE channel that the local simulator serves, if any.
 
-    The same account as the builder's Try it: a simulator user with the actor's trial
-    LINE user ID, a friend of the channel there and a following test ``Friend`` here.
-    Raises ServiceError where the simulator does not serve the channel (production).
+    None where the simulator is off (production): Try it needs it.
     """
-    from delivery.services import friend_test_ensure
-    from delivery.simulator import selectors as simulator
-    from delivery.simulator.services import simulator_friendship_set, simulator_user_get_or_create
-    from procedures.builder.selectors import trial_line_user_id
+    if not settings.SIMULATOR_ENABLED:
+        return None
+    with tenant_scope(municipality):
+        channels = list(LineChannel.objects.filter(municipality=municipality).order_by("pk"))
+    return next((c for c in channels if simulator.channel_by_id(channel_id=c.channel_id)), None)
 
+
+def _simulated_test_friend(actor: User, channel: LineChannel) -> Friend:
     enabled = settings.SIMULATOR_ENABLED
     sim_channel = simulator.channel_by_id(channel_id=channel.channel_id) if enabled else None
     if sim_channel is None:
@@ -73,6 +84,30 @@ def staff_test_resident_simulate(*, actor: User, channel: LineChannel) -> Friend
     name = (_("Test resident (%(staff)s)") % {"staff": actor.get_full_name() or actor.email})[:100]
     sim_user = simulator_user_get_or_create(user_id=user_id, display_name=name)
     simulator_friendship_set(channel=sim_channel, user=sim_user, status="friend")
-    friend = friend_test_ensure(channel=channel, line_user_id=user_id, display_name=name)
+    return friend_test_ensure(channel=channel, line_user_id=user_id, display_name=name)
+
+
+def staff_test_resident_simulate(*, actor: User, channel: LineChannel) -> Friend:
+    """The actor's test resident in the LINE simulator on ``channel``, created once.
+
+    The same account as the builder's Try it: a simulator user with the actor's trial
+    LINE user ID, a friend of the channel there and a following test ``Friend`` here.
+    Raises ServiceError where the simulator does not serve the channel (production).
+    """
+    friend = _simulated_test_friend(actor, channel)
     audit_log(actor, "delivery.friend.test_resident_created", friend, {"channel": channel.pk})
     return friend
+
+
+class SimulatorTrialResidents:
+    """The builder's Try it (procedures.builder.registry): the designer's test resident
+    on the municipality's simulator channel, the same one broadcast test sends reach."""
+
+    def trial_resident(self, *, actor: User, municipality: Municipality) -> TrialResident:
+        channel = simulator_channel_for(municipality=municipality)
+        if channel is None:
+            raise ServiceError(_("No LINE simulator channel is connected to this municipality."))
+        friend = _simulated_test_friend(actor, channel)
+        return TrialResident(
+            resident=friend.resident, channel_id=channel.channel_id, user_id=friend.line_user_id
+        )

@@ -1,8 +1,10 @@
 """What a resident sees in LINE for one step of a draft: the builder's live preview.
 
-The engine produces the prompts and ``delivery.rendering.render_prompts`` turns them into
-the exact LINE message JSON the webhook would send; the page draws that JSON with the
-same renderer as the simulator's chat page (static/line/render.js).
+The engine produces the prompts and the channel's renderer (registered by delivery:
+``delivery.rendering.render_prompts``) turns them into the exact LINE message JSON the
+webhook would send; the page draws that JSON with the same renderer as the simulator's
+chat page (static/line/render.js). Without a registered renderer the preview is the
+transport-neutral prompts themselves.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from delivery.rendering import render_prompts
 from procedures import engine, logic
+from procedures.builder.registry import preview_renderer
 from procedures.engine.steps import StepContext, StepType, localize, step_type
 
 
@@ -102,7 +104,10 @@ def step_preview(
     try:
         with override(lang):
             prompts = _step_prompts(document, index, lang, now, availability or {})
-        return render_prompts(prompts, lang=lang)
+        render = preview_renderer()
+        if render is None:
+            return [prompt.to_dict() for prompt in prompts]
+        return render(prompts, lang)
     except (KeyError, IndexError, TypeError, ValueError, engine.StepNotAvailable) as problem:
         raise ValueError(_("This step cannot be shown yet: fill in its required fields.")) from (
             problem

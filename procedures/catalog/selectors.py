@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from govtech.access import StaffContext
 from govtech.models import Department, Municipality, User
+from procedures.builder.preview import step_preview
 from procedures.catalog.merge import MergeResult, merge_documents
 from procedures.catalog.models import Template, TemplateVersion, TemplateVisibility
 from procedures.catalog.placeholders import Values, fill_placeholders, unfilled_placeholders
@@ -278,8 +279,6 @@ def template_preview(
     engine cannot show on their own are left out rather than faked; a reservation step
     offers no slots (its resource key is the publisher's, bound only after import).
     """
-    from procedures.builder.preview import step_preview
-
     document = (
         importable_document(version=version, municipality=municipality)
         if municipality is not None

@@ -3,7 +3,8 @@
 「予約の確認」 lists upcoming bookings with 変更 / キャンセル; the flow runs on postbacks
 (`gt|rsv|<action>|…`), so it needs no conversation state: each tap carries what it needs
 and is checked again (ownership, capacity) when it arrives. Waitlist offers pushed to
-residents are answered here too (予約する / 辞退する).
+residents are answered here too (予約する / 辞退する); what is pushed to them is in
+``procedures.reservations.notices``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from procedures import engine
 from procedures.engine import parsing
 from procedures.engine.steps import ReservationStep, parse_postback, postback
 from procedures.reservations.models import Booking, Resource, WaitlistOffer
+from procedures.reservations.notices import WEEKDAYS_JA, when_text
 from procedures.reservations.schedule import TOKYO
 from procedures.reservations.selectors import (
     CHAT_DAYS,
@@ -34,9 +36,9 @@ from procedures.reservations.services import (
     waitlist_offer_accept,
     waitlist_offer_decline,
 )
+from procedures.residents.models import Resident
 
 LIST_WORDS = {"予約の確認", "予約確認", "予約の変更", "mybookings", "bookings"}
-WEEKDAYS_JA = "月火水木金土日"
 
 
 def resource_or_refuse(*, key: str) -> Resource:
@@ -44,12 +46,6 @@ def resource_or_refuse(*, key: str) -> Resource:
     if resource is None:
         raise BookingRefused(_("Reservations are not available right now."))
     return resource
-
-
-def when_text(starts_at: datetime, ends_at: datetime | None = None) -> str:
-    start = starts_at.astimezone(TOKYO)
-    text = f"{start.month}/{start.day}（{WEEKDAYS_JA[start.weekday()]}）{start:%H:%M}"
-    return f"{text}–{ends_at.astimezone(TOKYO):%H:%M}" if ends_at else text
 
 
 def refusal_text(reason: str, alternatives: list[SlotAvailability]) -> str:
@@ -64,7 +60,7 @@ def waitlist_choice(resource_key: str, start: str, party_size: int) -> engine.Ch
     return engine.Choice(_("Join the waitlist"), data)
 
 
-def handle(*, resident: str, inp: engine.Input, lang: str, now: datetime) -> list | None:
+def handle(*, resident: Resident, inp: engine.Input, lang: str, now: datetime) -> list | None:
     """Prompts for a booking-management input, or None when the input is not one."""
     parts = parse_postback(inp.data) if isinstance(inp, engine.PostbackInput) else None
     listing = isinstance(inp, engine.TextInput) and parsing.normalize_key(inp.text) in LIST_WORDS
@@ -77,7 +73,7 @@ def handle(*, resident: str, inp: engine.Input, lang: str, now: datetime) -> lis
         return action(resident, parts[2:], now) if action else None
 
 
-def _list(resident: str, now: datetime) -> list:
+def _list(resident: Resident, now: datetime) -> list:
     bookings = resident_upcoming_bookings(resident=resident, now=now)
     if not bookings:
         return [engine.TextPrompt(_("You have no upcoming bookings."))]
@@ -98,7 +94,7 @@ def _describe(booking: Booking) -> str:
     return text
 
 
-def _own(resident: str, raw: str) -> Booking | None:
+def _own(resident: Resident, raw: str) -> Booking | None:
     booking = resident_booking(resident=resident, pk=int(raw)) if raw.isdigit() else None
     return booking if booking is not None and booking.status == "confirmed" else None
 
@@ -107,7 +103,7 @@ def _gone() -> list:
     return [engine.TextPrompt(_("This booking cannot be found or has already been cancelled."))]
 
 
-def _ask_cancel(resident: str, args: list[str], now: datetime) -> list:
+def _ask_cancel(resident: Resident, args: list[str], now: datetime) -> list:
     booking = _own(resident, args[0])
     if booking is None:
         return _gone()
@@ -118,7 +114,7 @@ def _ask_cancel(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Cancel this booking?") + "\n" + _describe(booking), choices)]
 
 
-def _cancel(resident: str, args: list[str], now: datetime) -> list:
+def _cancel(resident: Resident, args: list[str], now: datetime) -> list:
     booking = _own(resident, args[0])
     if booking is None:
         return _gone()
@@ -126,11 +122,11 @@ def _cancel(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Your booking has been cancelled.") + "\n" + _describe(booking))]
 
 
-def _keep(resident: str, args: list[str], now: datetime) -> list:
+def _keep(resident: Resident, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Your booking is kept."))]
 
 
-def _change_days(resident: str, args: list[str], now: datetime) -> list:
+def _change_days(resident: Resident, args: list[str], now: datetime) -> list:
     booking = _own(resident, args[0])
     if booking is None:
         return _gone()
@@ -148,7 +144,7 @@ def _change_days(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Which day would you like instead?"), choices)]
 
 
-def _change_slots(resident: str, args: list[str], now: datetime) -> list:
+def _change_slots(resident: Resident, args: list[str], now: datetime) -> list:
     booking = _own(resident, args[0])
     if booking is None or len(args) < 2:
         return _gone()
@@ -175,7 +171,7 @@ def _free_slots(booking: Booking, now: datetime) -> list[SlotAvailability]:
     return [s for s in slots if s.remaining >= places and s.starts_at != booking.slot.starts_at]
 
 
-def _change(resident: str, args: list[str], now: datetime) -> list:
+def _change(resident: Resident, args: list[str], now: datetime) -> list:
     booking = _own(resident, args[0])
     if booking is None or len(args) < 2:
         return _gone()
@@ -190,7 +186,7 @@ def _change(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Your booking has been changed.") + "\n" + _describe(new))]
 
 
-def _join_waitlist(resident: str, args: list[str], now: datetime) -> list:
+def _join_waitlist(resident: Resident, args: list[str], now: datetime) -> list:
     """Join a full slot's waitlist (from the slot list, or after losing the race).
 
     The resident's conversation, if any, is left as it is: nothing is booked or submitted.
@@ -217,7 +213,7 @@ def _join_waitlist(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(f"{text}\n{resource.name}\n{when}")]
 
 
-def _offer(resident: str, raw: str) -> WaitlistOffer | None:
+def _offer(resident: Resident, raw: str) -> WaitlistOffer | None:
     if not raw.isdigit():
         return None
     return (
@@ -227,7 +223,7 @@ def _offer(resident: str, raw: str) -> WaitlistOffer | None:
     )
 
 
-def _accept(resident: str, args: list[str], now: datetime) -> list:
+def _accept(resident: Resident, args: list[str], now: datetime) -> list:
     offer = _offer(resident, args[0])
     if offer is None:
         return _gone()
@@ -238,45 +234,11 @@ def _accept(resident: str, args: list[str], now: datetime) -> list:
     return [engine.TextPrompt(_("Your booking is confirmed.") + "\n" + _describe(booking))]
 
 
-def _decline(resident: str, args: list[str], now: datetime) -> list:
+def _decline(resident: Resident, args: list[str], now: datetime) -> list:
     offer = _offer(resident, args[0])
     if offer is not None:
         waitlist_offer_decline(offer=offer, now=now)
     return [engine.TextPrompt(_("Thank you. We have offered the place to the next person."))]
-
-
-def offer_prompts(offer: WaitlistOffer) -> list:
-    """The push a waiting resident gets when a place is free (call inside `override`)."""
-    slot = offer.slot
-    expires = offer.expires_at.astimezone(TOKYO)
-    text = _("A place is free: %(resource)s %(when)s. It is held for you until %(until)s.") % {
-        "resource": slot.resource.name,
-        "when": when_text(slot.starts_at, slot.ends_at),
-        "until": f"{expires:%H:%M}",
-    }
-    choices = (
-        engine.Choice(_("Book it"), postback("rsv", "acc", str(offer.pk))),
-        engine.Choice(_("Decline"), postback("rsv", "dec", str(offer.pk))),
-    )
-    return [engine.TextPrompt(text, choices)]
-
-
-def reminder_prompts(booking: Booking) -> list:
-    text = _("Reminder of your booking: %(resource)s %(when)s") % {
-        "resource": booking.resource.name,
-        "when": when_text(booking.slot.starts_at, booking.slot.ends_at),
-    }
-    if booking.resource.location:
-        text += "\n" + booking.resource.location
-    return [engine.TextPrompt(text)]
-
-
-def cancelled_by_staff_prompts(booking: Booking, message: str) -> list:
-    text = _("Your booking was cancelled by the city: %(resource)s %(when)s") % {
-        "resource": booking.resource.name,
-        "when": when_text(booking.slot.starts_at, booking.slot.ends_at),
-    }
-    return [engine.TextPrompt(f"{text}\n{message}".strip())]
 
 
 _ACTIONS = {
@@ -291,4 +253,4 @@ _ACTIONS = {
     "dec": _decline,
 }
 
-__all__ = ["handle", "offer_prompts", "refusal_text", "reminder_prompts"]
+__all__ = ["handle", "refusal_text"]

@@ -185,7 +185,15 @@ class Booking(TenantOwned):
     slot = models.ForeignKey(
         Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("slot")
     )
-    resident = models.CharField(_("resident"), max_length=120, blank=True, db_index=True)
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name=_("resident"),
+        help_text=_("Empty for a phone caller booked by staff."),
+    )
     party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
     # Places taken: the party size when capacity counts people, 1 when it counts groups.
     places = models.PositiveSmallIntegerField(_("places"), default=1)
@@ -232,7 +240,12 @@ class WaitlistEntry(TenantOwned):
     """A resident waiting for a place in a full slot; served first come, first served."""
 
     slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="waitlist")
-    resident = models.CharField(_("resident"), max_length=120)
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        verbose_name=_("resident"),
+    )
     party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
     status = models.CharField(
         _("status"), max_length=10, choices=WaitlistStatus.choices, default="waiting"
@@ -252,7 +265,7 @@ class WaitlistEntry(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.slot} {self.resident}"
+        return f"{self.slot} resident {self.resident_id}"
 
 
 class OfferStatus(models.TextChoices):

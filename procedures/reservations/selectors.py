@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from govtech.models import Municipality
 from procedures.format import KnownResource
+from procedures.models import Procedure
 from procedures.reservations.models import (
     HOLDING_STATUSES,
     Booking,
@@ -21,6 +22,7 @@ from procedures.reservations.models import (
     WaitlistOffer,
 )
 from procedures.reservations.schedule import TOKYO, bookable_slots, day_slots, is_open_on
+from procedures.residents.models import Resident
 
 CHAT_DAYS = 14  # how far ahead the chat offers days
 
@@ -174,7 +176,7 @@ def _by_day(slots: list[SlotAvailability]) -> list[dict]:
     return [{"date": day, "slots": items} for day, items in days.items()]
 
 
-def resident_upcoming_bookings(*, resident: str, now: datetime) -> list[Booking]:
+def resident_upcoming_bookings(*, resident: Resident, now: datetime) -> list[Booking]:
     return list(
         Booking.objects.filter(
             resident=resident, status=BookingStatus.CONFIRMED, slot__starts_at__gt=now
@@ -182,7 +184,7 @@ def resident_upcoming_bookings(*, resident: str, now: datetime) -> list[Booking]
     )
 
 
-def resident_booking(*, resident: str, pk: int) -> Booking | None:
+def resident_booking(*, resident: Resident, pk: int) -> Booking | None:
     """The resident's own booking; None for another resident's (same as a missing one)."""
     return (
         Booking.objects.filter(resident=resident, pk=pk).select_related("slot", "resource").first()
@@ -190,7 +192,7 @@ def resident_booking(*, resident: str, pk: int) -> Booking | None:
 
 
 def resident_active_counts(
-    *, resident: str, resource: Resource, day: date, now: datetime
+    *, resident: Resident, resource: Resource, day: date, now: datetime
 ) -> tuple[int, int]:
     """The resident's upcoming bookings of the resource, and those on `day`."""
     upcoming = Booking.objects.filter(
@@ -203,21 +205,6 @@ def resident_active_counts(
     low = datetime.combine(day, time.min, TOKYO)
     on_day = Q(slot__starts_at__gte=low, slot__starts_at__lt=low + timedelta(days=1))
     return upcoming.count(), upcoming.filter(on_day).count()
-
-
-def friend_for_resident(*, resident: str):
-    """The LINE friend behind a resident key `line:<channel id>:<user id>`, if following."""
-    from delivery.models import Friend  # read-only: who to push a message to
-
-    kind, _sep, rest = resident.partition(":")
-    channel_id, _sep, user_id = rest.partition(":")
-    if kind != "line" or not user_id:
-        return None
-    return (
-        Friend.objects.filter(channel__channel_id=channel_id, line_user_id=user_id)
-        .select_related("channel", "municipality")
-        .first()
-    )
 
 
 # --- staff console ------------------------------------------------------------------------
@@ -320,8 +307,6 @@ def bookings_in_period(*, resource: Resource, first: date, last: date) -> QueryS
 def live_procedures_booking(*, resource: Resource) -> list[str]:
     """Titles (Japanese first) of the municipality's live procedures with a reservation
     step booking ``resource``: what residents lose when it is made inactive."""
-    from procedures.models import Procedure
-
     procedures = Procedure.objects.with_scope(municipality=resource.municipality)
     live = procedures.filter(live_version__isnull=False).select_related("live_version")
     titles = []

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govtech.models import User
+from govtech.publish import publish_task_on_commit
 from govtech.services import ServiceError, audit_log
 from procedures.reservations.models import (
     HOLDING_STATUSES,
@@ -31,6 +32,7 @@ from procedures.reservations.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from procedures.reservations.notices import booking_cancelled_notify, waitlist_offer_notify
 from procedures.reservations.schedule import TOKYO
 from procedures.reservations.selectors import (
     SlotAvailability,
@@ -40,6 +42,9 @@ from procedures.reservations.selectors import (
     slot_is_scheduled,
     taken_places,
 )
+from procedures.residents.models import Resident
+
+OFFER_FREED_PLACE_TASK = "procedures.reservations.offer_freed_place"
 
 # Only the concurrency test turns this off, to show the race the lock prevents.
 LOCK_SLOTS = True
@@ -62,7 +67,7 @@ class BookingRequest:
     resource: Resource
     starts_at: datetime
     party_size: int = 1
-    resident: str = ""
+    resident: Resident | None = None
     source: str = BookingSource.LINE
     contact_name: str = ""
     contact_phone: str = ""
@@ -170,10 +175,9 @@ def booking_cancel(
     """Cancel a booking and release its places; a waitlist offer follows after commit.
 
     Idempotent: cancelling a cancelled booking changes nothing. Staff cancellations are
-    audited and the resident is told (with `message`) after commit.
+    audited and the resident is told (with `message`) through the outbox, written in
+    the same transaction and sent after commit.
     """
-    from procedures.reservations import tasks
-
     now = now or timezone.now()
     with transaction.atomic():
         updated = Booking.objects.filter(pk=booking.pk, status=BookingStatus.CONFIRMED).update(
@@ -181,17 +185,11 @@ def booking_cancel(
         )
         booking.refresh_from_db()
         if updated:
-            slot_id, municipality_id = booking.slot_id, booking.municipality_id
-            transaction.on_commit(
-                lambda: tasks.offer_freed_place.delay(slot_id, municipality_id=municipality_id)
+            publish_task_on_commit(
+                OFFER_FREED_PLACE_TASK, booking.slot_id, municipality_id=booking.municipality_id
             )
             if actor is not None:
-                booking_id = booking.pk
-                transaction.on_commit(
-                    lambda: tasks.tell_cancelled_by_staff.delay(
-                        booking_id, message, municipality_id=municipality_id
-                    )
-                )
+                booking_cancelled_notify(booking=booking, message=message)
     if updated and actor is not None:
         audit_log(actor, "procedures.booking.cancelled", booking, {"message": message})
     return booking
@@ -258,7 +256,7 @@ def waitlist_join(
     *,
     resource: Resource,
     starts_at: datetime,
-    resident: str,
+    resident: Resident,
     party_size: int = 1,
     now: datetime | None = None,
 ) -> WaitlistEntry:
@@ -268,8 +266,6 @@ def waitlist_join(
     otherwise). Books nothing. If places were freed between the resident seeing the slot
     full and joining, the offer task runs after commit, so nobody waits for a free place.
     """
-    from procedures.reservations import tasks
-
     now = now or timezone.now()
     if not slot_is_scheduled(resource=resource, starts_at=starts_at, now=now):
         raise BookingRefused(
@@ -289,8 +285,8 @@ def waitlist_join(
             },
         )
         if created:
-            transaction.on_commit(
-                lambda: tasks.offer_freed_place.delay(slot.pk, municipality_id=slot.municipality_id)
+            publish_task_on_commit(
+                OFFER_FREED_PLACE_TASK, slot.pk, municipality_id=slot.municipality_id
             )
     return entry
 
@@ -299,11 +295,9 @@ def waitlist_offer_next(*, slot_id: int, now: datetime | None = None) -> Waitlis
     """Offer a freed place to the first waiting resident it fits, held for a while.
 
     Locks the slot row like a booking does (the offer holds places), so a place is never
-    both booked and offered. Returns None when nobody waits or nothing is free. The push
-    is sent after commit from the offer row (`notified` makes a second send a no-op).
+    both booked and offered. Returns None when nobody waits or nothing is free. The
+    resident is told through the outbox (written here, sent after commit).
     """
-    from procedures.reservations import tasks
-
     now = now or timezone.now()
     with transaction.atomic():
         slot = Slot.objects.select_for_update().select_related("resource").get(pk=slot_id)
@@ -322,10 +316,9 @@ def waitlist_offer_next(*, slot_id: int, now: datetime | None = None) -> Waitlis
             slot=slot,
             offered_at=now,
             expires_at=now + timedelta(minutes=slot.resource.offer_hold_minutes),
+            notified=True,
         )
-        transaction.on_commit(
-            lambda: tasks.send_waitlist_offer.delay(offer.pk, municipality_id=offer.municipality_id)
-        )
+        waitlist_offer_notify(offer=offer)
     return offer
 
 

@@ -66,6 +66,7 @@ def _client(n: int, context: dict, latencies: list, errors: list) -> None:
 
     from govtech.tenancy import tenant_scope
     from procedures.reservations.services import BookingRequest, booking_create
+    from procedures.residents.services import resident_for_handle
 
     municipality, resource, starts_at = context["world"]
     made = 0
@@ -74,9 +75,8 @@ def _client(n: int, context: dict, latencies: list, errors: list) -> None:
         deadline = context["deadline"]  # set before the barrier opened
         with tenant_scope(municipality):
             while time.monotonic() < deadline and made < context["per_client"]:
-                request = BookingRequest(
-                    resource=resource, starts_at=starts_at, resident=f"bench:{n}:{made}"
-                )
+                person = resident_for_handle(municipality=municipality, handle=f"bench:{n}:{made}")
+                request = BookingRequest(resource=resource, starts_at=starts_at, resident=person)
                 began = time.perf_counter()
                 booking_create(request=request)
                 latencies.append(time.perf_counter() - began)

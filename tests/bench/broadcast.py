@@ -102,16 +102,28 @@ def seed(friends: int, site_url: str, *, lean: bool = False):
                 " ON CONFLICT DO NOTHING",
                 [have, friends],
             )
+            # Each friend's resident (procedures) holds the attributes; the handle maps
+            # them one to one. Residents of friends deleted above go first.
             cursor.execute(
-                "INSERT INTO delivery_friend (municipality_id, channel_id, line_user_id,"
-                " display_name, language, picture_url, is_following, attributes, is_test,"
-                " created_at) SELECT %s, %s, 'U' || lpad(to_hex(n), 32, '0'), 'bench', 'ja', '',"
-                ' true, \'{"area": "north"}\'::jsonb, false, now()'
-                " FROM generate_series(%s, %s - 1) n",
-                [city.pk, channel.pk, have, friends],
+                "DELETE FROM procedures_resident r WHERE r.municipality_id = %s"
+                " AND NOT EXISTS (SELECT 1 FROM delivery_friend f WHERE f.resident_id = r.id)",
+                [city.pk],
+            )
+            cursor.execute(
+                "WITH people AS (INSERT INTO procedures_resident (municipality_id, handle,"
+                " language, attributes, consents, is_test, created_at)"
+                " SELECT %s, 'bench:' || n, 'ja', '{\"area\": \"north\"}'::jsonb, '{}'::jsonb,"
+                " false, now() FROM generate_series(%s, %s - 1) n RETURNING id, handle)"
+                " INSERT INTO delivery_friend (municipality_id, channel_id, line_user_id,"
+                " resident_id, display_name, language, picture_url, is_following, is_test,"
+                " created_at) SELECT %s, %s,"
+                " 'U' || lpad(to_hex(substr(handle, 7)::int), 32, '0'), id, 'bench', 'ja', '',"
+                " true, false, now() FROM people",
+                [city.pk, have, friends, city.pk, channel.pk],
             )
     with connection.cursor() as cursor:  # as after a day's autovacuum: no earlier run's bloat
-        for table in ("delivery_broadcastrecipient", "delivery_broadcastchunk", "delivery_friend"):
+        tables = ("delivery_broadcastrecipient", "delivery_broadcastchunk", "delivery_friend")
+        for table in (*tables, "procedures_resident"):
             cursor.execute(f"VACUUM ANALYZE {table}")
     return city, channel
 

@@ -9,8 +9,8 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from delivery.broadcasts.models import Broadcast, ReminderRule
+from delivery.broadcasts.testers import trial_line_user_id
 from delivery.models import LineChannel
-from procedures.builder.selectors import trial_line_user_id
 from tests.browser.test_segment_builder import log_in
 from tests.delivery.broadcast_world import area_field, make_friends, received
 from tests.delivery.line_world import CHANNEL_ID, line_world  # noqa: F401 (fixture)

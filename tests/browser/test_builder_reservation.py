@@ -58,6 +58,9 @@ def test_designer_replaces_the_templates_key_with_a_facility_of_the_city_and_pub
     expect(form.get_by_test_id("resource-warning")).to_have_count(0)
     expect(choice).to_be_focused()
     page.get_by_test_id("save-button").click()
+    # The save must be done before leaving: otherwise the publish link saves again with
+    # the same revision and the second save is refused as a conflict (seen on a busy machine).
+    expect(page.get_by_test_id("save-status")).to_contain_text("保存しました")
     expect(page.locator("[data-step-id=visit]")).not_to_have_class("has-errors")
 
     page.get_by_test_id("publish-link").click()

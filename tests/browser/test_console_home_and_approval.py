@@ -20,6 +20,7 @@ from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.services import procedure_create
+from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -93,7 +94,7 @@ def _work(city) -> None:
             reference=f"DC-2026-{number:06d}",
             procedure=live,
             version=live.live_version,
-            resident=f"line:{channel.channel_id}:U{number:032d}",
+            resident=resident_of(city, f"test:U{number}"),
             answers={},
             status=status,
         )

@@ -11,10 +11,9 @@ from playwright.sync_api import expect
 
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import AttributeField, AttributeKind, Segment
-from delivery.models import Friend
 from delivery.services import line_channel_create
 from tests.delivery.broadcast_world import area_field
-from tests.factories import PASSWORD, MunicipalityFactory, staff_member
+from tests.factories import PASSWORD, MunicipalityFactory, line_friend, staff_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,10 +36,9 @@ def town():
         )
         people = [("north", 2016), ("north", 2010), ("south", 2017)]
         for n, (area, year) in enumerate(people):
-            Friend.objects.create(
-                municipality=city,
-                channel=channel,
-                line_user_id=f"U{n:032d}",
+            line_friend(
+                channel,
+                f"U{n:032d}",
                 is_following=True,
                 attributes={"area": area, "child_birth_year": year},
                 followed_at=timezone.make_aware(datetime(2024, 1, 1)),

@@ -9,6 +9,7 @@ from delivery.models import (
     SimulatorTranscriptEntry,
     SimulatorUser,
 )
+from procedures.residents.models import Resident
 
 
 def area_field(city):
@@ -41,17 +42,20 @@ def make_friends(channel, prefix: str, count: int, *, following: bool = True, **
         [SimulatorFriendship(channel=sim_channel, user=user, status=status) for user in users]
     )
     with scopes_disabled():
+        people = Resident.objects.bulk_create(
+            [Resident(municipality=channel.municipality, attributes=dict(attributes)) for _ in ids]
+        )
         Friend.objects.bulk_create(
             [
                 Friend(
                     municipality=channel.municipality,
                     channel=channel,
                     line_user_id=uid,
+                    resident=person,
                     display_name=f"住民{uid[-4:]}",
                     is_following=following,
-                    attributes=dict(attributes),
                 )
-                for uid in ids
+                for uid, person in zip(ids, people, strict=True)
             ]
         )
     return ids

@@ -7,10 +7,10 @@ from django_scopes import scopes_disabled
 
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import BroadcastStatus
-from delivery.models import Friend
 from govtech.models import AuditLogEntry
 from govtech.tenancy import tenant_scope
 from tests.delivery.broadcast_world import user_id
+from tests.factories import line_friend
 
 pytestmark = pytest.mark.django_db
 TEXT = [{"type": "text", "text": "{display_name}さん、お知らせです"}]
@@ -29,14 +29,8 @@ def _audited(action: str) -> AuditLogEntry:
 
 
 def _following(channel, count: int) -> None:
-    with tenant_scope(channel.municipality):
-        for n in range(count):
-            Friend.objects.create(
-                municipality=channel.municipality,
-                channel=channel,
-                line_user_id=user_id("r", n),
-                is_following=True,
-            )
+    for n in range(count):
+        line_friend(channel, user_id("r", n), is_following=True)
 
 
 @pytest.fixture(autouse=True)

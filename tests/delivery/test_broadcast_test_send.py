@@ -8,26 +8,22 @@ from django_scopes import scopes_disabled
 
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import StaffTestResident
-from delivery.broadcasts.testers import staff_test_friends, staff_test_resident_link
+from delivery.broadcasts.testers import (
+    staff_test_friends,
+    staff_test_resident_link,
+    trial_line_user_id,
+)
 from delivery.models import Friend, OutboundMessage
 from govtech.models import AuditLogEntry
 from govtech.services import ServiceError
-from procedures.builder.selectors import trial_line_user_id
 from tests.delivery.broadcast_world import make_friends, received
-from tests.factories import staff_member
+from tests.factories import line_friend, staff_member
 
 ITEMS = [{"type": "text", "text": "{display_name}さん、粗大ごみの受付が始まりました"}]
 
 
 def _friend(channel, line_user_id: str, *, is_test: bool = True, name: str = "") -> Friend:
-    with scopes_disabled():
-        return Friend.objects.create(
-            municipality=channel.municipality,
-            channel=channel,
-            line_user_id=line_user_id,
-            display_name=name,
-            is_test=is_test,
-        )
+    return line_friend(channel, line_user_id, display_name=name, is_test=is_test)
 
 
 def _messages(response) -> list[str]:

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from delivery.models import Friend, LineChannel
+from delivery.models import LineChannel
 from delivery.services import line_channel_create
 from govtech.models import AuditLogEntry
+from tests.factories import line_friend
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,7 @@ def channel(city):
 
 @pytest.fixture
 def friend(city, channel):
-    with scopes_disabled():
-        return Friend.objects.create(
-            municipality=city, channel=channel, line_user_id="U" + "c" * 32, display_name="山田花子"
-        )
+    return line_friend(channel, "U" + "c" * 32, display_name="山田花子")
 
 
 def test_channel_page_shows_the_webhook_url_but_never_the_secrets(client, admin_user, channel):

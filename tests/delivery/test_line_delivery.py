@@ -11,11 +11,11 @@ from linebot.v3.messaging.exceptions import ApiException
 
 from delivery import line_api
 from delivery.models import Friend, OutboundMessage, WebhookEvent
-from delivery.services import prompts_push
 from delivery.simulator.models import SimulatorChannel, SimulatorTranscriptEntry
 from delivery.simulator.services import simulator_channel_configure, simulator_webhook_redeliver
 from procedures import engine
 from procedures.models import Conversation, Submission
+from procedures.residents.services import resident_notify
 from procedures.services import procedure_create, procedure_publish
 from tests.procedures.docs import pet_registration
 
@@ -138,15 +138,22 @@ def test_rate_limited_push_is_retried_and_arrives(line_world, dog_procedure, mon
         assert OutboundMessage.objects.filter(status="sent").count() == 2
 
 
-def test_push_for_staff_messages_uses_a_retry_key_once(line_world):
+def test_a_notice_reaches_the_resident_in_line_once_per_key(line_world):
     taro = line_world()
     taro.follow()
     taro.received()
     with scopes_disabled():
-        friend = Friend.objects.select_related("channel", "municipality").get()
-    message = prompts_push(friend=friend, prompts=[engine.TextPrompt("お知らせです")])
-    assert message.status == "sent" and message.method == "push"
+        resident = Friend.objects.select_related("resident__municipality").get().resident
+    for _ in range(2):  # a task that runs twice
+        notice = resident_notify(
+            resident=resident, prompts=[engine.TextPrompt("お知らせです")], once_key="notice:1"
+        )
+    notice.refresh_from_db()
+    assert (notice.status, notice.channel, notice.attempts) == ("sent", "line", 1)
     assert [m["text"] for m in taro.received()] == ["お知らせです"]
+    with scopes_disabled():
+        message = OutboundMessage.objects.get(retry_key=notice.retry_key)
+    assert message.status == "sent" and message.method == "push"
 
 
 def test_call_with_retries_gives_up_on_4xx_and_retries_429():

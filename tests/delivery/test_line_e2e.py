@@ -102,7 +102,7 @@ def test_resident_completes_a_report_in_line(line_world, city, designer):
     assert upload.submission == submission
     with upload.file.open("rb") as handle, Image.open(handle) as stored:
         assert not stored.getexif()  # EXIF (GPS, maker) stripped
-    assert friend.resident_key == submission.resident
+    assert friend.resident_id == submission.resident_id
     assert methods == {"reply"}  # every answer went out with the free reply token
 
 

@@ -5,7 +5,6 @@ from datetime import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from delivery.broadcasts import selectors
 from delivery.broadcasts import services as broadcasts
@@ -13,18 +12,17 @@ from delivery.broadcasts.models import AttributeField, AttributeKind
 from delivery.models import Friend
 from delivery.services import line_channel_create
 from govtech.tenancy import tenant_scope
+from tests.factories import line_friend
 
 
 def friend(channel, n, following=True, followed=None, **attributes):
-    with scopes_disabled():
-        return Friend.objects.create(
-            municipality=channel.municipality,
-            channel=channel,
-            line_user_id=f"U{n:032d}",
-            is_following=following,
-            attributes=attributes,
-            followed_at=followed or timezone.make_aware(datetime(2024, 1, 1)),
-        )
+    return line_friend(
+        channel,
+        f"U{n:032d}",
+        is_following=following,
+        attributes=attributes,
+        followed_at=followed or timezone.make_aware(datetime(2024, 1, 1)),
+    )
 
 
 @pytest.fixture
@@ -125,7 +123,7 @@ def test_completed_procedure_counts_residents_with_a_submission(residents, city)
             municipality=city,
             reference="A-1",
             procedure=procedure,
-            resident=f"line:{residents.channel_id}:U{3:032d}",
+            resident=Friend.objects.get(line_user_id=f"U{3:032d}").resident,
             answers={},
         )
     rules = {
@@ -165,11 +163,11 @@ def test_profile_answers_write_only_defined_attributes(residents, city):
             kind=AttributeKind.MULTI_CHOICE,
             options=[{"value": "jobs"}, {"value": "childcare"}],
         )
-        resident = Friend.objects.get(line_user_id=f"U{4:032d}")
+        resident = Friend.objects.get(line_user_id=f"U{4:032d}").resident
     definition = {"kind": "profile", "steps": [{"id": "area"}, {"id": "interests"}, {"id": "x"}]}
 
-    broadcasts.friend_attributes_set(
-        friend=resident,
+    broadcasts.resident_attributes_set(
+        resident=resident,
         answers={"area": "south", "interests": ["jobs", "bogus"], "x": "y"},
         definition=definition,
     )

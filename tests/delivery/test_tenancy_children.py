@@ -14,8 +14,8 @@ from delivery.broadcasts.models import (
     ReminderOccurrence,
     ReminderRule,
 )
-from delivery.models import Friend
 from govtech.tenancy import no_tenant_scope, tenant_scope
+from tests.factories import line_friend
 
 CHILDREN = [BroadcastChunk, BroadcastRecipient, ReminderOccurrence]
 
@@ -24,7 +24,7 @@ CHILDREN = [BroadcastChunk, BroadcastRecipient, ReminderOccurrence]
 def city_rows(city, channel):
     """One broadcast of demo-city with a chunk, a frozen recipient and a reminder occurrence."""
     with scopes_disabled():
-        friend = Friend.objects.create(municipality=city, channel=channel, line_user_id="U" * 33)
+        friend = line_friend(channel, "U" + "f" * 32)
         broadcast = Broadcast.objects.create(municipality=city, channel=channel, title="清掃")
         BroadcastChunk.objects.create(broadcast=broadcast, index=0, first_seq=0, size=1)
         BroadcastRecipient.objects.create(broadcast=broadcast, seq=0, friend=friend)

@@ -218,12 +218,10 @@ def test_a_body_for_a_deleted_channel_is_dropped_not_retried(client, channel, st
 def test_healthz_shows_the_bodies_waiting_and_degrades_on_a_backlog(
     client, channel, store_tasks, monkeypatch
 ):
-    from govtech import health
-
     send(client, text_event(1))
     check = client.get(reverse("healthz")).json()["checks"]["webhook_inbox"]
     assert check == {"status": "ok", "kind": "redis", "waiting": 1, "set_aside": 0}
-    monkeypatch.setattr(health, "INBOX_BACKLOG_WARNING", 1)
+    monkeypatch.setattr(inbox, "INBOX_BACKLOG_WARNING", 1)
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import AttributeField, ReminderRule, Segment
 from delivery.broadcasts.testers import staff_test_resident_link
-from delivery.models import EventStatus, Friend, LineChannel, WebhookEvent
+from delivery.models import EventStatus, LineChannel, WebhookEvent
 from govtech.console import console
 from govtech.models import Municipality, User, Vendor
 from govtech.tenancy import tenant_scope
@@ -22,6 +22,8 @@ from procedures.models import Procedure, Submission
 from procedures.reservations.models import Booking, Resource
 from procedures.reservations.services import slot_row
 from tests.console_language import problems_in, unchanged_form_data
+from tests.factories import line_friend
+from tests.factories import resident as resident_of
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +55,7 @@ def demo(django_db_setup):
 
 def _one_of_everything(city) -> None:
     channel = LineChannel.objects.get()
-    friend = Friend.objects.create(
-        municipality=city, channel=channel, line_user_id="U" + "1" * 32, display_name="山田 花子"
-    )
+    friend = line_friend(channel, "U" + "1" * 32, display_name="山田 花子")
     broadcaster = User.objects.get(email=ROLES["broadcaster"])
     staff_test_resident_link(actor=None, staff=broadcaster, friend=friend)
     WebhookEvent.objects.create(
@@ -92,7 +92,7 @@ def _one_of_everything(city) -> None:
         reference="DC-2026-000001",
         procedure=procedure,
         version=procedure.live_version,
-        resident=f"line:{channel.channel_id}:{friend.line_user_id}",
+        resident=friend.resident,
         answers={},
     )
     _booking(city)
@@ -103,7 +103,11 @@ def _booking(city) -> None:
     starts_at = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
     slot = slot_row(resource=resource, starts_at=starts_at + timedelta(days=7))
     Booking.objects.create(
-        municipality=city, resource=resource, slot=slot, resident="line:x:U1", contact_name="山田"
+        municipality=city,
+        resource=resource,
+        slot=slot,
+        resident=resident_of(city, "test:U1"),
+        contact_name="山田",
     )
 
 

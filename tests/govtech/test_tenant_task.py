@@ -10,8 +10,10 @@ from govtech.tasks import TenantTask
 from govtech.tenancy import tenant_scope
 from procedures.reservations.models import Slot, WaitlistOffer
 from procedures.reservations.services import waitlist_join
-from procedures.reservations.tasks import offer_freed_place, send_waitlist_offer
-from tests.factories import DepartmentFactory
+from procedures.reservations.tasks import offer_freed_place
+from procedures.residents.models import Notice
+from procedures.residents.tasks import send_notice
+from tests.factories import DepartmentFactory, resident
 from tests.procedures.reservation_fixtures import NOW, TEN, make_resource
 
 pytestmark = pytest.mark.django_db
@@ -78,28 +80,26 @@ def test_a_deleted_municipality_runs_nothing(city, departments):
     assert department_codes(municipality_id=gone) is None
 
 
-def test_a_waitlist_offer_cannot_be_sent_under_another_municipalitys_id(
-    city, other_town, eager_celery
-):
-    resource = make_resource(city, key="kodomo-hiroba", capacity=0)
+def test_a_notice_cannot_be_sent_under_another_municipalitys_id(city, other_town, notices):
+    person = resident(city, "test:W1")
     with tenant_scope(city):
-        entry = waitlist_join(resource=resource, starts_at=TEN, resident="line:c:W1", now=NOW)
-        offer = WaitlistOffer.objects.create(
-            municipality=city, entry=entry, slot=entry.slot, offered_at=NOW, expires_at=TEN
+        notice = Notice.objects.create(
+            municipality=city, resident=person, once_key="offer:1", prompts=[]
         )
 
-    assert send_waitlist_offer(offer.pk, municipality_id=other_town.pk) is False
+    assert send_notice(notice.pk, municipality_id=other_town.pk) == "missing"
     with tenant_scope(city):
-        assert WaitlistOffer.objects.get().notified is False
-    send_waitlist_offer(offer.pk, municipality_id=city.pk)  # no LINE friend: claimed, unsent
-    with tenant_scope(city):
-        assert WaitlistOffer.objects.get().notified is True
+        assert Notice.objects.get().status == "pending"
+    assert send_notice(notice.pk, municipality_id=city.pk) == "sent"
+    assert [who for who, _prompts in notices.sent] == [person]
 
 
 def test_a_freed_place_is_offered_only_under_its_own_municipalitys_id(city, other_town):
     resource = make_resource(city, key="kodomo-hiroba", capacity=0)
     with tenant_scope(city):
-        entry = waitlist_join(resource=resource, starts_at=TEN, resident="line:c:W1", now=NOW)
+        entry = waitlist_join(
+            resource=resource, starts_at=TEN, resident=resident(city, "test:W1"), now=NOW
+        )
         Slot.objects.filter(pk=entry.slot_id).update(capacity=1)  # a place is freed
 
     with time_machine.travel(NOW, tick=False):

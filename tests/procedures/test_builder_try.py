@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from delivery.broadcasts.testers import trial_line_user_id
 from delivery.models import Friend
-from procedures.builder.selectors import trial_line_user_id
 from procedures.models import Conversation, Procedure, Submission
 from procedures.services import procedure_create
 from tests.delivery.line_world import CHANNEL_ID, SimResident, line_world  # noqa: F401

@@ -37,6 +37,7 @@ from procedures.services import (
     procedure_save_draft,
 )
 from tests.factories import DepartmentFactory, UserFactory, staff_member
+from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = pytest.mark.django_db
@@ -300,7 +301,9 @@ def test_selected_visibility_shows_the_template_to_the_chosen_municipalities_onl
 
 def test_vendors_never_see_municipalities_submissions(city, source, published, vendor):
     for text in ["犬の届出", "山田太郎", "1", "スキップ", "送信"]:
-        reply = resident_input(municipality=city, resident="line:t:U1", inp=TextInput(text))
+        reply = resident_input(
+            municipality=city, resident=resident_of(city, "line:t:U1"), inp=TextInput(text)
+        )
     assert reply.submission is not None
     viewer = viewer_of(vendor.members.get())
     assert viewer.municipality is None and viewer.may_browse and not viewer.may_import

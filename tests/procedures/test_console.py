@@ -10,6 +10,7 @@ from procedures.engine import TextInput
 from procedures.runtime import resident_input
 from procedures.services import procedure_create, procedure_publish
 from tests.factories import DepartmentFactory
+from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def procedure(city, designer):
 
 @pytest.fixture
 def submission(city, procedure):
-    resident = "line:test:U1"
+    resident = resident_of(city, "line:test:U1")
     for text in ["犬の届出", "山田太郎", "1", "スキップ", "送信"]:
         reply = resident_input(municipality=city, resident=resident, inp=TextInput(text))
     assert reply.submission is not None
@@ -89,7 +90,7 @@ def test_reviewer_of_another_department_does_not_see_the_submission(
 def test_reviewers_list_leaves_out_test_submissions_unless_asked_for(
     client, reviewer, city, procedure, submission
 ):
-    tried = "line:test:U2"
+    tried = resident_of(city, "line:test:U2")
     for text in ["犬の届出", "試し花子", "1", "スキップ", "送信"]:
         reply = resident_input(municipality=city, resident=tried, inp=TextInput(text))
     with tenant_scope(city):

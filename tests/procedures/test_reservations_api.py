@@ -6,6 +6,7 @@ import time_machine
 
 from govtech.tenancy import tenant_scope
 from procedures.reservations.services import BookingRequest, booking_create
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import NOW, TEN, hiroba  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,9 @@ URL = "/api/v1/municipalities/{slug}/resources/{key}/availability/"
 
 def test_anyone_sees_each_slot_with_capacity_and_remaining_places(client, city, hiroba):
     with tenant_scope(city):
-        request = BookingRequest(resource=hiroba, starts_at=TEN, party_size=2, resident="r")
+        request = BookingRequest(
+            resource=hiroba, starts_at=TEN, party_size=2, resident=resident_of(hiroba, "r")
+        )
         booking_create(request=request, now=NOW)
     with time_machine.travel(NOW, tick=False):
         response = client.get(

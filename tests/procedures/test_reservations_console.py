@@ -4,7 +4,6 @@ CSV export — roles, departments, the outsider, audit and query counts."""
 
 import csv
 import io
-from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -18,6 +17,7 @@ from govtech.tenancy import tenant_scope
 from procedures.reservations.models import Booking, Slot
 from procedures.reservations.services import BookingRequest, booking_cancel, booking_create
 from tests.factories import DepartmentFactory
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import (
     NOW,
     TEN,
@@ -43,7 +43,7 @@ def book(resource, resident="line:c:U1", starts_at=TEN, party=1, **contact) -> B
                 resource=resource,
                 starts_at=starts_at,
                 party_size=party,
-                resident=resident,
+                resident=resident_of(resource, resident) if resident else None,
                 **contact,
             ),
             now=NOW,
@@ -147,7 +147,7 @@ def test_staff_book_a_phone_caller_through_the_capacity_path_and_it_is_audited(
         booking = Booking.objects.get()
     assert (booking.contact_name, booking.contact_phone) == ("佐藤一郎", "0238-22-1111")
     assert (booking.source, booking.places, booking.created_by) == ("phone", 2, reviewer)
-    assert booking.resident == ""
+    assert booking.resident is None
     [entry] = audited(city, "procedures.booking.created")
     assert entry.actor == reviewer and entry.data == {"source": "phone"}
 
@@ -186,18 +186,9 @@ def test_a_phone_booking_needs_a_name_and_a_phone_number_and_a_party_that_fits(
 # --- cancel, attendance, block -------------------------------------------------------------
 
 
-def test_staff_cancel_and_the_resident_is_told_in_japanese_in_line(
-    client, admin_user, city, hiroba, eager_celery, monkeypatch, django_capture_on_commit_callbacks
+def test_staff_cancel_and_the_resident_is_told_in_japanese_through_the_outbox(
+    client, admin_user, city, hiroba, eager_celery, django_capture_on_commit_callbacks, notices
 ):
-    pushed = []
-    monkeypatch.setattr(
-        "procedures.reservations.selectors.friend_for_resident",
-        lambda resident: SimpleNamespace(conversation_language="ja", resident=resident),
-    )
-    monkeypatch.setattr(
-        "delivery.services.prompts_push",
-        lambda *, friend, prompts, retry_key=None: pushed.append((friend.resident, prompts)),
-    )
     booking = book(hiroba, resident="line:c:U1")
     client.force_login(admin_user)
     url = reverse("admin:reservations_booking_cancel", args=[booking.pk])
@@ -207,9 +198,9 @@ def test_staff_cancel_and_the_resident_is_told_in_japanese_in_line(
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.status == "cancelled"
-    [(resident, prompts)] = pushed
-    assert resident == "line:c:U1"
-    assert prompts[0].text == (
+    [(resident, prompts)] = notices.sent
+    assert resident == booking.resident
+    assert prompts[0]["text"] == (
         "市の都合により予約を取り消しました：こどもひろば 12/2（水）10:00–11:00\n"
         "設備点検のため休館します。"
     )

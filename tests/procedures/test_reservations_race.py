@@ -15,6 +15,7 @@ from govtech.tenancy import tenant_scope
 from procedures.reservations import services
 from procedures.reservations.models import Booking
 from procedures.reservations.services import BookingRequest, SlotFull, booking_create
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import NOW, TEN, make_resource
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -35,12 +36,13 @@ def _race(city, resource, monkeypatch) -> tuple[int, list[Exception]]:
 
     monkeypatch.setattr(services, "taken_places", slow_count)
     start, errors = threading.Barrier(RESIDENTS), []
+    people = [resident_of(resource, f"line:c:U{n}") for n in range(RESIDENTS)]
 
     def resident(n: int) -> None:
         try:
             start.wait()
             with tenant_scope(city):
-                request = BookingRequest(resource=resource, starts_at=TEN, resident=f"line:c:U{n}")
+                request = BookingRequest(resource=resource, starts_at=TEN, resident=people[n])
                 booking_create(request=request, now=NOW)
         except SlotFull:
             pass
@@ -65,7 +67,9 @@ def _prepare(city):
     resource = make_resource(city, capacity=CAPACITY, max_party_size=1)
     with tenant_scope(city):
         for n in range(ALREADY_TAKEN):
-            request = BookingRequest(resource=resource, starts_at=TEN, resident=f"line:c:early{n}")
+            request = BookingRequest(
+                resource=resource, starts_at=TEN, resident=resident_of(resource, f"line:c:early{n}")
+            )
             booking_create(request=request, now=NOW)
     return resource
 

@@ -19,13 +19,14 @@ from procedures.reservations.schedule import TOKYO
 from procedures.reservations.services import BookingRequest, booking_cancel, booking_create
 from procedures.reservations.tasks import reminders_plan, send_reminder
 from tests.delivery.line_world import line_world  # noqa: F401 - fixture
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import make_resource
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _booking_tomorrow(city, resident: str, key: str = "kodomo-hiroba"):
+def _booking_tomorrow(city, resident, key: str = "kodomo-hiroba"):
     resource = make_resource(city, key=key, max_per_day_per_resident=2)
     now = timezone.now()
     tomorrow = (now.astimezone(TOKYO) + timedelta(days=2)).replace(
@@ -38,7 +39,7 @@ def _booking_tomorrow(city, resident: str, key: str = "kodomo-hiroba"):
 
 
 def test_a_cancelled_booking_gets_no_reminder_and_a_second_run_sends_nothing(city):
-    booking = _booking_tomorrow(city, "line:c:nobody")
+    booking = _booking_tomorrow(city, resident_of(city, "line:c:nobody"))
     with tenant_scope(city):
         pending = reminders_plan(now=timezone.now())
         assert reminders_plan(now=timezone.now()) == pending  # planning twice adds nothing
@@ -85,7 +86,7 @@ def test_reminders_are_sent_once_across_a_duplicated_task_and_a_worker_restart(
     from delivery.models import Friend
 
     with scopes_disabled():
-        resident = Friend.objects.select_related("channel").get().resident_key
+        resident = Friend.objects.select_related("resident").get().resident
     booking = _booking_tomorrow(city, resident)
     app.conf.task_always_eager = False  # these go to the real worker (eager_celery restores)
     with tenant_scope(city):

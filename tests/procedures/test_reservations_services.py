@@ -28,6 +28,7 @@ from procedures.reservations.services import (
     waitlist_offers_expire,
 )
 from procedures.runtime import resident_input
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import (
     NOW,
     TEN,
@@ -42,7 +43,10 @@ pytestmark = pytest.mark.django_db
 
 def book(resource, starts_at=TEN, resident="line:c:U1", party=1, now=NOW):
     request = BookingRequest(
-        resource=resource, starts_at=starts_at, party_size=party, resident=resident
+        resource=resource,
+        starts_at=starts_at,
+        party_size=party,
+        resident=resident_of(resource, resident),
     )
     return booking_create(request=request, now=now)
 
@@ -124,22 +128,30 @@ def test_a_freed_place_is_offered_to_the_first_waiting_resident(
     with tenant_scope(city), time_machine.travel(NOW, tick=False):
         first = book(hiroba, resident="line:c:A", party=2)
         book(hiroba, resident="line:c:B")
-        waitlist_join(resource=hiroba, starts_at=TEN, resident="line:c:W1", now=NOW)
-        waitlist_join(resource=hiroba, starts_at=TEN, resident="line:c:W2", now=NOW)
+        waitlist_join(
+            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W1"), now=NOW
+        )
+        waitlist_join(
+            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W2"), now=NOW
+        )
         with django_capture_on_commit_callbacks(execute=True):
             booking_cancel(booking=first, now=NOW)
         offer = WaitlistOffer.objects.get()
-        assert offer.entry.resident == "line:c:W1"
+        assert offer.entry.resident.handle == "line:c:W1"
         booking = waitlist_offer_accept(offer=offer, now=NOW + timedelta(minutes=5))
-    assert booking.resident == "line:c:W1" and booking.status == "confirmed"
+    assert booking.resident.handle == "line:c:W1" and booking.status == "confirmed"
 
 
 def test_an_expired_offer_moves_on_to_the_next_resident(city, hiroba):
     with tenant_scope(city):
         full = book(hiroba, resident="line:c:A", party=2)
         book(hiroba, resident="line:c:B")
-        waitlist_join(resource=hiroba, starts_at=TEN, resident="line:c:W1", now=NOW)
-        waitlist_join(resource=hiroba, starts_at=TEN, resident="line:c:W2", now=NOW)
+        waitlist_join(
+            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W1"), now=NOW
+        )
+        waitlist_join(
+            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W2"), now=NOW
+        )
         booking_cancel(booking=full, now=NOW)
         waitlist_offer_next(slot_id=full.slot_id, now=NOW)
         first = WaitlistOffer.objects.get()
@@ -151,7 +163,7 @@ def test_an_expired_offer_moves_on_to_the_next_resident(city, hiroba):
         with pytest.raises(BookingRefused, match="有効期限"):
             waitlist_offer_accept(offer=offers[0], now=NOW + timedelta(minutes=32))
     assert [o.status for o in offers] == ["expired", "pending"]
-    assert offers[1].entry.resident == "line:c:W2" and first.pk == offers[0].pk
+    assert offers[1].entry.resident.handle == "line:c:W2" and first.pk == offers[0].pk
 
 
 def test_blocked_slots_cannot_be_booked(city, hiroba, admin_user):
@@ -169,7 +181,7 @@ def test_blocked_slots_cannot_be_booked(city, hiroba, admin_user):
 def say(city, inp, resident="line:c:U1", now=NOW):
     if isinstance(inp, str):
         inp = engine.TextInput(inp)
-    return resident_input(municipality=city, resident=resident, inp=inp, now=now)
+    return resident_input(municipality=city, resident=resident_of(city, resident), inp=inp, now=now)
 
 
 def choices(reply):

@@ -12,6 +12,7 @@ from procedures import engine
 from procedures.models import Conversation, Submission
 from procedures.reservations.models import Booking, WaitlistEntry, WaitlistOffer
 from procedures.reservations.services import BookingRefused, slot_block, waitlist_join
+from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import (
     NOW,
     TEN,
@@ -64,11 +65,15 @@ def test_a_resident_joins_a_full_slots_waitlist_without_booking_or_submitting(
     assert "12/2（水）10:00–11:00" in text_of(reply) and "2人" in text_of(reply)
     with tenant_scope(city):
         entry = WaitlistEntry.objects.get()
-        assert (entry.resident, entry.party_size, entry.status) == ("line:c:U1", 2, "waiting")
+        assert (entry.resident.handle, entry.party_size, entry.status) == (
+            "line:c:U1",
+            2,
+            "waiting",
+        )
         assert entry.slot.starts_at == TEN
-        assert not Booking.objects.filter(resident="line:c:U1").exists()
+        assert not Booking.objects.filter(resident__handle="line:c:U1").exists()
         assert Submission.objects.count() == 0
-        assert Conversation.objects.get(resident="line:c:U1").status == "active"
+        assert Conversation.objects.get(resident__handle="line:c:U1").status == "active"
 
 
 def test_another_time_goes_back_to_the_slot_list(city, hiroba_procedure):
@@ -132,15 +137,19 @@ def test_joining_when_a_place_was_freed_meanwhile_offers_it_at_once(
 ):
     with tenant_scope(city), time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            waitlist_join(resource=hiroba, starts_at=TEN, resident="line:c:W1", now=NOW)
+            waitlist_join(
+                resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W1"), now=NOW
+            )
         offer = WaitlistOffer.objects.get()
-    assert offer.entry.resident == "line:c:W1" and offer.status == "pending"
+    assert offer.entry.resident.handle == "line:c:W1" and offer.status == "pending"
 
 
 def test_joining_outside_the_booking_window_is_refused(city, hiroba):
     too_far = datetime(2026, 12, 20, 10, tzinfo=TOKYO)
     with tenant_scope(city), pytest.raises(BookingRefused, match="予約受付期間外"):
-        waitlist_join(resource=hiroba, starts_at=too_far, resident="line:c:W1", now=NOW)
+        waitlist_join(
+            resource=hiroba, starts_at=too_far, resident=resident_of(hiroba, "line:c:W1"), now=NOW
+        )
 
 
 def test_a_resident_of_another_town_cannot_join_this_towns_waitlist(city, other_town, hiroba):

@@ -14,6 +14,7 @@ from procedures import engine
 from procedures.models import Conversation, ResidentUpload, Submission
 from procedures.runtime import resident_input, start_postback
 from procedures.services import procedure_create, procedure_publish, procedure_save_draft
+from tests.factories import resident as resident_record
 from tests.procedures.docs import pet_registration
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,13 @@ def published(city, designer):
 
 class Resident:
     def __init__(self, municipality, name="U1", lang="ja"):
-        self.municipality, self.id, self.lang = municipality, f"line:test:{name}", lang
+        self.municipality, self.lang = municipality, lang
+        self.person = resident_record(municipality, f"line:test:{name}", language=lang)
         self.last = None
 
     def send(self, inp):
         self.last = resident_input(
-            municipality=self.municipality, resident=self.id, inp=inp, lang=self.lang, now=NOW
+            municipality=self.municipality, resident=self.person, inp=inp, lang=self.lang, now=NOW
         )
         return self.last
 
@@ -150,7 +152,7 @@ def test_uploaded_photo_is_attached_to_the_submission(city, published):
         upload = ResidentUpload.objects.create(
             id=uuid.uuid4(),
             municipality=city,
-            resident=resident.id,
+            resident=resident.person,
             file=ContentFile(b"\xff\xd8fake", name="p.jpg"),
             content_type="image/jpeg",
             size=6,
@@ -185,7 +187,7 @@ def test_designer_tries_the_draft_and_the_submission_is_marked_as_a_test(city, p
     )
     resident = Resident(city, "designer-test")
     resident.last = draft_test_start(
-        actor=designer, procedure=published, resident=resident.id, now=NOW
+        actor=designer, procedure=published, resident=resident.person, now=NOW
     )
     assert "飼い主の氏名" in resident.texts()
     resident.say("テスト太郎")

@@ -19,6 +19,7 @@ from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents
 from procedures.format import validate_document
 from procedures.models import Procedure
 from procedures.runtime import resident_input, start_postback
+from tests.factories import resident as resident_of
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -168,7 +169,7 @@ def test_seed_demo_publishes_the_starters_and_imports_them_with_provenance(demo_
 @pytest.mark.parametrize("key", sorted(SCRIPTS))
 def test_a_resident_completes_the_starter(demo_city, key, lang):
     inputs, expected, fee = SCRIPTS[key]
-    resident = f"line:test:{key}:{lang}"
+    resident = resident_of(demo_city, f"line:test:{key}:{lang}")
 
     def send(inp):
         if isinstance(inp, str):
@@ -217,7 +218,7 @@ REMAINING = {"ja": "残り", "en": "left"}
 @pytest.mark.parametrize("key", sorted(RESERVATION_SCRIPTS))
 def test_a_resident_books_through_a_reservation_starter(demo_city, key, lang):
     before, after, expected = RESERVATION_SCRIPTS[key]
-    resident = f"line:test:{key}:{lang}"
+    resident = resident_of(demo_city, f"line:test:{key}:{lang}")
 
     def send(inp):
         if isinstance(inp, str):

@@ -14,6 +14,7 @@ from govtech.models import Role
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.services import procedure_create, procedure_publish
+from tests.factories import resident as resident_of
 from tests.factories import staff_member
 from tests.procedures.docs import pet_registration
 
@@ -50,7 +51,7 @@ def _world(municipality, author, *, size: int, channel_id: str) -> None:
                     municipality=municipality,
                     reference=f"R-{n}-{status}",
                     procedure=published,
-                    resident=f"line:{channel_id}:U{n}",
+                    resident=resident_of(municipality, f"test:U{n}"),
                     answers={},
                     status=status,
                 )
@@ -58,7 +59,7 @@ def _world(municipality, author, *, size: int, channel_id: str) -> None:
                 Broadcast.objects.create(
                     municipality=municipality,
                     channel=channel,
-                    title=f"お知らせ{n}{status}",
+                    title=f"清掃の案内{n}{status}",
                     messages=[{"type": "text", "text": "こんにちは"}],
                     status=status,
                     created_by=author,
@@ -178,7 +179,7 @@ def test_an_outsider_sees_none_of_demo_citys_numbers(client, city, outsider):
     assert 'data-testid="home-nothing"' in body
     assert "デモ市" not in body
     assert 'data-testid="count">0件<' in body
-    assert "お知らせ" not in body
+    assert "清掃の案内" not in body
 
 
 def test_operator_sees_every_municipality(client, city, other_town, operator):

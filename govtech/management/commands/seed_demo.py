@@ -12,6 +12,7 @@ from govtech.tenancy import tenant_scope
 from procedures.catalog.services import template_import, template_publish
 from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents, starter_metadata
 from procedures.models import Procedure
+from procedures.reservations.seed import demo_resources_ensure
 from procedures.services import procedure_publish
 
 # Which demo-city department handles each starter procedure.
@@ -144,8 +145,6 @@ class Command(BaseCommand):
 
     def _reservation_resources(self, municipality: Municipality) -> None:
         """こどもひろば and the 市民課 counter, bookable in LINE (procedures: starters)."""
-        from procedures.reservations.seed import demo_resources_ensure
-
         for key in demo_resources_ensure(municipality=municipality):
             self.stdout.write(f"reservation resource {key}")
 

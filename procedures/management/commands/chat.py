@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from govtech.models import Municipality
 from govtech.tenancy import tenant_scope
 from procedures import engine
+from procedures.residents.services import resident_for_handle
 from procedures.runtime import resident_input, start_postback
 from procedures.selectors import procedure_by_key
 
@@ -73,16 +74,18 @@ class Command(BaseCommand):
             procedure = procedure_by_key(key=key)
         if procedure is None or procedure.live_version is None:
             raise CommandError(f"{key} is not a published procedure of {municipality}.")
-        resident_id = f"terminal:{resident or uuid.uuid4().hex[:8]}"
+        # A resident without a channel identity, known by its handle (found again next time).
+        handle = f"terminal:{resident or uuid.uuid4().hex[:8]}"
+        person = resident_for_handle(municipality=target, handle=handle, language=lang)
         reply = resident_input(
             municipality=target,
-            resident=resident_id,
+            resident=person,
             inp=engine.PostbackInput(start_postback(key)),
             lang=lang,
         )
-        self._converse(target, resident_id, lang, reply)
+        self._converse(target, person, lang, reply)
 
-    def _converse(self, municipality, resident_id, lang, reply):
+    def _converse(self, municipality, person, lang, reply):
         while True:
             choices, picker = self._show(reply.prompts)
             if reply.submission is not None or reply.conversation is None:
@@ -95,9 +98,7 @@ class Command(BaseCommand):
             if not line or line.strip() == ":quit":
                 return
             inp = parse_line(line, choices, picker)
-            reply = resident_input(
-                municipality=municipality, resident=resident_id, inp=inp, lang=lang
-            )
+            reply = resident_input(municipality=municipality, resident=person, inp=inp, lang=lang)
 
     def _show(self, prompts):
         choices: list[engine.Choice] = []

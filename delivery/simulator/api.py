@@ -10,8 +10,9 @@ bodies. The SDK's paths arrive under ``/simulator/api/line/`` (``LINE_API_BASE_U
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -29,6 +30,7 @@ AUTH_FAILED = (
 )
 RATE_LIMITED = "The API rate limit has been exceeded. Try again later."
 MONTHLY_LIMIT = "You have reached your monthly limit."
+logger = logging.getLogger(__name__)
 RETRY_KEY_ENDPOINTS = {"push", "multicast", "narrowcast", "broadcast"}
 LEAN_ENDPOINTS = {"multicast"}
 
@@ -89,7 +91,14 @@ def _check_retry_key_header(request: HttpRequest, family: str) -> None:
 
 def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable:
     """Wrap a view ``view(request, channel, *args)`` that returns a response or raises
-    ``LineApiError``; the view may set ``request.line_quota_consumed``."""
+    ``LineApiError``; the view may set ``request.line_quota_consumed``.
+
+    A read (GET) writes nothing before it answers: its rate limit is checked by reading
+    the window's count, and the count and the call log are written once the server has
+    sent the answer. A product fetching a profile or a photo then never waits for the
+    emulator's bookkeeping, nor fails because of it (docs/decisions/0009). Writes count
+    their slot first, so that two requests cannot both take the last one.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -105,20 +114,36 @@ def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable
             response["X-Line-Request-Id"] = request.line_request_id
             if _lean(channel, family):  # benchmarks: keep-alive, no API call log
                 return response
-            response = closing_response(response)
-            services.simulator_api_call_record(
-                channel=channel,
-                request_id=request.line_request_id,
-                method=request.method or "",
-                path=request.path,
-                status=response.status_code,
-                quota_consumed=request.line_quota_consumed,
-            )
-            return response
+            if request.method == "GET":
+                status = response.status_code
+                return closing_response(
+                    response, then=lambda: _bookkeeping(request, channel, status)
+                )
+            _record(request, channel, response.status_code)
+            return closing_response(response)
 
         return wrapper
 
     return decorator
+
+
+def _record(request: HttpRequest, channel: SimulatorChannel | None, status: int) -> None:
+    services.simulator_api_call_record(
+        channel=channel,
+        request_id=request.line_request_id,
+        method=request.method or "",
+        path=request.path,
+        status=status,
+        quota_consumed=request.line_quota_consumed,
+    )
+
+
+def _bookkeeping(request: HttpRequest, channel: SimulatorChannel | None, status: int) -> None:
+    """A read's count and log entry, written after its answer was sent."""
+    family = getattr(request, "line_rate_family", None)
+    if channel is not None and family is not None:
+        services.simulator_rate_limit_consume(channel=channel, family=family)
+    _record(request, channel, status)
 
 
 def _lean(channel: SimulatorChannel | None, family: str) -> bool:
@@ -128,8 +153,32 @@ def _lean(channel: SimulatorChannel | None, family: str) -> bool:
     return family in LEAN_ENDPOINTS and channel is not None and channel.lean_sending
 
 
-def closing_response(response: HttpResponse) -> StreamingHttpResponse:
-    """The same answer without a Content-Length, so the server closes the connection.
+class _AnswerThen:
+    """A response body whose ``close()`` runs ``then``: the WSGI server calls it after
+    it has sent the body (gunicorn, after the last chunk; Django's response passes on the
+    close of a streaming body it was given)."""
+
+    def __init__(self, content: bytes, then: Callable[[], None] | None) -> None:
+        self.content, self.then = content, then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([self.content])
+
+    def close(self) -> None:
+        then, self.then = self.then, None
+        if then is None:
+            return
+        try:
+            then()
+        except Exception:  # the answer is out; the emulator's bookkeeping must not matter
+            logger.exception("simulator: bookkeeping after an answer failed")
+
+
+def closing_response(
+    response: HttpResponse, *, then: Callable[[], None] | None = None
+) -> StreamingHttpResponse:
+    """The same answer without a Content-Length, so the server closes the connection;
+    ``then`` runs once the answer has been sent.
 
     The SDK keeps connections alive and never closes its pool. Django's development and
     live-test servers then keep one thread per idle connection; in tests those threads
@@ -138,7 +187,9 @@ def closing_response(response: HttpResponse) -> StreamingHttpResponse:
     LINE itself keeps connections alive; no client depends on that.
     """
     closing = StreamingHttpResponse(
-        iter([response.content]), status=response.status_code, content_type=response["Content-Type"]
+        _AnswerThen(response.content, then),
+        status=response.status_code,
+        content_type=response["Content-Type"],
     )
     for name, value in response.items():
         closing[name] = value
@@ -158,7 +209,11 @@ def _dispatch(
         raise LineApiError(401, AUTH_FAILED)
     if request.method not in methods:
         raise LineApiError(405, "Method Not Allowed")
-    if not services.simulator_rate_limit_consume(channel=channel, family=family):
+    if request.method == "GET":  # a read: counted after it has answered (line_endpoint)
+        request.line_rate_family = family
+        if selectors.rate_limit_reached(channel=channel, family=family):
+            raise LineApiError(429, RATE_LIMITED)
+    elif not services.simulator_rate_limit_consume(channel=channel, family=family):
         raise LineApiError(429, RATE_LIMITED)
     _check_retry_key_header(request, family)
     return view(request, channel, *args, **kwargs)

@@ -180,11 +180,18 @@ class Command(BaseCommand):
         vendor.members.add(user)
 
     def _print_logins(self) -> None:
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for slug, email, _name, roles in STAFF:
-            note = "  (sets up MFA at first login)" if Role.ADMIN in roles else ""
-            self.stdout.write(f"  {slug:<11} {', '.join(roles):<12} {email}{note}")
-        self.stdout.write(
-            "  operator    superuser    operator@govtech.example  (sets up MFA at first login)"
-        )
-        self.stdout.write("  vendor      templates    vendor@starter.example")
+        for line in demo_logins():
+            self.stdout.write(line)
+
+
+def demo_logins() -> list[str]:
+    """The demo's logins as printed by seed_demo and, once it is up, by rundemo."""
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
+    for slug, email, _name, roles in STAFF:
+        note = "  (sets up MFA at first login)" if Role.ADMIN in roles else ""
+        lines.append(f"  {slug:<11} {', '.join(roles):<12} {email}{note}")
+    lines.append(
+        "  operator    superuser    operator@govtech.example  (sets up MFA at first login)"
+    )
+    lines.append("  vendor      templates    vendor@starter.example")
+    return lines

@@ -21,7 +21,12 @@ from django.core.management.base import BaseCommand
 from govtech.management.commands.seed_demo import demo_logins
 
 WEB_WORKERS = 2  # processes; each answers WEB_THREADS requests at once
-WEB_THREADS = 8  # the simulator's `say` waits for the webhook, served by another thread
+# The simulator's `say` waits for the product's webhook, which this same server answers:
+# with fewer threads than residents talking at once, every thread can be a `say` waiting
+# for a webhook that no thread is left to answer (until the simulator's 10 s timeout).
+WEB_THREADS = 32
+# The access log's usual fields, then how long the answer took (seconds).
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(L)ss'
 WORKER_CONCURRENCY = 4  # tasks mostly wait for LINE (the simulator) and the SQLite lock
 READY_TIMEOUT = 90  # seconds to wait for the web and the worker to answer
 
@@ -30,7 +35,8 @@ def web_command(addr: str) -> list[str]:
     return [
         *[sys.executable, "-m", "gunicorn", "govtech.wsgi:application", "--bind", addr],
         *["--workers", str(WEB_WORKERS), "--worker-class", "gthread"],
-        *["--threads", str(WEB_THREADS), "--access-logfile", "-", "--timeout", "120"],
+        *["--threads", str(WEB_THREADS), "--timeout", "120"],
+        *["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT],
     ]
 
 

@@ -321,7 +321,7 @@ else:
         # A worker looks at the queue folder this often while it has nothing to take (and
         # while its processes are all busy): kombu's default, 1 s, made every task wait
         # up to a second after the last one ended. docs/decisions/0009.
-        "polling_interval": 0.05,
+        "polling_interval": float(os.environ.get("CELERY_BROKER_POLLING_INTERVAL", "0.05")),
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),

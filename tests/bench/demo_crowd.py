@@ -60,7 +60,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def demo_env(*, var_dir: Path, port: int) -> dict[str, str]:
+def demo_env(*, var_dir: Path, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     """``make demo``'s environment: the local kind on the embedded default, nothing else.
 
     Whatever the caller's environment says about PostgreSQL, Redis or test settings
@@ -78,6 +78,7 @@ def demo_env(*, var_dir: Path, port: int) -> dict[str, str]:
         SITE_URL=f"http://127.0.0.1:{port}",
         PYTHONDONTWRITEBYTECODE="1",
     )
+    env.update(extra or {})
     return env
 
 
@@ -95,13 +96,13 @@ def manage(*args: str, env: dict[str, str], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def demo_stack(*, var_dir: Path, port: int) -> Iterator[str]:
+def demo_stack(*, var_dir: Path, port: int, extra_env: dict | None = None) -> Iterator[str]:
     """Migrate, seed and run ``rundemo`` in ``var_dir``; yields the base URL.
 
     rundemo's own output goes to ``var_dir/rundemo.log``; it is stopped with SIGINT
     (Ctrl-C, which stops its children), then its whole process group is killed.
     """
-    env = demo_env(var_dir=var_dir, port=port)
+    env = demo_env(var_dir=var_dir, port=port, extra=extra_env)
     var_dir.mkdir(parents=True, exist_ok=True)
     log = var_dir / "rundemo.log"
     manage("migrate", "--noinput", "-v", "0", env=env, log=log)
@@ -395,10 +396,12 @@ def log_counts(var_dir: Path) -> tuple[int, int]:
     return locked, errors
 
 
-def run_crowd(*, residents: int, var_dir: Path, port: int | None = None) -> CrowdFigures:
-    """The whole measurement on a fresh demo in ``var_dir``."""
+def run_crowd(
+    *, residents: int, var_dir: Path, port: int | None = None, extra_env: dict | None = None
+) -> CrowdFigures:
+    """The whole measurement on a fresh demo in ``var_dir`` (``extra_env``: settings to try)."""
     port = port or free_port()
-    with demo_stack(var_dir=var_dir, port=port) as base:
+    with demo_stack(var_dir=var_dir, port=port, extra_env=extra_env) as base:
         crowd, seconds, (_day, start) = crowd_book(base, residents)
         time.sleep(2)  # let the last sends settle before the logs are read
     outcomes: dict[str, int] = {}
@@ -454,10 +457,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var-dir", type=Path, help="the demo's folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the demo's folder and logs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="a setting to try"
+    )
     args = parser.parse_args(argv)
+    extra_env = dict(item.split("=", 1) for item in args.env)
     var_dir = args.var_dir or Path(tempfile.mkdtemp(prefix="govtech-crowd-"))
     try:
-        figures = run_crowd(residents=args.residents, var_dir=var_dir)
+        figures = run_crowd(residents=args.residents, var_dir=var_dir, extra_env=extra_env)
     finally:
         if not args.keep:
             shutil.rmtree(var_dir, ignore_errors=True)

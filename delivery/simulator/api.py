@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.db import transaction
@@ -96,8 +96,9 @@ def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable
     A read (GET) writes nothing before it answers: its rate limit is checked by reading
     the window's count, and the count and the call log are written once the server has
     sent the answer. A product fetching a profile or a photo then never waits for the
-    emulator's bookkeeping, nor fails because of it (docs/decisions/0009). Writes count
-    their slot first, so that two requests cannot both take the last one.
+    emulator's bookkeeping, nor fails because of it (docs/decisions/0009). A write
+    counts its slot first, so that two requests cannot both take the last one, and its
+    count, effect and log entry are one transaction: one turn at SQLite's write lock.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -107,24 +108,41 @@ def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable
             request.line_request_id = str(uuid.uuid4())
             request.line_quota_consumed = 0
             channel = selectors.channel_for_access_token(token=_bearer_token(request))
-            try:
-                response = _dispatch(view, family, methods, request, channel, *args, **kwargs)
-            except LineApiError as error:
-                response = error.response()
-            response["X-Line-Request-Id"] = request.line_request_id
+            answer = partial(_answer, view, family, methods, request, channel)
             if _lean(channel, family):  # benchmarks: keep-alive, no API call log
-                return response
+                return answer(*args, **kwargs)
             if request.method == "GET":
+                response = answer(*args, **kwargs)
                 status = response.status_code
                 return closing_response(
                     response, then=lambda: _bookkeeping(request, channel, status)
                 )
-            _record(request, channel, response.status_code)
+            with transaction.atomic():
+                response = answer(*args, **kwargs)
+                _record(request, channel, response.status_code)
             return closing_response(response)
 
         return wrapper
 
     return decorator
+
+
+def _answer(
+    view: Callable[..., HttpResponse],
+    family: str,
+    methods: tuple[str, ...],
+    request: HttpRequest,
+    channel: SimulatorChannel | None,
+    *args: Any,
+    **kwargs: Any,
+) -> HttpResponse:
+    """The view's response, or LINE's error response; with its request ID."""
+    try:
+        response = _dispatch(view, family, methods, request, channel, *args, **kwargs)
+    except LineApiError as error:
+        response = error.response()
+    response["X-Line-Request-Id"] = request.line_request_id
+    return response
 
 
 def _record(request: HttpRequest, channel: SimulatorChannel | None, status: int) -> None:

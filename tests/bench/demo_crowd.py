@@ -46,7 +46,7 @@ KEYWORD = "こどもひろば予約"
 BOOKED, WAITLISTED = "予約を受け付けました", "キャンセル待ちに登録しました"
 LOCKED = "database is locked"
 REPLY_TIMEOUT = 60.0  # a turn without any answer this long counts as unanswered
-POLL_SECONDS = 1.0  # how often a resident looks at the chat (the chat page: 1.5 s)
+POLL_SECONDS = 1.5  # how often a resident looks at the chat: as often as the chat page
 
 
 # --- the stack -------------------------------------------------------------------------

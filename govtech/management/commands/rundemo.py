@@ -68,22 +68,19 @@ class Command(BaseCommand):
         commands = {"web": web_command(addr), "worker": worker_command(), "beat": beat_command()}
         processes = {name: _start(cmd, logs / f"{name}.log") for name, cmd in commands.items()}
         signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: children too
+        exited: list[str] = []
         try:
-            ready = _wait_until_ready(f"http://{addr}", processes)
-            if ready:
+            if _wait_until_ready(f"http://{addr}", processes):
                 self._banner(addr, logs)
-            while ready and all(p.poll() is None for p in processes.values()):
-                time.sleep(0.5)
+                while all(p.poll() is None for p in processes.values()):
+                    time.sleep(0.5)
+            exited = [name for name, p in processes.items() if p.poll() is not None]
         except KeyboardInterrupt:
             pass
         finally:
             _stop(processes)
-        failed = [
-            name for name, p in processes.items() if p.returncode not in (0, -signal.SIGTERM, None)
-        ]
-        if failed:
-            names = ", ".join(failed)
-            self.stderr.write(f"stopped because {names} exited; see {logs}/")
+        if exited:
+            self.stderr.write(f"stopped because {', '.join(exited)} exited; see {logs}/")
 
     def _banner(self, addr: str, logs: Path) -> None:
         out, style = self.stdout, self.style
@@ -123,6 +120,9 @@ def _wait_until_ready(base: str, processes: dict[str, subprocess.Popen]) -> bool
 
 
 def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM to every child still running, then wait (a second Ctrl-C changes nothing)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for process in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

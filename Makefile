@@ -43,7 +43,7 @@ messages: install-demo
 # gunicorn with a Celery worker and beat (logs in var/log/). URLs and logins come last.
 demo: demo-deps messages
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo -v 0
 	$(PY) manage.py rundemo
 
 # The full suite against throwaway PostgreSQL and Redis; lint and migrations checked first.

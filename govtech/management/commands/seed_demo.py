@@ -68,6 +68,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]  # 0: say nothing (make demo: rundemo says it)
         municipalities = {spec["slug"]: self._municipality(spec) for spec in MUNICIPALITIES}
         for slug, email, name, roles in STAFF:
             self._staff(municipalities[slug], email, name, roles)
@@ -140,14 +141,14 @@ class Command(BaseCommand):
                 actor=None, municipality=municipality, version=version, department=department
             )
             procedure_publish(actor=None, procedure=procedure, change_note="Starter library")
-            self.stdout.write(f"published {document['key']}")
+            self._say(f"published {document['key']}")
 
     def _reservation_resources(self, municipality: Municipality) -> None:
         """こどもひろば and the 市民課 counter, bookable in LINE (procedures: starters)."""
         from procedures.reservations.seed import demo_resources_ensure
 
         for key in demo_resources_ensure(municipality=municipality):
-            self.stdout.write(f"reservation resource {key}")
+            self._say(f"reservation resource {key}")
 
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""
@@ -158,7 +159,7 @@ class Command(BaseCommand):
                 channel_id="2000000001",
                 name="デモ市公式LINE",
             )
-            self.stdout.write(f"LINE channel {channel.channel_id} → {channel.webhook_url}")
+            self._say(f"LINE channel {channel.channel_id} → {channel.webhook_url}")
 
     def _operator(self) -> None:
         if not User.objects.filter(email="operator@govtech.example").exists():
@@ -179,9 +180,13 @@ class Command(BaseCommand):
             user.save(update_fields=["is_staff"])
         vendor.members.add(user)
 
+    def _say(self, line: str) -> None:
+        if self.verbosity > 0:
+            self.stdout.write(line)
+
     def _print_logins(self) -> None:
         for line in demo_logins():
-            self.stdout.write(line)
+            self._say(line)
 
 
 def demo_logins() -> list[str]:

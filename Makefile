@@ -2,33 +2,52 @@
 PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+CHECKSUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-dev-$(CHECKSUM)
+DEMO_STAMP := $(VENV)/.installed-demo-$(CHECKSUM)
 
-.PHONY: demo test test-fast lint typecheck format messages install system-deps clean
+.PHONY: demo test test-fast lint typecheck format messages install install-demo system-deps \
+	demo-deps clean
 
+# The project with its development tools (tests, lint, types); it includes the demo's.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@ $(DEMO_STAMP)
+
+# The project alone: what the demo runs (no pytest, Playwright, mypy, ruff); nothing to
+# do when the development install of this pyproject.toml is there.
+$(DEMO_STAMP): pyproject.toml
+	test -e $(STAMP) || { test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV); \
+	  $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e .; }
+	rm -f $(VENV)/.installed-demo-*
 	touch $@
 
 install: $(STAMP)
+install-demo: $(DEMO_STAMP)
 
+# What the tests need from Debian: PostgreSQL, Redis, Chromium, fonts, gettext.
 system-deps:
-	bash .ci/services.sh install
+	PYTHON_BIN=$(PYTHON_BIN) bash .ci/services.sh install
 
-messages: install
+# What the demo needs from Debian: gettext (compilemessages) and python3-venv, no servers.
+demo-deps:
+	PYTHON_BIN=$(PYTHON_BIN) bash .ci/services.sh install demo
+
+messages: install-demo
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
-# The embedded default: SQLite, filesystem Celery transport, simulator on.
-demo: system-deps messages
+# The embedded default: SQLite, filesystem Celery transport, simulator on; served by
+# gunicorn with a Celery worker and beat (logs in var/log/). URLs and logins come last.
+demo: demo-deps messages
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo -v 0
 	$(PY) manage.py rundemo
 
 # The full suite against throwaway PostgreSQL and Redis; lint and migrations checked first.
-test: system-deps messages
+test: system-deps install messages
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -42,7 +61,7 @@ test: system-deps messages
 # throwaway PostgreSQL and Redis of its own (other ports than `make test`'s, so both can run).
 # Prints a table; the figures go to artifacts/bench.json. BENCH_ARGS: see python -m tests.bench -h
 .PHONY: bench
-bench: system-deps messages
+bench: system-deps install messages
 	bash -c 'set -euo pipefail; \
 	  export GOVTECH_SERVICES_DIR="$${TMPDIR:-/tmp}/govtech-bench-services" TEST_PG_PORT=55442 TEST_REDIS_PORT=56389; \
 	  trap "bash .ci/services.sh stop" EXIT; \
@@ -61,6 +80,7 @@ lint: install
 
 # mypy on services, selectors, tasks and the conversation engine (STYLE.md rule 11).
 TYPECHECK_PATHS := \
+	reports/home.py reports/admin.py govtech/jsonlimits.py \
 	govtech/services.py govtech/tasks.py \
 	procedures/services.py procedures/selectors.py procedures/tasks.py \
 	procedures/catalog/services.py procedures/catalog/selectors.py \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis on loopback for the test suite.
-#   .ci/services.sh install   apt-get the Debian packages the tests need, when missing
+#   .ci/services.sh install        apt-get the Debian packages the tests need, when missing
+#   .ci/services.sh install demo   only what `make demo` needs (gettext, python3-venv)
 #   .ci/services.sh start     start both (prints the env lines to export)
 #   .ci/services.sh stop      stop both and delete their data
 set -euo pipefail
@@ -25,12 +26,17 @@ as_pg_user() {
 
 install() {
   local missing=()
-  [ -n "$(pg_bin)" ] || missing+=(postgresql)
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v chromium >/dev/null || missing+=(chromium)
+  # Both: compilemessages needs msgfmt; Debian's python3 makes a venv only with python3-venv.
   command -v msgfmt >/dev/null || missing+=(gettext)
-  # Japanese glyphs for the browser tests' screenshots (the docs' images): 3.5 MB.
-  [ -e /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)
+  "${PYTHON_BIN:-python3}" -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
+  if [ "${1:-test}" != "demo" ]; then
+    # The demo runs on SQLite and the filesystem broker: none of these.
+    [ -n "$(pg_bin)" ] || missing+=(postgresql)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v chromium >/dev/null || missing+=(chromium)
+    # Japanese glyphs for the browser tests' screenshots (the docs' images): 3.5 MB.
+    [ -e /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
     local sudo=""

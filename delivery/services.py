@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -44,6 +44,9 @@ from procedures.services import resident_upload_store
 
 logger = logging.getLogger(__name__)
 
+# Errors that say the database is busy or unreachable (SQLite's "database is locked",
+# a lost PostgreSQL connection): worth another try, never the input's fault.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 UPLOAD_NAMESPACE = uuid.UUID("6f0c6a8e-3d55-4f0e-9a51-6a1d2a7f4b10")
 
 
@@ -278,12 +281,16 @@ def _outbound_for(event: WebhookEvent, friend: Friend, prompts: list[engine.Prom
 
 def _event_apply(event: WebhookEvent, friend: Friend) -> None:
     """Apply one event in a savepoint: a bug triggered by one event marks it failed
-    instead of blocking the resident's later events forever."""
+    instead of blocking the resident's later events forever. A database that is busy or
+    gone is not the event's fault: that error rolls the whole run back, the events stay
+    pending and the task runs again (a resident is never left without an answer)."""
     now = timezone.now()
     try:
         with transaction.atomic():
             _outbound_for(event, friend, _event_prompts(event, friend, now))
             event.status = EventStatus.DONE
+    except DATABASE_UNAVAILABLE:
+        raise
     except Exception as exc:
         logger.exception("event %s failed", event.webhook_event_id)
         event.status, event.error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]

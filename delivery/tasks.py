@@ -11,18 +11,27 @@ from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.outbound import outbound_send
 from delivery.selectors import channel_by_pk
-from delivery.services import resident_events_process
+from delivery.services import DATABASE_UNAVAILABLE, resident_events_process
 from govtech.tenancy import tenant_scope
 
 RESEND_AFTER_SECONDS = 30
 
 
-@shared_task(name="delivery.tasks.process_resident_events", acks_late=True)
+@shared_task(
+    name="delivery.tasks.process_resident_events",
+    acks_late=True,
+    autoretry_for=DATABASE_UNAVAILABLE,
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=5,
+)
 def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     """Apply one resident's pending webhook events in order (queue: engine).
 
     Two copies of this task for one resident serialize on the friend's row lock; the
-    later finds nothing pending. Returns how many events were applied.
+    later finds nothing pending. A busy or unreachable database (nothing was applied:
+    the run rolled back) retries within seconds; after the retries, beat's
+    ``process_stale_events`` picks the events up. Returns how many events were applied.
     """
     queued_flag_clear(channel_pk=channel_pk, line_user_id=line_user_id)  # before reading
     channel = channel_by_pk(pk=channel_pk)

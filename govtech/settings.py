@@ -114,9 +114,13 @@ MIDDLEWARE = [
     "govtech.middleware.RequireMFAMiddleware",
 ]
 
-if PRODUCTION:
-    # runserver serves static files in development; whitenoise does it in production.
+if ENV != "test":
+    # gunicorn serves the demo and production; whitenoise serves their static files (in
+    # the demo straight from the apps' folders, no collectstatic). Tests use the test
+    # servers' own static handling.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    WHITENOISE_USE_FINDERS = not PRODUCTION
+    WHITENOISE_AUTOREFRESH = DEBUG and not PRODUCTION
 
 ROOT_URLCONF = "govtech.urls"
 WSGI_APPLICATION = "govtech.wsgi.application"
@@ -148,12 +152,20 @@ if PRODUCTION and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
+    # The embedded default: web threads, worker and beat processes share one file.
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock when
+    # a transaction begins, so a transaction waits its turn (the busy timeout) instead
+    # of failing halfway when it first writes; synchronous=NORMAL is WAL's durable-enough
+    # mode (a power cut may lose the last commits, never the file). docs/decisions/0011.
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "govtech.sqlite3",
-            # Workers and web share the file: wait for locks instead of failing at once.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "timeout": 60,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 
@@ -316,7 +328,12 @@ elif ENV == "test":
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "govtech.broker:Transport"  # kombu's, with whole messages
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A worker looks at the queue folder this often while it has nothing to take (and
+        # while its processes are all busy): kombu's default, 1 s, made every task wait
+        # up to a second after the last one ended. docs/decisions/0011.
+        "polling_interval": float(os.environ.get("CELERY_BROKER_POLLING_INTERVAL", "0.05")),
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),

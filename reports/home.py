@@ -195,10 +195,10 @@ def operator_municipalities() -> list[MunicipalityRow]:
         submissions = Submission.objects.filter(
             municipality=OuterRef("pk"), is_test=False, status__in=OPEN_SUBMISSION_STATUSES
         )
-        staff = StaffMembership.objects.filter(municipality=OuterRef("pk")).values("municipality")
-        staff = staff.annotate(people=Count("user", distinct=True)).values("people")
+        members = StaffMembership.objects.filter(municipality=OuterRef("pk"))
+        staff = members.values("municipality").annotate(people=Count("user", distinct=True))
         rows = Municipality.objects.annotate(
-            staff_count=Coalesce(Subquery(staff, output_field=IntegerField()), 0),
+            staff_count=Coalesce(Subquery(staff.values("people"), output_field=IntegerField()), 0),
             live_count=_count(mine.filter(live_version__isnull=False), "municipality"),
             channel_count=_count(channels, "municipality"),
             open_count=_count(submissions, "municipality"),

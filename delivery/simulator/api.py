@@ -10,9 +10,10 @@ bodies. The SDK's paths arrive under ``/simulator/api/line/`` (``LINE_API_BASE_U
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterator
+from functools import partial, wraps
 from typing import Any
 
 from django.db import transaction
@@ -29,6 +30,7 @@ AUTH_FAILED = (
 )
 RATE_LIMITED = "The API rate limit has been exceeded. Try again later."
 MONTHLY_LIMIT = "You have reached your monthly limit."
+logger = logging.getLogger(__name__)
 RETRY_KEY_ENDPOINTS = {"push", "multicast", "narrowcast", "broadcast"}
 LEAN_ENDPOINTS = {"multicast"}
 
@@ -89,7 +91,16 @@ def _check_retry_key_header(request: HttpRequest, family: str) -> None:
 
 def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable:
     """Wrap a view ``view(request, channel, *args)`` that returns a response or raises
-    ``LineApiError``; the view may set ``request.line_quota_consumed``."""
+    ``LineApiError``; the view may set ``request.line_quota_consumed``.
+
+    A read (GET) writes nothing before it answers: its rate limit is checked by reading
+    the window's count, and the count and the call log are written once the server has
+    sent the answer. A product fetching a profile or a photo then never waits for the
+    emulator's bookkeeping, nor fails because of it (docs/decisions/0009). A write
+    counts its slot first, on its own, so that two requests cannot both take the last
+    one (and no counter row stays locked while it delivers); its effect and its log
+    entry are then one transaction: one more turn at SQLite's write lock, not three.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -98,27 +109,64 @@ def line_endpoint(family: str, methods: tuple[str, ...] = ("POST",)) -> Callable
             request.line_request_id = str(uuid.uuid4())
             request.line_quota_consumed = 0
             channel = selectors.channel_for_access_token(token=_bearer_token(request))
-            try:
-                response = _dispatch(view, family, methods, request, channel, *args, **kwargs)
-            except LineApiError as error:
-                response = error.response()
-            response["X-Line-Request-Id"] = request.line_request_id
+            if channel is not None and request.method in methods and request.method != "GET":
+                request.line_rate_counted = services.simulator_rate_limit_consume(
+                    channel=channel, family=family
+                )
+            answer = partial(_answer, view, family, methods, request, channel)
             if _lean(channel, family):  # benchmarks: keep-alive, no API call log
-                return response
-            response = closing_response(response)
-            services.simulator_api_call_record(
-                channel=channel,
-                request_id=request.line_request_id,
-                method=request.method or "",
-                path=request.path,
-                status=response.status_code,
-                quota_consumed=request.line_quota_consumed,
-            )
-            return response
+                return answer(*args, **kwargs)
+            if request.method == "GET":
+                response = answer(*args, **kwargs)
+                status = response.status_code
+                return closing_response(
+                    response, then=lambda: _bookkeeping(request, channel, status)
+                )
+            with transaction.atomic():
+                response = answer(*args, **kwargs)
+                _record(request, channel, response.status_code)
+            return closing_response(response)
 
         return wrapper
 
     return decorator
+
+
+def _answer(
+    view: Callable[..., HttpResponse],
+    family: str,
+    methods: tuple[str, ...],
+    request: HttpRequest,
+    channel: SimulatorChannel | None,
+    *args: Any,
+    **kwargs: Any,
+) -> HttpResponse:
+    """The view's response, or LINE's error response; with its request ID."""
+    try:
+        response = _dispatch(view, family, methods, request, channel, *args, **kwargs)
+    except LineApiError as error:
+        response = error.response()
+    response["X-Line-Request-Id"] = request.line_request_id
+    return response
+
+
+def _record(request: HttpRequest, channel: SimulatorChannel | None, status: int) -> None:
+    services.simulator_api_call_record(
+        channel=channel,
+        request_id=request.line_request_id,
+        method=request.method or "",
+        path=request.path,
+        status=status,
+        quota_consumed=request.line_quota_consumed,
+    )
+
+
+def _bookkeeping(request: HttpRequest, channel: SimulatorChannel | None, status: int) -> None:
+    """A read's count and log entry, written after its answer was sent."""
+    family = getattr(request, "line_rate_family", None)
+    if channel is not None and family is not None:
+        services.simulator_rate_limit_consume(channel=channel, family=family)
+    _record(request, channel, status)
 
 
 def _lean(channel: SimulatorChannel | None, family: str) -> bool:
@@ -128,8 +176,32 @@ def _lean(channel: SimulatorChannel | None, family: str) -> bool:
     return family in LEAN_ENDPOINTS and channel is not None and channel.lean_sending
 
 
-def closing_response(response: HttpResponse) -> StreamingHttpResponse:
-    """The same answer without a Content-Length, so the server closes the connection.
+class _AnswerThen:
+    """A response body whose ``close()`` runs ``then``: the WSGI server calls it after
+    it has sent the body (gunicorn, after the last chunk; Django's response passes on the
+    close of a streaming body it was given)."""
+
+    def __init__(self, content: bytes, then: Callable[[], None] | None) -> None:
+        self.content, self.then = content, then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([self.content])
+
+    def close(self) -> None:
+        then, self.then = self.then, None
+        if then is None:
+            return
+        try:
+            then()
+        except Exception:  # the answer is out; the emulator's bookkeeping must not matter
+            logger.exception("simulator: bookkeeping after an answer failed")
+
+
+def closing_response(
+    response: HttpResponse, *, then: Callable[[], None] | None = None
+) -> StreamingHttpResponse:
+    """The same answer without a Content-Length, so the server closes the connection;
+    ``then`` runs once the answer has been sent.
 
     The SDK keeps connections alive and never closes its pool. Django's development and
     live-test servers then keep one thread per idle connection; in tests those threads
@@ -138,7 +210,9 @@ def closing_response(response: HttpResponse) -> StreamingHttpResponse:
     LINE itself keeps connections alive; no client depends on that.
     """
     closing = StreamingHttpResponse(
-        iter([response.content]), status=response.status_code, content_type=response["Content-Type"]
+        _AnswerThen(response.content, then),
+        status=response.status_code,
+        content_type=response["Content-Type"],
     )
     for name, value in response.items():
         closing[name] = value
@@ -158,7 +232,11 @@ def _dispatch(
         raise LineApiError(401, AUTH_FAILED)
     if request.method not in methods:
         raise LineApiError(405, "Method Not Allowed")
-    if not services.simulator_rate_limit_consume(channel=channel, family=family):
+    if request.method == "GET":  # a read: counted after it has answered (line_endpoint)
+        request.line_rate_family = family
+        if selectors.rate_limit_reached(channel=channel, family=family):
+            raise LineApiError(429, RATE_LIMITED)
+    elif not request.line_rate_counted:  # counted by line_endpoint, before any transaction
         raise LineApiError(429, RATE_LIMITED)
     _check_retry_key_header(request, family)
     return view(request, channel, *args, **kwargs)

@@ -8,11 +8,13 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from delivery.simulator.models import (
+    DEFAULT_RATE_LIMITS,
     SimulatorApiCall,
     SimulatorChannel,
     SimulatorFriendship,
     SimulatorMessageContent,
     SimulatorNarrowcast,
+    SimulatorRateCounter,
     SimulatorRichMenu,
     SimulatorRichMenuAlias,
     SimulatorRichMenuLink,
@@ -86,6 +88,27 @@ def friends_of(*, channel: SimulatorChannel) -> QuerySet[SimulatorUser]:
     return SimulatorUser.objects.filter(
         friendships__channel=channel, friendships__status=SimulatorFriendship.Status.FRIEND
     ).order_by("id")
+
+
+def rate_window(*, channel: SimulatorChannel, family: str) -> tuple[int, int]:
+    """(the limit of ``family`` on this channel, the start of the current fixed window)."""
+    limits = channel.rate_limits or {}
+    limit, seconds = limits.get(family) or limits.get("default") or DEFAULT_RATE_LIMITS["default"]
+    now = int(timezone.now().timestamp())
+    return limit, now - now % int(seconds)
+
+
+def rate_limit_reached(*, channel: SimulatorChannel, family: str) -> bool:
+    """Whether the current window of ``family`` is used up, by reading its count only."""
+    limit, window = rate_window(channel=channel, family=family)
+    if limit < 1:
+        return True
+    counted = (
+        SimulatorRateCounter.objects.filter(channel=channel, family=family, window=window)
+        .values_list("count", flat=True)
+        .first()
+    )
+    return counted is not None and counted >= limit
 
 
 def quota_consumption(*, channel: SimulatorChannel) -> int:

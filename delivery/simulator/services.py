@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from delivery.simulator import selectors, webhooks
 from delivery.simulator.models import (
-    DEFAULT_RATE_LIMITS,
     SimulatorApiCall,
     SimulatorChannel,
     SimulatorFriendship,
@@ -161,12 +160,9 @@ def simulator_rate_limit_consume(*, channel: SimulatorChannel, family: str) -> b
     limit``) takes a slot, and two requests cannot both take the last one. The first
     request of a window removes the channel's older windows of that family.
     """
-    limits = channel.rate_limits or {}
-    limit, seconds = limits.get(family) or limits.get("default") or DEFAULT_RATE_LIMITS["default"]
+    limit, window = selectors.rate_window(channel=channel, family=family)
     if limit < 1:
         return False
-    now = int(timezone.now().timestamp())
-    window = now - now % int(seconds)
     with connection.cursor() as cursor:
         cursor.execute(_RATE_COUNT_SQL, [channel.pk, family, window, limit])
         counted = cursor.fetchone()

@@ -318,3 +318,29 @@ def test_validate_endpoint_checks_without_sending(client, sim_channel, sim_resid
         {"message": "must be specified", "property": "messages[0].text"}
     ]
     assert delivered(sim_resident) == 0
+
+
+def test_a_read_writes_nothing_until_its_answer_is_sent(client, sim_channel, sim_resident):
+    path = f"{API}/v2/bot/profile/{sim_resident.user_id}"
+    response = client.get(path, **bearer(sim_channel))
+
+    written_before_sending = SimulatorApiCall.objects.count()
+    profile = line_json(response)  # the server sends the body, then closes the response
+
+    assert written_before_sending == 0
+    assert profile["userId"] == sim_resident.user_id
+    call = SimulatorApiCall.objects.get(request_id=response["X-Line-Request-Id"])
+    assert (call.method, call.status, call.quota_consumed) == ("GET", 200, 0)
+
+
+def test_reads_are_rate_limited_too(client, sim_channel, sim_resident):
+    services.simulator_channel_configure(channel=sim_channel, rate_limits={"default": [2, 60]})
+    path = f"{API}/v2/bot/profile/{sim_resident.user_id}"
+    with time_machine.travel(timezone.now().replace(second=0), tick=False):
+        answers = [client.get(path, **bearer(sim_channel)) for _ in range(3)]
+        for answer in answers[:2]:
+            line_json(answer)  # sent: now counted
+        limited = client.get(path, **bearer(sim_channel))
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]  # none sent yet
+    assert limited.status_code == 429

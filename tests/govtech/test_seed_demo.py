@@ -35,3 +35,10 @@ def test_printed_demo_login_works(client):
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_seed_demo_says_nothing_at_verbosity_zero(capsys):
+    call_command("seed_demo", verbosity=0)
+
+    assert capsys.readouterr().out == ""
+    assert User.objects.filter(email="designer@demo-city.example").exists()

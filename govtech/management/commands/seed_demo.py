@@ -69,6 +69,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]  # 0: say nothing (make demo: rundemo says it)
         municipalities = {spec["slug"]: self._municipality(spec) for spec in MUNICIPALITIES}
         for slug, email, name, roles in STAFF:
             self._staff(municipalities[slug], email, name, roles)
@@ -141,12 +142,12 @@ class Command(BaseCommand):
                 actor=None, municipality=municipality, version=version, department=department
             )
             procedure_publish(actor=None, procedure=procedure, change_note="Starter library")
-            self.stdout.write(f"published {document['key']}")
+            self._say(f"published {document['key']}")
 
     def _reservation_resources(self, municipality: Municipality) -> None:
         """こどもひろば and the 市民課 counter, bookable in LINE (procedures: starters)."""
         for key in demo_resources_ensure(municipality=municipality):
-            self.stdout.write(f"reservation resource {key}")
+            self._say(f"reservation resource {key}")
 
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""
@@ -157,7 +158,7 @@ class Command(BaseCommand):
                 channel_id="2000000001",
                 name="デモ市公式LINE",
             )
-            self.stdout.write(f"LINE channel {channel.channel_id} → {channel.webhook_url}")
+            self._say(f"LINE channel {channel.channel_id} → {channel.webhook_url}")
 
     def _operator(self) -> None:
         if not User.objects.filter(email="operator@govtech.example").exists():
@@ -178,12 +179,23 @@ class Command(BaseCommand):
             user.save(update_fields=["is_staff"])
         vendor.members.add(user)
 
+    def _say(self, line: str) -> None:
+        if self.verbosity > 0:
+            self.stdout.write(line)
+
     def _print_logins(self) -> None:
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for slug, email, _name, roles in STAFF:
-            note = "  (sets up MFA at first login)" if Role.ADMIN in roles else ""
-            self.stdout.write(f"  {slug:<11} {', '.join(roles):<12} {email}{note}")
-        self.stdout.write(
-            "  operator    superuser    operator@govtech.example  (sets up MFA at first login)"
-        )
-        self.stdout.write("  vendor      templates    vendor@starter.example")
+        for line in demo_logins():
+            self._say(line)
+
+
+def demo_logins() -> list[str]:
+    """The demo's logins as printed by seed_demo and, once it is up, by rundemo."""
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
+    for slug, email, _name, roles in STAFF:
+        note = "  (sets up MFA at first login)" if Role.ADMIN in roles else ""
+        lines.append(f"  {slug:<11} {', '.join(roles):<12} {email}{note}")
+    lines.append(
+        "  operator    superuser    operator@govtech.example  (sets up MFA at first login)"
+    )
+    lines.append("  vendor      templates    vendor@starter.example")
+    return lines

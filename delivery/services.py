@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 # Errors that say the database is busy or unreachable (SQLite's "database is locked",
 # a lost PostgreSQL connection): worth another try, never the input's fault.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Events of one resident applied per task run. A resident (or one body) with a thousand
+# events is taken in turns like everyone else: the task runs again at the back of the
+# queue, so other residents' first replies are not held behind the burst (issue 23).
+EVENTS_PER_RUN = 20
 UPLOAD_NAMESPACE = uuid.UUID("6f0c6a8e-3d55-4f0e-9a51-6a1d2a7f4b10")
 
 
@@ -299,16 +303,17 @@ def _event_apply(event: WebhookEvent, friend: Friend) -> None:
 
 
 def _prepare(channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
-    """Network work before the lock: the friend's profile and any photos to download."""
+    """Network work before the lock: the friend's profile and the photos of this run."""
     friend = friend_ensure(channel=channel, line_user_id=line_user_id, client=client)
-    for event in pending_events(friend=friend):
+    for event in pending_events(friend=friend, limit=EVENTS_PER_RUN):
         if _dict(event.payload.get("message")).get("type") == "image":
             _fetch_photo(event, friend, client)
     return friend
 
 
 def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
-    """Apply every pending event of one resident, in order, once; then send the replies.
+    """Apply a resident's pending events in order, once, at most EVENTS_PER_RUN of them;
+    then send the replies. The caller runs it again while events remain (fairness).
 
     The friend row is locked for the transaction, so two tasks for the same resident run
     one after the other and the second finds nothing pending (a no-op). Events are
@@ -322,7 +327,7 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
                 .select_related("channel", "resident")
                 .get(pk=friend.pk)
             )
-            events = pending_events(friend=friend)
+            events = pending_events(friend=friend, limit=EVENTS_PER_RUN)
             for event in events:
                 _event_apply(event, friend)
         outbound_send(friend=friend, client=client)

@@ -10,8 +10,8 @@ from delivery.inbox import inbox_store, inbox_uses_redis, queued_flag_clear
 from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.outbound import outbound_send
-from delivery.selectors import channel_by_pk
-from delivery.services import DATABASE_UNAVAILABLE, resident_events_process
+from delivery.selectors import channel_by_pk, has_pending_events
+from delivery.services import DATABASE_UNAVAILABLE, EVENTS_PER_RUN, resident_events_process
 from govtech.tenancy import tenant_scope
 
 RESEND_AFTER_SECONDS = 30
@@ -29,7 +29,9 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     """Apply one resident's pending webhook events in order (queue: engine).
 
     Two copies of this task for one resident serialize on the friend's row lock; the
-    later finds nothing pending. A busy or unreachable database (nothing was applied:
+    later finds nothing pending. One run applies at most EVENTS_PER_RUN events; when
+    more remain it publishes itself again, behind every other resident's task, so one
+    burst never holds the queue. A busy or unreachable database (nothing was applied:
     the run rolled back) retries within seconds; after the retries, beat's
     ``process_stale_events`` picks the events up. Returns how many events were applied.
     """
@@ -37,7 +39,15 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     channel = channel_by_pk(pk=channel_pk)
     if channel is None:
         return 0
-    return resident_events_process(channel=channel, line_user_id=line_user_id)
+    applied = resident_events_process(channel=channel, line_user_id=line_user_id)
+    if applied >= EVENTS_PER_RUN and resident_has_more(channel, line_user_id):
+        process_resident_events.delay(channel_pk, line_user_id)  # the rest, after the others
+    return applied
+
+
+def resident_has_more(channel, line_user_id: str) -> bool:
+    with tenant_scope(channel.municipality):
+        return has_pending_events(channel=channel, line_user_id=line_user_id)
 
 
 @shared_task(name="delivery.tasks.store_webhook_inbox", acks_late=True, ignore_result=True)

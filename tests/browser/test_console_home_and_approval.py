@@ -15,11 +15,12 @@ from playwright.sync_api import expect
 
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import Broadcast, BroadcastStatus
-from delivery.models import EventStatus, Friend, LineChannel, WebhookEvent
+from delivery.models import EventStatus, LineChannel, WebhookEvent
 from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.services import procedure_create
+from tests.factories import line_friend
 from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
@@ -99,9 +100,7 @@ def _work(city) -> None:
             status=status,
         )
     for n in range(40):
-        Friend.objects.create(
-            municipality=city, channel=channel, line_user_id=f"U{n:032d}", is_following=True
-        )
+        line_friend(channel, f"U{n:032d}", is_following=True)
     tomorrow = timezone.now() + timedelta(days=1)
     for title, submit in [("粗大ごみ受付のお知らせ", True), ("夏祭りのご案内", False)]:
         broadcast = broadcasts.broadcast_create(

@@ -18,6 +18,7 @@ from procedures.reservations.models import ReminderDelivery, ReminderRule
 from procedures.reservations.schedule import TOKYO
 from procedures.reservations.services import BookingRequest, booking_cancel, booking_create
 from procedures.reservations.tasks import reminders_plan, send_reminder
+from procedures.residents.models import Notice
 from tests.delivery.line_world import line_world  # noqa: F401 - fixture
 from tests.factories import resident as resident_of
 from tests.procedures.reservation_fixtures import make_resource
@@ -57,11 +58,14 @@ def _worker(env: dict, log) -> subprocess.Popen:
 
 
 def _wait_sent(pk: int, timeout: float = 60) -> str:
+    """The reminder row's status once it and the notice it wrote are no longer pending
+    (the row is marked sent when the notice is written; LINE is called after commit)."""
     deadline = clock.monotonic() + timeout
     while clock.monotonic() < deadline:
         with scopes_disabled():
             status = ReminderDelivery.objects.get(pk=pk).status
-        if status != "pending":
+            waiting = Notice.objects.filter(status="pending").exists()
+        if status != "pending" and not waiting:
             return status
         clock.sleep(0.3)
     return "pending"

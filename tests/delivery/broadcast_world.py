@@ -26,6 +26,23 @@ def area_field(city):
         )
 
 
+def north_garbage_rule(city, channel, **fields):
+    """A 燃やすごみ reminder for the north area (with its 地区 attribute)."""
+    from delivery.broadcasts.models import ReminderRule
+
+    area_field(city)
+    values = {
+        "name": "燃やすごみ（北地区）",
+        "attribute_key": "area",
+        "attribute_value": "north",
+        "message": "{date}は燃やすごみの日です",
+        "weekdays": [0, 3],
+        **fields,
+    }
+    with scopes_disabled():
+        return ReminderRule.objects.create(municipality=city, channel=channel, **values)
+
+
 def user_id(prefix: str, n: int) -> str:
     return "U" + f"{prefix}{n:0{32 - len(prefix)}d}"
 

@@ -15,7 +15,7 @@ from delivery.broadcasts.reminders import (
     reminder_dates_import,
 )
 from govtech.models import AuditLogEntry
-from tests.delivery.broadcast_world import area_field
+from tests.delivery.broadcast_world import north_garbage_rule
 
 GOOD = (
     "日付,地区,区分,備考\n"
@@ -28,18 +28,7 @@ GOOD = (
 
 @pytest.fixture
 def rule(city, channel):
-    area_field(city)
-    with scopes_disabled():
-        return ReminderRule.objects.create(
-            municipality=city,
-            channel=channel,
-            name="燃やすごみ（北地区）",
-            attribute_key="area",
-            attribute_value="north",
-            message="{date}は燃やすごみの日です",
-            weekdays=[0, 3],
-            skip_dates=["2025-12-30"],
-        )
+    return north_garbage_rule(city, channel, skip_dates=["2025-12-30"])
 
 
 def _reload(rule) -> ReminderRule:

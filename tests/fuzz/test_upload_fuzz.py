@@ -18,7 +18,7 @@ from delivery.broadcasts.models import ReminderRule
 from delivery.broadcasts.reminders import ReminderCsvRejected, reminder_dates_import
 from delivery.images import MAX_EDGE, MAX_PIXELS, ImageRejected, clean_image
 from delivery.services import line_channel_create
-from tests.delivery.broadcast_world import area_field
+from tests.delivery.broadcast_world import north_garbage_rule
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.strategies import nasty_text
 
@@ -41,17 +41,7 @@ def rule(city):
         channel_secret="secret",
         access_token="token",
     )
-    area_field(city)
-    with scopes_disabled():
-        return ReminderRule.objects.create(
-            municipality=city,
-            channel=channel,
-            name="燃やすごみ",
-            attribute_key="area",
-            attribute_value="north",
-            message="{date}は燃やすごみの日です",
-            weekdays=[0],
-        )
+    return north_garbage_rule(city, channel, weekdays=[0])
 
 
 def csv_bytes(table, header: bool, encoding: str) -> bytes:

@@ -21,7 +21,7 @@ from procedures.diff import Change, document_diff
 from procedures.engine.steps import localize
 from procedures.format import FormatError, validate_document
 from procedures.models import Procedure
-from procedures.selectors import unbound_reservation_steps
+from procedures.selectors import unbound_steps
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -262,7 +262,7 @@ def reservations_to_choose(
     """
     steps = {step.get("id"): step for step in document.get("steps", []) if isinstance(step, dict)}
     found = []
-    for problem in unbound_reservation_steps(document=document, municipality=municipality):
+    for problem in unbound_steps(document=document, municipality=municipality):
         step = steps.get(problem.step_id, {})
         name = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
         step_id = problem.step_id or ""

@@ -143,11 +143,12 @@ class BoundStep:
 def bound_steps(definition: Mapping[str, Any]) -> list[BoundStep]:
     """The definition's steps whose type has a binding, in document order."""
     steps = definition.get("steps")
-    return [
-        BoundStep(step, _bindings[step.get("type")])
-        for step in (steps if isinstance(steps, list) else [])
-        if isinstance(step, dict) and step.get("type") in _bindings
-    ]
+    found = []
+    for step in steps if isinstance(steps, list) else []:
+        binding = _bindings.get(step.get("type", "")) if isinstance(step, dict) else None
+        if binding is not None:
+            found.append(BoundStep(step, binding))
+    return found
 
 
 def availability_for(steps: Iterable[Mapping[str, Any]], *, now: datetime) -> dict[str, Any]:

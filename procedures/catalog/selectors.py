@@ -256,7 +256,8 @@ def template_update_preview(
 def reservations_to_choose(
     *, document: dict[str, Any], municipality: Municipality, lang: str = "ja"
 ) -> list[ReservationToChoose]:
-    """Reservation steps of ``document`` that book no active resource of ``municipality``.
+    """Steps of ``document`` that bind nothing ``municipality`` has (a reservation step
+    booking no active resource of it).
 
     Shown like placeholders without a value: the import still succeeds, as a draft.
     """
@@ -266,7 +267,8 @@ def reservations_to_choose(
         step = steps.get(problem.step_id, {})
         name = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
         step_id = problem.step_id or ""
-        found.append(ReservationToChoose(step_id, name or step_id, str(step.get("resource"))))
+        field = problem.path.rsplit(".", 1)[-1]  # what the step binds: "resource", …
+        found.append(ReservationToChoose(step_id, name or step_id, str(step.get(field))))
     return found
 
 

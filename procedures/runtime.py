@@ -159,23 +159,19 @@ def _refused(
     return retry
 
 
-def _submit(conversation: Conversation, outcome: engine.SubmitRequested, lang: str, now: datetime):
+def _submit(
+    conversation: Conversation, outcome: engine.SubmitRequested, lang: str, now: datetime
+) -> Submission:
     """Hold what bound steps ask for, store the submission, attach the holds, run the
     kind's submit effects: one savepoint, so a refusal (SubmitRefused) stores nothing."""
     with transaction.atomic():
-        held = [
-            (
-                bound.binding,
-                bound.binding.hold(
-                    conversation=conversation,
-                    step=bound.step,
-                    answer=outcome.answers.get(bound.step["id"]),
-                    lang=lang,
-                    now=now,
-                ),
+        held = []
+        for bound in bound_steps(conversation.definition):
+            answer = outcome.answers.get(bound.step["id"])
+            hold = bound.binding.hold(
+                conversation=conversation, step=bound.step, answer=answer, lang=lang, now=now
             )
-            for bound in bound_steps(conversation.definition)
-        ]
+            held.append((bound.binding, hold))
         submission = submission_create(
             conversation=conversation, answers=outcome.answers, fee=outcome.fee, now=now
         )

@@ -87,7 +87,7 @@ TYPECHECK_PATHS := \
 	procedures/reservations/services.py procedures/reservations/selectors.py \
 	procedures/reservations/tasks.py procedures/reservations/notices.py \
 	procedures/residents/services.py procedures/residents/tasks.py \
-	procedures/residents/registry.py \
+	procedures/residents/registry.py procedures/steptypes.py procedures/reservations/binding.py \
 	procedures/builder/services.py procedures/builder/selectors.py \
 	procedures/engine procedures/runtime.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \

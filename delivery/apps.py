@@ -9,6 +9,7 @@ class DeliveryConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at module level: models cannot load before the app registry.
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
+        from delivery.broadcasts.services import profile_submitted
         from delivery.broadcasts.testers import SimulatorTrialResidents
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
@@ -22,9 +23,11 @@ class DeliveryConfig(AppConfig):
             notice_channel_register,
             resident_data_contributor_register,
         )
+        from procedures.steptypes import submit_effect_register
 
         health_check_register("webhook_inbox", inbox_health)
         notice_channel_register(LineNoticeChannel())
         resident_data_contributor_register(LineResidentData())
         preview_renderer_register(lambda prompts, lang: render_prompts(prompts, lang=lang))
         trial_resident_provider_register(SimulatorTrialResidents())
+        submit_effect_register("profile", profile_submitted)

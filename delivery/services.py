@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from delivery.broadcasts.services import resident_attributes_set
 from delivery.friends import friend_ensure
 from delivery.images import ImageRejected, clean_image
 from delivery.line_api import LineApiError, LineClient
@@ -256,11 +255,6 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         now=now,
         is_test=friend.is_test,  # a staff member's test account never makes real submissions
     )
-    if reply.submission and reply.submission.definition.get("kind") == "profile":
-        submission = reply.submission
-        resident_attributes_set(
-            resident=friend.resident, answers=submission.answers, definition=submission.definition
-        )
     return reply.prompts
 
 

@@ -18,12 +18,12 @@ Decisions:
   to Japanese), as are texts in languages not listed.
 - The document may hold at most one `confirm` step and it must be the last step.
 - A step that asks for a My Number is an error (`my_number_violations`).
-- `reservation` steps name a resource by `resource` key only. Resources are environment-
-  specific, so the document alone cannot tell whether a key means anything: given the
-  municipality's resources (`resources=`), a step whose key names none of its active
-  resources is an error (`reservation_resource_problems`). Publishing, Try it and the
-  builder pass them; a catalog template, which belongs to no municipality, is checked
-  without them.
+- What a step binds in the municipality (a reservation step's `resource`) means nothing
+  in the document alone: the checks against a municipality are the step type's binding
+  (`procedures.steptypes`), which `procedures.selectors.document_problems` adds.
+- The schema accepts every registered step type and kind: a type registered in code
+  (with the fields it declares in `StepType.schema_fields`) or a kind with a submit
+  effect needs no edit of the JSON file.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from govtech.jsonlimits import LONE_SURROGATE, loads_bounded
 from procedures import logic
-from procedures.engine.steps import StepType, step_type
+from procedures.engine.steps import StepType, registered_types, step_type
 
 FORMAT = "govtech.procedure.v1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "procedure.v1.json"
@@ -123,36 +123,51 @@ def load_document(text: str) -> dict[str, Any]:
     return document
 
 
-@cache
+_extra_kinds: set[str] = set()
+
+
+def procedure_kind_register(name: str) -> None:
+    """Accept ``name`` as a procedure ``kind`` (procedures.steptypes calls it for a kind
+    with a submit effect)."""
+    _extra_kinds.add(name)
+
+
 def schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The JSON Schema: the file, widened to every registered step type and kind."""
+    return _schema(tuple(registered_types()), tuple(sorted(_extra_kinds)))
 
 
-@dataclass(frozen=True)
-class KnownResource:
-    """A reservation resource of the municipality a document is checked for."""
-
-    key: str
-    name: str
-    active: bool
+@cache
+def _schema(types: tuple[str, ...], kinds: tuple[str, ...]) -> dict[str, Any]:
+    document = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    kind_enum = document["properties"]["kind"]["enum"]
+    kind_enum.extend(kind for kind in kinds if kind not in kind_enum)
+    step = document["$defs"]["step"]
+    type_enum = step["properties"]["type"]["enum"]
+    for name in types:
+        if name in type_enum:
+            continue
+        type_enum.append(name)
+        kind = step_type(name)
+        step["properties"].update(kind.schema_fields)
+        if kind.required_fields:
+            rule = {"properties": {"type": {"const": name}}}
+            step["allOf"].append({"if": rule, "then": {"required": list(kind.required_fields)}})
+    return document
 
 
 def validate_document(
-    doc: Any,
-    *,
-    include_warnings: bool = False,
-    resources: Mapping[str, KnownResource] | None = None,
+    doc: Any, *, include_warnings: bool = False, extra: Iterable[FormatError] = ()
 ) -> list[FormatError]:
     """Every error in `doc` (and warnings if asked), in document order. Empty: valid.
 
-    `resources` (by key) are the municipality's reservation resources; None checks the
-    document as a portable one, whose resource keys mean nothing yet.
+    The document is checked as a portable one; `extra` are problems found elsewhere (the
+    step bindings' checks against a municipality), sorted in with the rest.
     """
     problems = _schema_errors(doc)
     if not problems:
         problems = list(_semantic_problems(doc)) + my_number_violations(doc)
-    if resources is not None:
-        problems += reservation_resource_problems(doc, resources)
+    problems += list(extra)
     if not include_warnings:
         problems = [problem for problem in problems if problem.severity == "error"]
     return sorted(problems, key=lambda p: _sort_key(p.path))
@@ -194,9 +209,9 @@ def _describe(error: jsonschema.ValidationError, parts: list[Any]) -> tuple[str,
     kind, instance = error.validator, error.instance
     if kind == "required":
         missing = next(n for n in error.validator_value if n not in instance)
-        if missing == "resource":
-            message = _("Choose the reservation resource (facility) residents book in this step.")
-            return "missing_resource", message, [*parts, missing]
+        found = _missing_field_message(instance, missing)
+        if found is not None:
+            return f"missing_{missing}", found, [*parts, missing]
         return "missing_field", _('"%(field)s" is required.') % {"field": missing}, parts
     if kind == "additionalProperties":
         known = set(error.schema.get("properties", {}))
@@ -221,6 +236,15 @@ def _describe(error: jsonschema.ValidationError, parts: list[Any]) -> tuple[str,
     if kind == "anyOf":
         return "missing_field", _('This step needs a "message".'), parts
     return f"schema_{kind}", _("Invalid value: %(detail)s") % {"detail": error.message}, parts
+
+
+def _missing_field_message(instance: Any, missing: str) -> str | None:
+    """The step type's own words for a field it requires (e.g. a reservation's resource)."""
+    try:
+        kind = step_type(instance.get("type", "")) if isinstance(instance, dict) else None
+    except KeyError:
+        return None
+    return kind.missing_field_message(missing) if kind else None
 
 
 # --- semantic checks ----------------------------------------------------------------
@@ -415,50 +439,6 @@ def _fee_problems(rule: Any, steps: list[Mapping[str, Any]]) -> Iterator[FormatE
             "value": json.dumps(value, ensure_ascii=False, default=str)
         }
         yield _problem("fee", None, "invalid_fee", message)
-
-
-# --- reservation resources of the municipality ---------------------------------------
-
-
-def reservation_resource_problems(
-    doc: Any, resources: Mapping[str, KnownResource]
-) -> list[FormatError]:
-    """Reservation steps whose `resource` is not an active resource in `resources`.
-
-    A template made in another municipality keeps its publisher's keys, which mean
-    nothing here (or, worse, another facility): residents would get a step with no
-    slots. Another municipality's resource never counts: `resources` are the ones of
-    the municipality the document is checked for. Steps without a key are left to the
-    schema ("resource" is required).
-    """
-    problems = []
-    steps = doc.get("steps", []) if isinstance(doc, dict) else []
-    for index, step in enumerate(steps if isinstance(steps, list) else []):
-        if not isinstance(step, dict) or step.get("type") != "reservation":
-            continue
-        key = step.get("resource")
-        if not isinstance(key, str) or not key:
-            continue
-        message = _resource_message(key, resources.get(key))
-        if message:
-            code = "unknown_resource" if key not in resources else "inactive_resource"
-            step_id = step.get("id") if isinstance(step.get("id"), str) else None
-            problems.append(_problem(f"steps[{index}].resource", step_id, code, message))
-    return problems
-
-
-def _resource_message(key: str, resource: KnownResource | None) -> str | None:
-    if resource is None:
-        return _(
-            'This municipality has no reservation resource "%(key)s". '
-            "Choose the facility residents book in this step."
-        ) % {"key": key}
-    if not resource.active:
-        return _(
-            'The reservation resource "%(name)s" (%(key)s) is inactive. '
-            "Activate it under Reservation resources or choose another facility."
-        ) % {"key": key, "name": resource.name}
-    return None
 
 
 # --- My Number -------------------------------------------------------------------------

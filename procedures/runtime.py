@@ -3,10 +3,16 @@
 The engine (procedures.engine) is pure; this module gives it a memory. Every transport
 calls ``resident_input`` with the Resident it identified: the LINE webhook (delivery,
 through the resident's Friend) and the terminal ``chat`` command (a resident by handle).
+
+An input goes through ``HANDLERS`` in order; the first that answers wins. What a step
+type needs from the database (a reservation's slots, its booking at submit) and what a
+procedure kind does after submit (a profile writes the resident's attributes) are hooks
+in ``procedures.steptypes``: nothing here names a step type or a kind.
 """
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +26,7 @@ from govtech.models import Municipality
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
-from procedures.engine.steps import ReservationStep, localize, parse_postback, postback
+from procedures.engine.steps import localize, parse_postback, postback
 from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
     Conversation,
@@ -28,17 +34,15 @@ from procedures.models import (
     Submission,
 )
 from procedures.reservations import chat as reservation_chat
-from procedures.reservations.selectors import engine_availability
-from procedures.reservations.services import (
-    BookingRefused,
-    BookingRequest,
-    SlotFull,
-    booking_attach_submission,
-    booking_create,
-)
 from procedures.residents.models import Resident
 from procedures.selectors import live_procedures, procedure_for_keyword
 from procedures.services import DocumentRejected, publishable_errors, submission_create
+from procedures.steptypes import (
+    SubmitRefused,
+    availability_for,
+    bound_steps,
+    submit_effects_run,
+)
 
 MENU_LIMIT = 12  # quick replies allow 13; one place stays free for help
 
@@ -85,14 +89,9 @@ def _save(conversation: Conversation, result: engine.Result, now: datetime) -> N
     conversation.save(update_fields=["state", "status", "updated_at"])
 
 
-def _reservation_steps(definition: dict) -> list[dict]:
-    return [step for step in definition.get("steps", []) if step.get("type") == "reservation"]
-
-
 def _availability(definition: dict, now: datetime) -> dict:
-    """What the definition's reservation steps may offer (nothing to load for others)."""
-    keys = [step["resource"] for step in _reservation_steps(definition)]
-    return engine_availability(keys=keys, now=now) if keys else {}
+    """What the definition's bound steps may offer (nothing to load for the others)."""
+    return availability_for(definition.get("steps", []), now=now)
 
 
 def _begin(
@@ -139,77 +138,62 @@ def _menu(lang: str) -> Reply:
     return Reply([engine.TextPrompt(text, choices)])
 
 
-def _book(conversation: Conversation, answers: dict, now: datetime) -> list:
-    """Take the places the answers ask for (raises BookingRefused / SlotFull)."""
-    bookings = []
-    for step in _reservation_steps(conversation.definition):
-        answer = answers.get(step["id"])
-        if not isinstance(answer, dict) or conversation.is_test:
-            continue  # a designer's test run never takes real places
-        resource = reservation_chat.resource_or_refuse(key=step["resource"])
-        request = BookingRequest(
-            resource=resource,
-            starts_at=datetime.fromisoformat(answer["start"]),
-            party_size=int(answer.get("party_size", 1)),
-            resident=conversation.resident,
-        )
-        bookings.append(booking_create(request=request, now=now))
-    return bookings
-
-
 def _refused(
-    conversation: Conversation, result: engine.Result, refused: BookingRefused, now: datetime
+    conversation: Conversation, result: engine.Result, refused: SubmitRefused, now: datetime
 ) -> engine.Result:
-    """The slot filled meanwhile: say so, list the nearest free slots, ask the step again."""
-    step = _reservation_steps(conversation.definition)[0]
-    answer = result.state.answers.get(step["id"]) or {}
-    alternatives = refused.alternatives if isinstance(refused, SlotFull) else []
-    with override(result.state.lang):
-        reason = reservation_chat.refusal_text(str(refused), alternatives)
+    """A step's hold was refused (the slot filled meanwhile): say why and ask it again,
+    with the binding's own choices first."""
     retry = engine.ask_again(
         conversation.definition,
         result.state,
-        step_id=step["id"],
-        reason=reason,
+        step_id=refused.step_id,
+        reason=refused.reason,
         now=now,
-        pending={"date": answer["start"][:10]} if answer.get("start") else None,
+        pending=refused.pending,
         availability=_availability(conversation.definition, now),
     )
     last = retry.prompts[-1] if retry.prompts else None
-    if answer.get("start") and isinstance(last, engine.TextPrompt):
-        with override(result.state.lang):
-            wait = reservation_chat.waitlist_choice(
-                step["resource"], answer["start"], int(answer.get("party_size", 1))
-            )
-        # The slot list offers the full slot's waitlist too; this button (with the party
-        # size already chosen) replaces it.
-        listed = ReservationStep.pick_full_slot_data(step["id"], answer["start"])
-        others = tuple(choice for choice in last.choices if choice.data != listed)
-        retry.prompts[-1] = dataclasses.replace(last, choices=(wait, *others))
+    if refused.choices and isinstance(last, engine.TextPrompt):
+        others = tuple(choice for choice in last.choices if choice.data not in refused.replaces)
+        retry.prompts[-1] = dataclasses.replace(last, choices=(*refused.choices, *others))
     return retry
 
 
-def _finish(conversation: Conversation, result: engine.Result, now: datetime) -> Submission | None:
-    """Store the submission; for reservations take the places first, in the same savepoint.
+def _submit(
+    conversation: Conversation, outcome: engine.SubmitRequested, lang: str, now: datetime
+) -> Submission:
+    """Hold what bound steps ask for, store the submission, attach the holds, run the
+    kind's submit effects: one savepoint, so a refusal (SubmitRefused) stores nothing."""
+    with transaction.atomic():
+        held = []
+        for bound in bound_steps(conversation.definition):
+            answer = outcome.answers.get(bound.step["id"])
+            hold = bound.binding.hold(
+                conversation=conversation, step=bound.step, answer=answer, lang=lang, now=now
+            )
+            held.append((bound.binding, hold))
+        submission = submission_create(
+            conversation=conversation, answers=outcome.answers, fee=outcome.fee, now=now
+        )
+        for binding, hold in held:
+            binding.attach(held=hold, submission=submission)
+        submit_effects_run(submission)
+    return submission
 
-    When a place is gone (someone was faster), nothing is stored: the conversation goes
-    back to the reservation step with the nearest alternatives.
+
+def _finish(conversation: Conversation, result: engine.Result, now: datetime) -> Submission | None:
+    """Store the submission; what bound steps hold (a reservation's places) is taken
+    first, in the same savepoint.
+
+    When a hold is refused (someone was faster), nothing is stored: the conversation goes
+    back to that step with what the binding offers instead.
     """
     if not isinstance(result.outcome, engine.SubmitRequested):
         _save(conversation, result, now)
         return None
     try:
-        with transaction.atomic():
-            bookings = _book(conversation, result.outcome.answers, now)
-            submission = submission_create(
-                conversation=conversation,
-                answers=result.outcome.answers,
-                fee=result.outcome.fee,
-                now=now,
-            )
-            for booking in bookings:
-                booking_attach_submission(booking=booking, submission=submission)
-    except BookingRefused as refused:
+        submission = _submit(conversation, result.outcome, result.state.lang, now)
+    except SubmitRefused as refused:
         retry = _refused(conversation, result, refused, now)
         result.state, result.prompts, result.outcome = retry.state, retry.prompts, None
         _save(conversation, result, now)
@@ -221,42 +205,97 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
     return submission
 
 
-def _route_start(
-    municipality: Municipality,
-    resident: Resident,
-    inp: engine.Input,
-    conversation: Conversation | None,
-    lang: str,
-    now: datetime,
-    is_test: bool,
-) -> Reply | None:
-    """Handle a trigger keyword or a start button; None when the input is neither."""
-    key = _started_key(inp)
+@dataclass
+class InputContext:
+    """One resident input on its way through ``HANDLERS`` (inside the transaction, with
+    the resident's open conversation locked)."""
+
+    municipality: Municipality
+    resident: Resident
+    inp: engine.Input
+    lang: str
+    now: datetime
+    is_test: bool
+    conversation: Conversation | None
+
+
+def bookings_menu(ctx: InputContext) -> Reply | None:
+    """「予約の確認」 and the booking postbacks (change, cancel, waitlist), outside any
+    conversation, which is left as it is."""
+    managed = reservation_chat.handle(
+        resident=ctx.resident, inp=ctx.inp, lang=ctx.lang, now=ctx.now
+    )
+    return Reply(managed, ctx.conversation) if managed is not None else None
+
+
+def start_or_resume(ctx: InputContext) -> Reply | None:
+    """A trigger keyword or a start button: start the procedure, or offer to resume the
+    same one; another unfinished procedure is dropped. None when the input is neither."""
+    key = _started_key(ctx.inp)
     if key is not None:
         procedure = next((p for p in live_procedures() if p.key == key), None)
-    elif isinstance(inp, engine.TextInput):
-        procedure = procedure_for_keyword(text=inp.text)
+    elif isinstance(ctx.inp, engine.TextInput):
+        procedure = procedure_for_keyword(text=ctx.inp.text)
     else:
         return None
     # live_procedures() (also behind procedure_for_keyword) only yields a live_version.
     if procedure is None or procedure.live_version is None:
-        return _menu(lang) if key is not None else None
+        return _menu(ctx.lang) if key is not None else None
+    conversation = ctx.conversation
     if conversation is not None:
         if conversation.procedure_id == procedure.pk and not conversation.is_test:
-            state = engine.ConversationState.from_dict(conversation.state)
-            result = engine.offer_resume(
-                conversation.definition,
-                state,
-                now=now,
-                idle_timeout=idle_timeout(),
-                availability=_availability(conversation.definition, now),
-            )
-            _save(conversation, result, now)
-            return Reply(result.prompts, conversation)
+            return _resume(conversation, ctx.now)
         # The resident moved on to another procedure: the unfinished one is dropped.
         conversation.status = "cancelled"
         conversation.save(update_fields=["status"])
-    return _begin(municipality, resident, procedure.live_version, lang, now, is_test)
+    return _begin(
+        ctx.municipality, ctx.resident, procedure.live_version, ctx.lang, ctx.now, ctx.is_test
+    )
+
+
+def _resume(conversation: Conversation, now: datetime) -> Reply:
+    state = engine.ConversationState.from_dict(conversation.state)
+    result = engine.offer_resume(
+        conversation.definition,
+        state,
+        now=now,
+        idle_timeout=idle_timeout(),
+        availability=_availability(conversation.definition, now),
+    )
+    _save(conversation, result, now)
+    return Reply(result.prompts, conversation)
+
+
+def continue_conversation(ctx: InputContext) -> Reply | None:
+    """The engine takes the input as the next answer of the open conversation; at the
+    end, the submission is stored. None when there is no conversation."""
+    conversation = ctx.conversation
+    if conversation is None:
+        return None
+    result = engine.advance(
+        conversation.definition,
+        engine.ConversationState.from_dict(conversation.state),
+        ctx.inp,
+        now=ctx.now,
+        idle_timeout=idle_timeout(),
+        availability=_availability(conversation.definition, ctx.now),
+    )
+    submission = _finish(conversation, result, ctx.now)
+    return Reply(result.prompts, conversation, submission)
+
+
+def fallback_menu(ctx: InputContext) -> Reply | None:
+    """Anything else: the procedures the resident can start."""
+    return _menu(ctx.lang)
+
+
+# What happens to a resident's input, in order: the first handler that answers wins.
+HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
+    bookings_menu,
+    start_or_resume,
+    continue_conversation,
+    fallback_menu,
+)
 
 
 def draft_test_start(
@@ -315,26 +354,18 @@ def resident_input(
     """
     now = now or timezone.now()
     with transaction.atomic(), tenant_scope(municipality):
-        conversation = _open_conversation(resident)
-        managed = reservation_chat.handle(resident=resident, inp=inp, lang=lang, now=now)
-        if managed is not None:
-            return Reply(managed, conversation)
-        routed = _route_start(municipality, resident, inp, conversation, lang, now, is_test)
-        if routed is not None:
-            return routed
-        if conversation is None:
-            return _menu(lang)
-        state = engine.ConversationState.from_dict(conversation.state)
-        result = engine.advance(
-            conversation.definition,
-            state,
-            inp,
-            now=now,
-            idle_timeout=idle_timeout(),
-            availability=_availability(conversation.definition, now),
+        ctx = InputContext(
+            municipality, resident, inp, lang, now, is_test, _open_conversation(resident)
         )
-        submission = _finish(conversation, result, now)
-        return Reply(result.prompts, conversation, submission)
+        # fallback_menu always answers, so one of them does.
+        return next(reply for handler in HANDLERS if (reply := handler(ctx)) is not None)
 
 
-__all__ = ["Reply", "draft_test_start", "resident_input", "start_postback"]
+__all__ = [
+    "HANDLERS",
+    "InputContext",
+    "Reply",
+    "draft_test_start",
+    "resident_input",
+    "start_postback",
+]

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 
 from govtech.models import Municipality
 from procedures.diff import Change, document_diff
-from procedures.format import FormatError, reservation_resource_problems, validate_document
+from procedures.format import FormatError, validate_document
 from procedures.models import Procedure, ProcedureVersion
-from procedures.reservations.selectors import known_resources
+from procedures.steptypes import binding_problems
 
 
 def procedure_by_key(*, key: str) -> Procedure | None:
@@ -56,18 +56,20 @@ def document_problems(
 ) -> list[FormatError]:
     """Located problems of ``document`` as ``municipality`` would publish it, in order.
 
-    The format's checks, plus reservation steps whose resource is not one of the
-    municipality's active resources. ``None``: a catalog template, checked as a portable
-    document (its resource keys are the publisher's and mean nothing yet).
+    The format's checks, plus what the step bindings find against the municipality (a
+    reservation step whose resource is not one of its active resources). ``None``: a
+    catalog template, checked as a portable document (what its steps bind is the
+    publisher's and means nothing yet).
     """
-    resources = known_resources(municipality=municipality) if municipality else None
-    return validate_document(document, include_warnings=include_warnings, resources=resources)
+    extra = unbound_steps(document=document, municipality=municipality) if municipality else []
+    return validate_document(document, include_warnings=include_warnings, extra=extra)
 
 
-def unbound_reservation_steps(*, document: Any, municipality: Municipality) -> list[FormatError]:
-    """Reservation steps that do not book an active resource of ``municipality`` yet.
+def unbound_steps(*, document: Any, municipality: Municipality) -> list[FormatError]:
+    """Steps that do not bind something ``municipality`` has yet (a reservation step
+    whose resource is not one of its active resources).
 
     What a designer must fill in after importing a template made elsewhere (like the
     placeholders without a value): choose this municipality's facility in the builder.
     """
-    return reservation_resource_problems(document, known_resources(municipality=municipality))
+    return binding_problems(document=document, municipality=municipality)

@@ -38,6 +38,7 @@ from govtech.models import Municipality, User
 from govtech.publish import publish_task, publish_task_on_commit
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
+from procedures.models import Submission
 from procedures.residents.models import Resident
 from procedures.residents.services import resident_attributes_update
 
@@ -86,6 +87,15 @@ def resident_attributes_set(*, resident: Resident, answers: dict, definition: di
         resident_attributes_update(resident=resident, values=changed)
     audit_log(None, "procedures.resident.attributes_set", resident, {"keys": sorted(changed)})
     return changed
+
+
+def profile_submitted(submission: Submission) -> None:
+    """The ``profile`` kind's submit effect: the resident's answers become their
+    attributes (registered in ``DeliveryConfig.ready``; runs in the submission's
+    transaction, writes rows only)."""
+    resident_attributes_set(
+        resident=submission.resident, answers=submission.answers, definition=submission.definition
+    )
 
 
 # --- segments and policy ------------------------------------------------------------------

@@ -95,7 +95,7 @@ def step_preview(
 ) -> list[dict]:
     """The LINE message objects for step ``index`` of ``document`` in ``lang``.
 
-    ``availability`` is what reservation steps offer (``engine_availability``); without
+    ``availability`` is what bound steps offer (``steptypes.availability_for``); without
     it a reservation step says that reservations are not available. The draft may be
     unfinished: a step the engine cannot show yet (no options, no question) raises
     ValueError with a message for the designer.

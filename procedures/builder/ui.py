@@ -125,28 +125,6 @@ def strings() -> dict[str, str]:
         "help": _("Help text"),
         "error": _("Message when the answer is refused (optional)"),
         "required": _("An answer is required"),
-        "resource": _("Facility to book"),
-        "resource_help": _(
-            "Residents choose a time slot of this facility, counter or venue "
-            "(this municipality's reservation resources)."
-        ),
-        "resource_choose": _("— Choose a facility —"),
-        "resource_none": _(
-            "This municipality has no reservation resources yet. Administrators add them "
-            "under Reservation resources; reload this page afterwards."
-        ),
-        "resource_open": _("Open the reservation resources (new tab)"),
-        "resource_ask": _("Ask an administrator to add the facility."),
-        "resource_unknown": _(
-            "“%(key)s” is not a reservation resource of this municipality (a template made "
-            "elsewhere keeps its own keys). Choose the facility residents book here."
-        ),
-        "resource_unknown_option": _("%(key)s (not in this municipality)"),
-        "resource_inactive": _(
-            "“%(name)s” is inactive, so residents cannot book it. Activate it under "
-            "Reservation resources or choose another facility."
-        ),
-        "resource_inactive_option": _("%(name)s (%(key)s, inactive)"),
         "options": _("Options"),
         "option_label": _("Option"),
         "option_value": _("Value"),

@@ -37,8 +37,6 @@ from procedures.builder.state import document_from_state, editor_state
 from procedures.diff import document_diff
 from procedures.format import MAX_DOCUMENT_DEPTH
 from procedures.models import Procedure, ProcedureVersion
-from procedures.reservations.selectors import engine_availability, known_resources
-from procedures.reservations.views import MANAGE_ROLES
 from procedures.selectors import document_problems
 from procedures.services import (
     DocumentRejected,
@@ -47,6 +45,7 @@ from procedures.services import (
     procedure_rollback,
     procedure_save_draft,
 )
+from procedures.steptypes import availability_for, builder_bindings
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -117,17 +116,6 @@ def _problems(procedure: Procedure, document: dict[str, Any]) -> list[dict[str, 
     return problem_rows(problems, document)
 
 
-def _resources(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
-    """What a reservation step may book: this municipality's resources (name and key),
-    and where to add one (for staff who manage reservations)."""
-    known = known_resources(municipality=procedure.municipality)
-    manages = staff_context(request).has_any(MANAGE_ROLES)
-    return {
-        "choices": [{"key": r.key, "name": r.name, "active": r.active} for r in known.values()],
-        "url": reverse("admin:procedures_resource_changelist") if manages else None,
-    }
-
-
 def _catalog_url() -> str | None:
     try:
         return reverse("admin:procedures_template_changelist")
@@ -162,7 +150,8 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "key": procedure.key,
         "state": editor_state(procedure.draft),
         "problems": _problems(procedure, procedure.draft),
-        "resources": _resources(request, procedure),
+        # What bound step types offer for their bound field (a reservation's resources).
+        "bindings": builder_bindings(request=request, municipality=procedure.municipality),
         "types": ui.step_types(),
         "languages": ui.language_choices(),
         "kinds": ui.kind_choices(),
@@ -212,8 +201,8 @@ def builder_save(request: HttpRequest, pk: int) -> JsonResponse:
 def builder_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The LINE messages of one step of the (unsaved) state, as render_prompts makes them.
 
-    A reservation step shows the days its resource offers now (only this municipality's
-    resources: the request runs in its tenant scope).
+    A bound step shows what its binding offers now (a reservation step, the days its
+    resource offers: only this municipality's, the request runs in its tenant scope).
     """
     _designer_procedure(request, pk)
     now = timezone.now()
@@ -221,21 +210,18 @@ def builder_preview(request: HttpRequest, pk: int) -> JsonResponse:
         body = _json_body(request)
         document = _state_document(body)
         index, lang = int(body["index"]), str(body.get("lang") or "ja")
-        availability = engine_availability(keys=_resource_keys(document, index), now=now)
+        availability = availability_for(_previewed_steps(document, index), now=now)
         found = step_preview(document, index=index, lang=lang, now=now, availability=availability)
     except (KeyError, TypeError, ValueError) as problem:
         return JsonResponse({"error": str(problem), "messages": []})
     return JsonResponse({"messages": found})
 
 
-def _resource_keys(document: dict[str, Any], index: int) -> list[str]:
-    """The resource a previewed reservation step books (none for an unfinished one)."""
+def _previewed_steps(document: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    """The previewed step, for its binding to load what it offers (none when out of range)."""
     steps = document.get("steps")
     step = steps[index] if isinstance(steps, list) and 0 <= index < len(steps) else None
-    if not isinstance(step, dict) or step.get("type") != "reservation":
-        return []
-    key = step.get("resource")
-    return [key] if isinstance(key, str) and key else []
+    return [step] if isinstance(step, dict) else []
 
 
 @require_POST

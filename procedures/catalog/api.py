@@ -29,7 +29,7 @@ from procedures.catalog.selectors import (
 )
 from procedures.catalog.services import template_import
 from procedures.models import Procedure
-from procedures.selectors import unbound_reservation_steps
+from procedures.selectors import unbound_steps
 from procedures.services import DocumentRejected
 
 
@@ -183,9 +183,7 @@ class ImportedProcedureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FormatErrorSerializer(many=True))
     def get_to_fill_in(self, procedure: Procedure) -> list[dict[str, Any]]:
-        steps = unbound_reservation_steps(
-            document=procedure.draft, municipality=procedure.municipality
-        )
+        steps = unbound_steps(document=procedure.draft, municipality=procedure.municipality)
         return FormatErrorSerializer(steps, many=True).data
 
 

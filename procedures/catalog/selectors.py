@@ -21,7 +21,7 @@ from procedures.diff import Change, document_diff
 from procedures.engine.steps import localize
 from procedures.format import FormatError, validate_document
 from procedures.models import Procedure
-from procedures.selectors import unbound_reservation_steps
+from procedures.selectors import unbound_steps
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -256,17 +256,19 @@ def template_update_preview(
 def reservations_to_choose(
     *, document: dict[str, Any], municipality: Municipality, lang: str = "ja"
 ) -> list[ReservationToChoose]:
-    """Reservation steps of ``document`` that book no active resource of ``municipality``.
+    """Steps of ``document`` that bind nothing ``municipality`` has (a reservation step
+    booking no active resource of it).
 
     Shown like placeholders without a value: the import still succeeds, as a draft.
     """
     steps = {step.get("id"): step for step in document.get("steps", []) if isinstance(step, dict)}
     found = []
-    for problem in unbound_reservation_steps(document=document, municipality=municipality):
+    for problem in unbound_steps(document=document, municipality=municipality):
         step = steps.get(problem.step_id, {})
         name = localize(step.get("label"), lang) or localize(step.get("prompt"), lang)
         step_id = problem.step_id or ""
-        found.append(ReservationToChoose(step_id, name or step_id, str(step.get("resource"))))
+        field = problem.path.rsplit(".", 1)[-1]  # what the step binds: "resource", …
+        found.append(ReservationToChoose(step_id, name or step_id, str(step.get(field))))
     return found
 
 

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet, Sum
 
 from govtech.models import Municipality
-from procedures.format import KnownResource
 from procedures.models import Procedure
 from procedures.reservations.models import (
     HOLDING_STATUSES,
@@ -34,6 +33,15 @@ class SlotAvailability:
     capacity: int
     remaining: int
     blocked: bool = False
+
+
+@dataclass(frozen=True)
+class KnownResource:
+    """A reservation resource of the municipality a document is checked for."""
+
+    key: str
+    name: str
+    active: bool
 
 
 def resource_by_key(*, key: str) -> Resource | None:

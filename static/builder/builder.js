@@ -632,13 +632,14 @@
     ];
   }
 
-  // The resource a reservation step books: one of this municipality's (name and key).
-  // A key that is not one of them (e.g. from a template made elsewhere) stays selected,
-  // marked, until the designer chooses; publishing refuses it meanwhile.
-  function resourceField(step) {
-    const box = el("div", { class: "resource-field" });
+  // What a bound step (a reservation step's resource) names: one of this municipality's
+  // (name and key), as its binding offers them in config.bindings[type] (field, choices,
+  // url, strings). A key that is not one of them (e.g. from a template made elsewhere)
+  // stays selected, marked, until the designer chooses; publishing refuses it meanwhile.
+  function boundField(step, binding) {
+    const box = el("div", { class: `${binding.field}-field` });
     const draw = (focus) => {
-      box.replaceChildren(...resourceParts(step, () => draw(true)));
+      box.replaceChildren(...boundParts(step, binding, () => draw(true)));
       const select = box.querySelector("select");
       if (focus && select) select.focus();
     };
@@ -646,40 +647,42 @@
     return box;
   }
 
-  function resourceParts(step, redraw) {
-    const known = config.resources.choices;
-    const current = step.resource || "";
-    const found = known.find((resource) => resource.key === current);
+  function boundParts(step, binding, redraw) {
+    const T = binding.strings;
+    const known = binding.choices;
+    const current = step[binding.field] || "";
+    const found = known.find((choice) => choice.key === current);
     const parts = [];
-    if (!known.some((resource) => resource.active) && !found) parts.push(noResources());
-    else parts.push(resourceSelect(step, known, current, found, redraw));
+    if (!known.some((choice) => choice.active) && !found) parts.push(noChoices(binding));
+    else parts.push(boundSelect(step, binding, current, found, redraw));
     let warning = null;
-    if (current && !found) warning = format(S.resource_unknown, { key: current });
-    else if (found && !found.active) warning = format(S.resource_inactive, { name: found.name });
-    if (warning) parts.push(el("p", { class: "errornote resource-warning", "data-testid": "resource-warning", text: warning }));
+    if (current && !found) warning = format(T.unknown, { key: current });
+    else if (found && !found.active) warning = format(T.inactive, { name: found.name });
+    if (warning) parts.push(el("p", { class: `errornote ${binding.field}-warning`, "data-testid": `${binding.field}-warning`, text: warning }));
     return parts;
   }
 
-  function resourceSelect(step, known, current, found, redraw) {
-    const options = [["", S.resource_choose]];
-    for (const resource of known.filter((r) => r.active)) options.push([resource.key, `${resource.name} (${resource.key})`]);
-    if (current && !found) options.push([current, format(S.resource_unknown_option, { key: current })]);
-    if (found && !found.active) options.push([current, format(S.resource_inactive_option, { name: found.name, key: current })]);
+  function boundSelect(step, binding, current, found, redraw) {
+    const T = binding.strings;
+    const options = [["", T.choose]];
+    for (const choice of binding.choices.filter((c) => c.active)) options.push([choice.key, `${choice.name} (${choice.key})`]);
+    if (current && !found) options.push([current, format(T.unknown_option, { key: current })]);
+    if (found && !found.active) options.push([current, format(T.inactive_option, { name: found.name, key: current })]);
     const select = select_(options, current, (key) => {
-      if (key) step.resource = key;
-      else delete step.resource;
+      if (key) step[binding.field] = key;
+      else delete step[binding.field];
       changed({ list: false });
       redraw();
-    }, { "data-testid": "field-resource", id: fieldId("resource") });
-    return row(S.resource, select, S.resource_help);
+    }, { "data-testid": `field-${binding.field}`, id: fieldId(binding.field) });
+    return row(T.label, select, T.help);
   }
 
-  function noResources() {
-    const url = config.resources.url;
-    return el("div", { class: "field-row resource-none", "data-testid": "resource-none" }, [
-      el("strong", { text: S.resource }),
-      el("p", { text: S.resource_none }),
-      url ? el("a", { href: url, target: "_blank", rel: "noopener", "data-testid": "resource-link", text: S.resource_open }) : el("p", { class: "hint", text: S.resource_ask }),
+  function noChoices(binding) {
+    const T = binding.strings;
+    return el("div", { class: `field-row ${binding.field}-none`, "data-testid": `${binding.field}-none` }, [
+      el("strong", { text: T.label }),
+      el("p", { text: T.none }),
+      binding.url ? el("a", { href: binding.url, target: "_blank", rel: "noopener", "data-testid": `${binding.field}-link`, text: T.open }) : el("p", { class: "hint", text: T.ask }),
     ]);
   }
 
@@ -696,7 +699,7 @@
     } else {
       parts.push(textsField(step, "message", S.message, { multiline: true, autofocus: true }));
     }
-    if (step.type === "reservation") parts.push(resourceField(step));
+    if (config.bindings[step.type]) parts.push(boundField(step, config.bindings[step.type]));
     if (TYPES[step.type] && TYPES[step.type].needs_options) parts.push(optionsField(step));
     if (TYPES[step.type]) parts.push(validationField(step));
     if (kind === "question") {

@@ -12,6 +12,9 @@ from delivery.broadcasts.models import AttributeField, AttributeKind
 from delivery.models import Friend
 from delivery.services import line_channel_create
 from govtech.tenancy import tenant_scope
+from procedures import engine
+from procedures.runtime import resident_input
+from procedures.services import procedure_create, procedure_publish
 from tests.factories import line_friend
 
 
@@ -174,3 +177,44 @@ def test_profile_answers_write_only_defined_attributes(residents, city):
 
     resident.refresh_from_db()
     assert resident.attributes == {"area": "south", "interests": ["jobs"]}
+
+
+def test_submitting_a_profile_procedure_sets_the_residents_attributes(residents, city, designer):
+    """The profile kind's submit effect (registered by delivery), through the runtime:
+    the webhook loop knows nothing about it."""
+    with tenant_scope(city):
+        AttributeField.objects.create(
+            municipality=city,
+            key="area",
+            label="地区",
+            kind=AttributeKind.CHOICE,
+            options=[{"value": "north"}, {"value": "south"}],
+        )
+        resident = Friend.objects.get(line_user_id=f"U{4:032d}").resident
+    document = {
+        "format": "govtech.procedure.v1",
+        "key": "profile",
+        "kind": "profile",
+        "title": {"ja": "お住まいの地区"},
+        "triggers": {"keywords": ["地区の登録"]},
+        "steps": [
+            {
+                "id": "area",
+                "type": "choice",
+                "prompt": {"ja": "地区を選んでください"},
+                "options": [
+                    {"value": "north", "label": {"ja": "北"}},
+                    {"value": "south", "label": {"ja": "南"}},
+                ],
+            }
+        ],
+    }
+    procedure = procedure_create(actor=designer, municipality=city, document=document)
+    procedure_publish(actor=designer, procedure=procedure)
+
+    resident_input(municipality=city, resident=resident, inp=engine.TextInput("地区の登録"))
+    reply = resident_input(municipality=city, resident=resident, inp=engine.TextInput("南"))
+
+    assert reply.submission is not None
+    resident.refresh_from_db()
+    assert resident.attributes["area"] == "south"

@@ -20,10 +20,11 @@ from govtech.tenancy import tenant_scope
 from procedures.builder.state import editor_state
 from procedures.catalog.selectors import reservations_to_choose, template_update_preview
 from procedures.catalog.services import TemplateMetadata, template_import, template_publish
-from procedures.format import KnownResource, validate_document
+from procedures.format import validate_document
 from procedures.models import Conversation, Procedure, ProcedureVersion
+from procedures.reservations.binding import resource_problems
 from procedures.reservations.models import Resource
-from procedures.reservations.selectors import known_resources
+from procedures.reservations.selectors import KnownResource, known_resources
 from procedures.services import (
     DocumentRejected,
     procedure_create,
@@ -61,11 +62,16 @@ def template_version(vendor):
     )
 
 
-# --- the format, given a municipality's resources (pure) ------------------------------------
+# --- the reservation binding's check, given a municipality's resources (pure) ---------------
+
+
+def checked(document, resources):
+    """As publishing checks it: the format's errors plus the binding's."""
+    return validate_document(document, extra=resource_problems(document, resources))
 
 
 def test_a_key_the_municipality_does_not_have_is_an_error_at_the_steps_resource():
-    errors = validate_document(hiroba_document("gym"), resources={})
+    errors = checked(hiroba_document("gym"), {})
 
     assert codes(errors) == [("steps[0].resource", "visit", "unknown_resource")]
     assert errors[0].located().startswith('steps[0] (id "visit"): ')
@@ -75,7 +81,7 @@ def test_a_key_the_municipality_does_not_have_is_an_error_at_the_steps_resource(
 def test_an_inactive_resource_is_an_error_naming_it():
     resources = {"gym": KnownResource(key="gym", name="市民体育館", active=False)}
 
-    errors = validate_document(hiroba_document("gym"), resources=resources)
+    errors = checked(hiroba_document("gym"), resources)
 
     assert codes(errors) == [("steps[0].resource", "visit", "inactive_resource")]
     assert "市民体育館" in errors[0].message
@@ -84,7 +90,7 @@ def test_an_inactive_resource_is_an_error_naming_it():
 def test_an_active_resource_of_the_municipality_is_accepted():
     resources = {"gym": KnownResource(key="gym", name="市民体育館", active=True)}
 
-    assert validate_document(hiroba_document("gym"), resources=resources) == []
+    assert checked(hiroba_document("gym"), resources) == []
 
 
 def test_without_resources_a_document_is_checked_as_a_portable_one():
@@ -94,7 +100,7 @@ def test_without_resources_a_document_is_checked_as_a_portable_one():
 def test_a_broken_draft_is_checked_without_failing():
     broken = {"steps": [{"type": "reservation", "resource": "gym"}, "not a step", {"id": 3}]}
 
-    errors = validate_document(broken, resources={})
+    errors = checked(broken, {})
 
     assert ("steps[0].resource", None, "unknown_resource") in codes(errors)
 
@@ -319,12 +325,14 @@ def test_builder_offers_this_municipalitys_resources_by_name_and_key(
 
     config = client.get(builder_url("builder", draft)).context["builder_config"]
 
-    assert config["resources"]["choices"] == [
+    offered = config["bindings"]["reservation"]
+    assert offered["field"] == "resource"
+    assert offered["choices"] == [
         {"key": "hiroba-chuo", "name": "中央こどもひろば", "active": True},
         {"key": "hiroba-kita", "name": "北こどもひろば", "active": False},
     ]
-    assert config["resources"]["url"] is None  # designers do not manage reservations
-    assert config["strings"]["resource_none"]
+    assert offered["url"] is None  # designers do not manage reservations
+    assert offered["strings"]["none"]
 
 
 def test_builder_links_administrators_to_the_reservation_resources(client, admin_user, draft):
@@ -332,10 +340,9 @@ def test_builder_links_administrators_to_the_reservation_resources(client, admin
 
     config = client.get(builder_url("builder", draft)).context["builder_config"]
 
-    assert config["resources"] == {
-        "choices": [],
-        "url": reverse("admin:procedures_resource_changelist"),
-    }
+    offered = config["bindings"]["reservation"]
+    assert offered["choices"] == []
+    assert offered["url"] == reverse("admin:procedures_resource_changelist")
 
 
 def test_an_outsider_cannot_see_the_builder_or_our_resources(client, outsider, draft, city):

@@ -74,9 +74,9 @@ class StepContext:
     answers: Mapping[str, Any] = field(default_factory=dict)
     extra_choices: tuple[Choice, ...] = ()
     pending: Any = None
-    # Reservation steps: resource key -> {"name", "max_party", "unit", "days": [{"date",
-    # "slots": [{"start", "end", "capacity", "remaining", "blocked"}]}]}, supplied by the
-    # runtime.
+    # What bound step types need from the municipality, supplied by the runtime through
+    # their bindings (procedures.steptypes); e.g. reservation steps: resource key ->
+    # {"name", "max_party", "unit", "days": [{"date", "slots": [...]}]}.
     availability: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -118,6 +118,14 @@ class StepType:
     # Whether an answer could carry a My Number: None (it cannot: a choice, a date…),
     # "typed" (free text or digits) or "photo" (a picture of the card).
     my_number_risk: ClassVar[str | None] = None
+    # Fields of the step this type adds to the format (JSON Schema by name), and those it
+    # requires: `procedures.format.schema()` accepts them for a type registered in code.
+    schema_fields: ClassVar[Mapping[str, Any]] = {}
+    required_fields: ClassVar[tuple[str, ...]] = ()
+
+    def missing_field_message(self, field: str) -> str | None:
+        """What to tell the designer when a required `field` is missing (None: generic)."""
+        return None
 
     def prompt(self, step: Mapping[str, Any], ctx: StepContext) -> list[Prompt]:
         return [TextPrompt(self.question(step, ctx), ctx.extra_choices)]

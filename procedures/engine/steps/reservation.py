@@ -44,6 +44,20 @@ class ReservationStep(StepType):
 
     name = "reservation"
     var_fields = frozenset({"start", "party_size"})
+    schema_fields = {
+        "resource": {
+            "description": "Key of the reservation resource (reservation steps only).",
+            "type": "string",
+            "pattern": "^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
+            "maxLength": 100,
+        }
+    }
+    required_fields = ("resource",)
+
+    def missing_field_message(self, field: str) -> str | None:
+        if field == "resource":
+            return _("Choose the reservation resource (facility) residents book in this step.")
+        return None
 
     @staticmethod
     def join_waitlist_data(resource_key: str, start: str, party_size: int) -> str:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from govtech.models import Municipality
 from govtech.services import ServiceError
 from procedures.format import DocumentError, load_document
-from procedures.selectors import unbound_reservation_steps
+from procedures.selectors import unbound_steps
 from procedures.services import DocumentRejected, procedure_import
 
 
@@ -47,5 +47,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{procedure.key}: {state}")
         # Only a draft can get here with them: publishing refuses such steps.
-        for problem in unbound_reservation_steps(document=procedure.draft, municipality=target):
+        for problem in unbound_steps(document=procedure.draft, municipality=target):
             self.stderr.write(f"  to fill in before publishing: {problem.located()}")

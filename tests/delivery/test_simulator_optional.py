@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -55,7 +56,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def sqlite_tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
@@ -202,7 +203,7 @@ def test_a_database_migrated_before_the_move_keeps_its_simulator_rows(tmp_path):
     env = embedded(tmp_path, simulator=True)
     manage("migrate", "-v", "0", env=env)
     database = tmp_path / "govtech.sqlite3"
-    with sqlite3.connect(database) as db:
+    with closing(sqlite3.connect(database)) as db, db:  # closed, after a commit
         db.execute(
             "INSERT INTO simulator_simulatoruser (user_id, display_name, picture_url,"
             " status_message, language, created_at) VALUES ('U1', '古い住民', '', '', 'ja', 0)"
@@ -218,7 +219,7 @@ def test_a_database_migrated_before_the_move_keeps_its_simulator_rows(tmp_path):
 
     tables = sqlite_tables(database)
     assert sorted(t for t in tables if t.startswith("delivery_simulator")) == []
-    with sqlite3.connect(database) as db:
+    with closing(sqlite3.connect(database)) as db:
         users = db.execute("SELECT user_id, display_name FROM simulator_simulatoruser").fetchall()
         labels = db.execute(
             "SELECT DISTINCT app_label FROM django_content_type WHERE model LIKE 'simulator%'"

@@ -94,7 +94,7 @@ TYPECHECK_PATHS := \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \
 	delivery/broadcasts/tasks.py \
-	delivery/simulator/services.py delivery/simulator/selectors.py \
+	delivery/simulator/services.py delivery/simulator/selectors.py delivery/simulator_adapter.py \
 	delivery/inbox.py delivery/line_api.py
 
 typecheck: install

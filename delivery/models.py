@@ -1,5 +1,5 @@
 """Models of delivery: the product's LINE side (channels, friends, webhook events,
-outbound messages) and, imported from delivery.simulator, the LINE simulator's own state."""
+outbound messages). The LINE simulator's state is its own app's (delivery.simulator)."""
 
 import uuid
 
@@ -8,8 +8,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from delivery.broadcasts.models import *  # noqa: F403  (segments, broadcasts, reminders)
-from delivery.simulator.models import *  # noqa: F403  (the LINE simulator's own state)
-from delivery.simulator.models import __all__ as _simulator_models
 from govtech.crypto import EncryptedTextField
 from govtech.models import TenantOwned
 from procedures.models import Resident
@@ -177,7 +175,6 @@ class OutboundMessage(TenantOwned):
 
 
 __all__ = [
-    *_simulator_models,
     "ChannelMode",
     "EventStatus",
     "Friend",

@@ -13,7 +13,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +31,7 @@ from delivery.models import (
 from delivery.outbound import outbound_send
 from delivery.rendering import render_prompts
 from delivery.selectors import pending_events
-from delivery.simulator.services import simulator_channel_create
+from delivery.simulator_adapter import simulator_channel_serve
 from govtech.models import Municipality, User
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
@@ -88,14 +87,13 @@ def line_channel_bind_simulator(
     """Connect a municipality to a channel of the local LINE simulator (never in production).
 
     Idempotent: the simulator channel and the product's channel share the credentials,
-    and the simulator posts its webhooks to this installation's webhook URL.
+    and the simulator posts its webhooks to this installation's webhook URL. Raises
+    SimulatorUnavailable where the simulator is not installed.
     """
-    if not settings.SIMULATOR_ENABLED:
-        raise RuntimeError("The LINE simulator is not enabled in these settings.")
     with tenant_scope(municipality):
         channel = LineChannel.objects.filter(channel_id=channel_id).first()
     if channel is None:
-        simulated = simulator_channel_create(
+        simulated = simulator_channel_serve(
             channel_id=channel_id, name=name, municipality=municipality.slug
         )
         channel = line_channel_create(
@@ -104,16 +102,16 @@ def line_channel_bind_simulator(
             name=name,
             channel_id=channel_id,
             channel_secret=simulated.channel_secret,
-            access_token=simulated.channel_access_token,
+            access_token=simulated.access_token,
             bot_user_id=simulated.bot_user_id,
         )
-    simulator_channel_create(
+    simulator_channel_serve(
         channel_id=channel_id,
         name=name,
         municipality=municipality.slug,
         webhook_url=channel.webhook_url,
         channel_secret=channel.channel_secret,
-        channel_access_token=channel.access_token,
+        access_token=channel.access_token,
         bot_user_id=channel.bot_user_id,
     )
     return channel

@@ -98,7 +98,7 @@ INSTALLED_APPS = [
     "procedures",
     "delivery",
     "reports",
-]
+]  # and delivery.simulator where SIMULATOR_ENABLED (see LINE below)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -366,6 +366,10 @@ CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEA
 
 # The simulator emulates LINE locally; it never exists in production.
 SIMULATOR_ENABLED = not PRODUCTION and _bool("SIMULATOR_ENABLED", default=True)
+if SIMULATOR_ENABLED:
+    # An app of its own: where it is not installed its tables are never created
+    # (docs/decisions/0012). Production code reaches it through delivery.simulator_adapter.
+    INSTALLED_APPS.append("delivery.simulator")
 LINE_API_BASE_URL = os.environ.get(
     "LINE_API_BASE_URL", "https://api.line.me" if PRODUCTION else f"{SITE_URL}/simulator/api/line"
 ).rstrip("/")

@@ -1,12 +1,12 @@
-"""Top-level URLs. The simulator is mounted only where settings enable it (never production)."""
+"""Top-level URLs. The simulator is mounted only where it is installed (never production)."""
 
-from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from delivery.broadcasts.images import URL_PATTERN as BROADCAST_IMAGE
 from delivery.broadcasts.images import broadcast_image
+from delivery.simulator_adapter import simulator_enabled
 from delivery.webhook import line_webhook
 from govtech.console import console
 from govtech.health import healthz
@@ -28,5 +28,5 @@ urlpatterns = [
     path("api/v1/", include("procedures.reservations.urls")),
 ]
 
-if settings.SIMULATOR_ENABLED:
+if simulator_enabled():
     urlpatterns.append(path("simulator/", include("delivery.simulator.urls")))

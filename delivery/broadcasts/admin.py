@@ -1,10 +1,7 @@
 """Console pages: resident attributes, segments (rule builder, live count), broadcasts
 (approval, cancel, test send, progress bar), broadcast policy and calendar reminders."""
 
-from urllib.parse import urlencode
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -44,7 +41,7 @@ from delivery.images import MAX_BYTES as MAX_IMAGE_BYTES
 from delivery.images import ImageRejected
 from delivery.line_api import LineApiError, LineClient
 from delivery.models import LineChannel, OutboundStatus
-from delivery.simulator.selectors import channel_by_id
+from delivery.simulator_adapter import simulator_chat_url, simulator_serves
 from govtech.access import staff_context
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.jsonlimits import JsonRefused, loads_bounded
@@ -483,12 +480,11 @@ class BroadcastAdmin(TenantModelAdmin):
 
     def _test_residents(self, request) -> list[dict]:
         """Per channel of the municipality: the staff member's own test residents there."""
-        simulator = settings.SIMULATOR_ENABLED
         return [
             {
                 "channel": channel,
                 "friends": staff_test_friends(user=request.user, channel=channel),
-                "simulated": simulator and channel_by_id(channel_id=channel.channel_id) is not None,
+                "simulated": simulator_serves(channel_id=channel.channel_id),
             }
             for channel in LineChannel.objects.order_by("pk")
         ]
@@ -516,11 +512,10 @@ class BroadcastAdmin(TenantModelAdmin):
             )
             return
         text = gettext("Test sent to your test resident %(name)s.") % {"name": name}
-        if settings.SIMULATOR_ENABLED:
-            query = urlencode(
-                {"channel": message.channel.channel_id, "user": message.friend.line_user_id}
-            )
-            url = f"{reverse('simulator:chat')}?{query}"
+        url = simulator_chat_url(
+            channel_id=message.channel.channel_id, user_id=message.friend.line_user_id
+        )
+        if url is not None:
             link = gettext("Open it in the LINE simulator")
             text = format_html('{} <a href="{}">{}</a>', text, url, link)
         self.message_user(request, text, messages.SUCCESS)

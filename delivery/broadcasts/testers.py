@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from delivery.broadcasts.models import StaffTestResident
 from delivery.friends import friend_test_ensure
 from delivery.models import Friend, LineChannel
-from delivery.simulator import selectors as simulator
-from delivery.simulator.services import simulator_friendship_set, simulator_user_get_or_create
+from delivery.simulator_adapter import simulator_enabled, simulator_friend_ensure, simulator_serves
 from govtech.models import Municipality, User
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
@@ -68,22 +66,17 @@ def simulator_channel_for(*, municipality: Municipality) -> LineChannel | None:
 
     None where the simulator is off (production): Try it needs it.
     """
-    if not settings.SIMULATOR_ENABLED:
+    if not simulator_enabled():
         return None
     with tenant_scope(municipality):
         channels = list(LineChannel.objects.filter(municipality=municipality).order_by("pk"))
-    return next((c for c in channels if simulator.channel_by_id(channel_id=c.channel_id)), None)
+    return next((c for c in channels if simulator_serves(channel_id=c.channel_id)), None)
 
 
 def _simulated_test_friend(actor: User, channel: LineChannel) -> Friend:
-    enabled = settings.SIMULATOR_ENABLED
-    sim_channel = simulator.channel_by_id(channel_id=channel.channel_id) if enabled else None
-    if sim_channel is None:
-        raise ServiceError(_("The LINE simulator does not serve this channel."))
     user_id = trial_line_user_id(user=actor)
     name = (_("Test resident (%(staff)s)") % {"staff": actor.get_full_name() or actor.email})[:100]
-    sim_user = simulator_user_get_or_create(user_id=user_id, display_name=name)
-    simulator_friendship_set(channel=sim_channel, user=sim_user, status="friend")
+    simulator_friend_ensure(channel_id=channel.channel_id, user_id=user_id, display_name=name)
     return friend_test_ensure(channel=channel, line_user_id=user_id, display_name=name)
 
 

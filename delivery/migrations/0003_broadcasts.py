@@ -32,11 +32,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='simulatorchannel',
-            name='record_transcript',
-            field=models.BooleanField(default=True, help_text='Off for load tests: deliveries are counted, not written to the transcript.', verbose_name='record delivered messages'),
-        ),
+        # SimulatorChannel.record_transcript was added here when the simulator's models
+        # were delivery's; the simulator app's own 0001 has it now (decision 0012).
         migrations.CreateModel(
             name='BroadcastPolicy',
             fields=[

@@ -8,8 +8,18 @@ at the product's models.
 import secrets
 import uuid
 
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if not apps.is_installed("delivery.simulator"):
+    # Else Django would quietly count these models as the delivery app's (the package
+    # they live in), and a makemigrations would put them back in production's schema.
+    raise ImproperlyConfigured(
+        "delivery.simulator is imported but not installed (SIMULATOR_ENABLED is off)."
+        " Production code reaches it through delivery.simulator_adapter only."
+    )
 
 __all__ = [
     "SimulatorApiCall",

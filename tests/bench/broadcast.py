@@ -62,8 +62,9 @@ def seed(friends: int, site_url: str, *, lean: bool = False):
     from django_scopes import scopes_disabled
 
     from delivery.broadcasts.services import broadcast_policy_set
-    from delivery.models import Friend, SimulatorChannel
+    from delivery.models import Friend
     from delivery.services import line_channel_bind_simulator
+    from delivery.simulator.models import SimulatorChannel
     from govtech.models import Municipality
     from govtech.services import municipality_create
 
@@ -96,7 +97,7 @@ def seed(friends: int, site_url: str, *, lean: bool = False):
     if have < friends:
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO delivery_simulatoruser (user_id, display_name, picture_url,"
+                "INSERT INTO simulator_simulatoruser (user_id, display_name, picture_url,"
                 " status_message, language, created_at) SELECT 'U' || lpad(to_hex(n), 32, '0'),"
                 " 'bench', '', '', 'ja', now() FROM generate_series(%s, %s - 1) n"
                 " ON CONFLICT DO NOTHING",

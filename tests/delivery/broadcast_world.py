@@ -2,8 +2,8 @@
 
 from django_scopes import scopes_disabled
 
-from delivery.models import (
-    Friend,
+from delivery.models import Friend
+from delivery.simulator.models import (
     SimulatorChannel,
     SimulatorFriendship,
     SimulatorTranscriptEntry,

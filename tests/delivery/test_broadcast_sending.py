@@ -8,7 +8,8 @@ from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatus, ChunkStatus
 from delivery.broadcasts.tasks import broadcast_send
 from delivery.line_api import LineApiError, LineClient
-from delivery.models import Friend, SimulatorApiCall, SimulatorChannel
+from delivery.models import Friend
+from delivery.simulator.models import SimulatorApiCall, SimulatorChannel
 from delivery.simulator.services import simulator_channel_configure
 from govtech.tenancy import tenant_scope
 from tests.delivery.broadcast_world import make_friends, received

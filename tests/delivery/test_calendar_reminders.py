@@ -15,7 +15,7 @@ from delivery.broadcasts.reminders import (
     reminder_dates_import,
     reminders_schedule,
 )
-from delivery.models import SimulatorTranscriptEntry
+from delivery.simulator.models import SimulatorTranscriptEntry
 from tests.delivery.broadcast_world import make_friends, received
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -61,6 +61,9 @@ def test_the_project_keeps_its_contracts(project):
         ("procedures/engine/machine.py", "import django.db.models", "no Django models"),
         ("procedures/engine/parsing.py", "import procedures.models", "reaches no LINE"),
         ("procedures/engine/parsing.py", "import linebot", "reaches no LINE"),
+        ("delivery/services.py", "import delivery.simulator.models", "only through its adapter"),
+        ("govtech/urls.py", "from delivery.simulator import urls", "only through its adapter"),
+        ("reports/home.py", "import delivery.simulator", "only through its adapter"),
     ],
 )
 def test_a_planted_import_breaks_its_contract(project, module, line, contract):

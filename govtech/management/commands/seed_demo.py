@@ -1,11 +1,11 @@
 """Create (or bring up to date) the demo installation. Safe to run any number of times."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
 from delivery.services import line_channel_bind_simulator
+from delivery.simulator_adapter import simulator_enabled
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
@@ -151,7 +151,7 @@ class Command(BaseCommand):
 
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""
-        if settings.SIMULATOR_ENABLED:
+        if simulator_enabled():
             channel = line_channel_bind_simulator(
                 actor=None,
                 municipality=municipality,

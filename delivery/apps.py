@@ -14,6 +14,7 @@ class DeliveryConfig(AppConfig):
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
         from delivery.rendering import render_prompts
+        from delivery.simulator_adapter import simulator_enabled
         from govtech.health import health_check_register
         from procedures.builder.registry import (
             preview_renderer_register,
@@ -29,5 +30,6 @@ class DeliveryConfig(AppConfig):
         notice_channel_register(LineNoticeChannel())
         resident_data_contributor_register(LineResidentData())
         preview_renderer_register(lambda prompts, lang: render_prompts(prompts, lang=lang))
-        trial_resident_provider_register(SimulatorTrialResidents())
+        if simulator_enabled():  # Try it runs the draft in the simulator; none in production
+            trial_resident_provider_register(SimulatorTrialResidents())
         submit_effect_register("profile", profile_submitted)

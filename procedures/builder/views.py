@@ -31,6 +31,7 @@ from procedures.builder import conditions, fees, ui
 from procedures.builder.forms import CompareForm, NewProcedureForm, PublishForm
 from procedures.builder.presentation import diff_rows, problem_rows, problems_by_step
 from procedures.builder.preview import step_preview
+from procedures.builder.registry import trial_resident_provider
 from procedures.builder.selectors import procedure_for_builder, procedure_versions
 from procedures.builder.services import builder_draft_try, builder_procedure_create
 from procedures.builder.state import document_from_state, editor_state
@@ -166,6 +167,8 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "tab": "builder",
         "urls": config["urls"],
         "types": config["types"],
+        # Try it needs a channel that can play a test chat (the simulator; never production).
+        "can_try": trial_resident_provider() is not None,
     }
     return _page(request, "builder/builder.html", context)
 

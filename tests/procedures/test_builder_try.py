@@ -96,3 +96,18 @@ def test_an_outsider_cannot_try_another_municipalitys_draft(client, outsider, pr
     client.force_login(outsider)
 
     assert client.post(try_url(procedure)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_builder_offers_try_it_only_where_a_test_chat_can_run(
+    client, designer, procedure, monkeypatch
+):
+    from procedures.builder import registry
+
+    client.force_login(designer)
+    page = reverse("admin:procedures_procedure_builder", args=[procedure.pk])
+    assert 'data-testid="try-button"' in client.get(page).content.decode()
+    monkeypatch.setattr(registry, "_slots", {})  # as in production: no simulator, no provider
+    body = client.get(page).content.decode()
+    assert 'data-testid="try-button"' not in body
+    assert 'id="try-form"' in body  # the page's CSRF token still lives there

@@ -10,6 +10,10 @@
    flushed afterwards.
 2. Conversation turns: a second gunicorn serves the simulator (LINE's side), a Celery
    worker consumes ``engine``; ``--residents`` residents each complete an application.
+3. One resident's burst (tests.bench.stack_burst): one worker per queue as README
+   deploys them (``--burst-engine`` engine processes); a body of ``--burst-events``
+   events from one resident, then a new resident's こんにちは, whose reply time is set
+   next to another's with no burst.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -68,6 +72,16 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--skip-conversations", action="store_true", help="no end-to-end conversation run"
     )
     parser.add_argument("--skip-bookings", action="store_true", help="no booking contention run")
+    parser.add_argument(
+        "--burst-events", type=int, default=1000, help="events in one resident's burst body"
+    )
+    parser.add_argument(
+        "--burst-engine",
+        type=int,
+        default=1,
+        help="engine processes in the burst run (1: the burst's task takes them all)",
+    )
+    parser.add_argument("--skip-burst", action="store_true", help="no burst run")
     parser.add_argument(
         "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
     )
@@ -177,6 +191,19 @@ def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
     return figures
 
 
+def burst(args: argparse.Namespace, prepared: Prepared) -> dict:
+    """A new resident's reply right after one resident's burst (tests.bench.stack_burst)."""
+    from tests.bench.stack_burst import run_stack_burst
+
+    return run_stack_burst(
+        prepared=prepared,
+        events=args.burst_events,
+        web_workers=args.web_workers,
+        engine=args.burst_engine,
+        logs=args.logs,
+    )
+
+
 def bookings(args: argparse.Namespace) -> dict:
     """Booking throughput under contention: clients booking one slot (tests.bench.bookings)."""
     from tests.bench.bookings import run_bookings_bench
@@ -245,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         ack = acknowledgement(args, prepared)
         servers.redis_flush(args.redis_url)  # the acknowledged events' tasks: nobody runs them
         talk = None if args.skip_conversations else conversations(args, prepared)
+        bursting = None if args.skip_burst else burst(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
     finally:
@@ -259,12 +287,18 @@ def main(argv: list[str] | None = None) -> int:
         "acknowledgement": ack,
         "conversations": talk,
     }
+    if bursting is not None:
+        figures["burst"] = bursting
     if booking is not None:
         figures["bookings"] = booking
     if casting is not None:
         figures["broadcast"] = casting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
+    if bursting is not None:
+        from tests.bench.stack_burst import table as burst_table
+
+        print("\n" + burst_table(bursting))
     if booking is not None:
         from tests.bench.bookings import table as bookings_table
 
@@ -277,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def healthy(figures: dict) -> bool:
-    """Every request answered 200, every event stored, every conversation completed."""
+    """Every request answered 200, every event stored, every conversation completed, the
+    burst accepted (its timing is a figure, not a failure)."""
     ack, talk = figures["acknowledgement"], figures["conversations"]
     answered = all(set(ack[k]["statuses"]) == {"200"} for k in ("bare", "webhook"))
     stored = ack["events_stored"] == ack["webhook"]["requests"]
@@ -288,7 +323,9 @@ def healthy(figures: dict) -> bool:
     talked = talk is None or (talk["completed"] == talk["residents"] and not talk["errors"])
     casts = figures.get("broadcast", {}).values()
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
-    return answered and stored and talked and booked and cast
+    bursting = figures.get("burst")
+    burst_accepted = bursting is None or bursting["webhook_status"] == 200
+    return answered and stored and talked and booked and cast and burst_accepted
 
 
 if __name__ == "__main__":

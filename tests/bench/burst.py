@@ -87,10 +87,10 @@ def burst_body(user_id: str, events: int) -> bytes:
     ).encode()
 
 
-def post_signed(base: str, body: bytes, secret: str) -> int:
+def post_signed(base: str, body: bytes, secret: str, *, channel_id: str = CHANNEL_ID) -> int:
     signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
     request = urllib.request.Request(  # noqa: S310 - loopback only
-        f"{base}/line/webhook/{CHANNEL_ID}/",
+        f"{base}/line/webhook/{channel_id}/",
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "X-Line-Signature": signature.decode()},

@@ -75,6 +75,25 @@ def database_ensure(url: str) -> None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
 
 
+def database_drop(url: str) -> None:
+    """Drop the database of ``url`` (a throw-away bench database), connections and all."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    params = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        name = sql.Identifier(params["NAME"])
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
 def redis_flush(url: str) -> None:
     """Empty the bench's Redis database: queued tasks, results, cache."""
     import redis
@@ -141,10 +160,14 @@ def gunicorn_command(*, port: int, workers: int, threads: int) -> list[str]:
     ]
 
 
-def celery_command(*, concurrency: int, queues: str = "inbox,engine,default") -> list[str]:
+def celery_command(
+    *, concurrency: int, queues: str = "inbox,engine,default", pool: str = "prefork", name=""
+) -> list[str]:
+    """A worker; ``name`` tells it apart from the others in pings (one node name each)."""
+    named = ["--hostname", f"{name}@%h"] if name else []
     return [
-        *[sys.executable, "-m", "celery", "-A", "govtech", "worker"],
-        *["--queues", queues, "--concurrency", str(concurrency), "--pool", "prefork"],
+        *[sys.executable, "-m", "celery", "-A", "govtech", "worker", *named],
+        *["--queues", queues, "--concurrency", str(concurrency), "--pool", pool],
         *["--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
     ]
 
@@ -176,3 +199,17 @@ def wait_for_worker(child: subprocess.Popen, *, timeout: float = 60.0) -> None:
         if app.control.ping(timeout=1.0):
             return
     raise RuntimeError(f"the Celery worker did not answer within {timeout:.0f} s")
+
+
+def wait_for_workers(children: list[subprocess.Popen], *, timeout: float = 90.0) -> None:
+    """Until each of the (differently named) Celery workers answers a ping."""
+    from govtech.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        exited = [child.returncode for child in children if child.poll() is not None]
+        if exited:
+            raise RuntimeError(f"a Celery worker exited with {exited[0]}")
+        if len(app.control.ping(timeout=1.0)) >= len(children):
+            return
+    raise RuntimeError(f"the Celery workers did not all answer within {timeout:.0f} s")

@@ -58,7 +58,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     figures_path = tmp_path / "bench.json"
     tiny = ["--seconds", "0.5", "--warmup", "0", "--max-requests", "100", "--concurrency", "2"]
     processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
-    processes += ["--broadcast-friends", "2000", "--booking-clients", "2"]
+    processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(
@@ -77,3 +77,5 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert (talk["residents"], talk["completed"], talk["submissions"]) == (2, 2, 2)
     assert talk["turns"] == 10
     assert "webhook / bare throughput" in done.stdout
+    assert (figures["burst"]["events"], figures["burst"]["burst_total"]) == (30, 31)
+    assert "One resident's burst" in done.stdout

@@ -55,8 +55,10 @@ def bench_env(*, database_url: str, redis_url: str, site_url: str, line_api: str
     return env
 
 
-def database_ensure(url: str) -> None:
-    """Create the database of ``url`` on its PostgreSQL server when it does not exist."""
+@contextlib.contextmanager
+def _admin_connection(url: str):
+    """An autocommit connection to the ``postgres`` database of ``url``'s server, and the
+    name of ``url``'s own database as an SQL identifier."""
     import dj_database_url
     import psycopg
     from psycopg import sql
@@ -70,28 +72,25 @@ def database_ensure(url: str) -> None:
         dbname="postgres",
         autocommit=True,
     ) as admin:
-        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]])
+        yield admin, params["NAME"], sql.Identifier(params["NAME"])
+
+
+def database_ensure(url: str) -> None:
+    """Create the database of ``url`` on its PostgreSQL server when it does not exist."""
+    from psycopg import sql
+
+    with _admin_connection(url) as (admin, name, identifier):
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if found.fetchone() is None:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
 
 
 def database_drop(url: str) -> None:
     """Drop the database of ``url`` (a throw-away bench database), connections and all."""
-    import dj_database_url
-    import psycopg
     from psycopg import sql
 
-    params = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=params["HOST"],
-        port=params["PORT"] or 5432,
-        user=params["USER"],
-        password=params["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        name = sql.Identifier(params["NAME"])
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+    with _admin_connection(url) as (admin, _name, identifier):
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
 
 
 def redis_flush(url: str) -> None:

@@ -23,6 +23,7 @@ from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
 from procedures.engine.steps import StepContext, localize, step_type
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
+from procedures.selectors import submissions_for_reviewer
 from procedures.services import (
     DocumentRejected,
     procedure_publish,
@@ -313,13 +314,9 @@ class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
     edit_roles = REVIEW_ROLES
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        staff = staff_context(request)
-        if staff.is_operator or staff.is_admin:
-            return queryset
-        if staff.reviewer_department_ids:
-            queryset = queryset.filter(procedure__department__in=staff.reviewer_department_ids)
-        return queryset
+        return submissions_for_reviewer(
+            staff=staff_context(request), submissions=super().get_queryset(request)
+        )
 
     def has_add_permission(self, request):
         return False

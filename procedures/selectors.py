@@ -4,15 +4,28 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from govtech.access import StaffContext
 from govtech.models import Municipality
 from procedures.diff import Change, document_diff
 from procedures.format import FormatError, validate_document
-from procedures.models import Procedure, ProcedureVersion
+from procedures.models import Procedure, ProcedureVersion, Submission
 from procedures.steptypes import binding_problems
 
 
 def procedure_by_key(*, key: str) -> Procedure | None:
     return Procedure.objects.select_related("live_version").filter(key=key).first()
+
+
+def submissions_for_reviewer(
+    *, staff: StaffContext, submissions: QuerySet[Submission] | None = None
+) -> QuerySet[Submission]:
+    """The ``submissions`` (default: all in the current scope) a staff member reviews:
+    every one for admins and operators, otherwise those of the departments they review
+    (every one when no department is assigned to them)."""
+    queryset = Submission.objects.all() if submissions is None else submissions
+    if staff.is_operator or staff.is_admin or not staff.reviewer_department_ids:
+        return queryset
+    return queryset.filter(procedure__department__in=staff.reviewer_department_ids)
 
 
 def live_procedures() -> QuerySet[Procedure]:

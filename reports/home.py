@@ -21,6 +21,7 @@ from delivery.models import EventStatus, LineChannel, OutboundMessage, OutboundS
 from govtech.access import StaffContext
 from govtech.models import Municipality, StaffMembership, User
 from procedures.models import Procedure, Submission, SubmissionStatus
+from procedures.selectors import submissions_for_reviewer
 
 LISTED = 5  # rows shown per list; the counts cover all of them
 OPEN_SUBMISSION_STATUSES = (
@@ -67,11 +68,10 @@ def reviewer_submission_counts(
     *, municipality: Municipality, staff: StaffContext
 ) -> list[SubmissionCount]:
     """Real (not test) submissions still open, by status, in the reviewer's departments."""
-    queryset = Submission.objects.filter(
+    open_ones = Submission.objects.filter(
         municipality=municipality, is_test=False, status__in=OPEN_SUBMISSION_STATUSES
     )
-    if staff.reviewer_department_ids and not staff.is_admin:
-        queryset = queryset.filter(procedure__department__in=staff.reviewer_department_ids)
+    queryset = submissions_for_reviewer(staff=staff, submissions=open_ones)
     counts = dict(queryset.values_list("status").annotate(n=Count("pk")).order_by())
     return [
         SubmissionCount(status, str(SubmissionStatus(status).label), counts.get(status, 0))

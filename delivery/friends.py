@@ -33,7 +33,9 @@ def friend_ensure(*, channel: LineChannel, line_user_id: str, client: LineClient
                 **profile,
             )
             friend.resident = resident_create(
-                municipality=channel.municipality, language=friend.conversation_language
+                municipality=channel.municipality,
+                language=friend.conversation_language,
+                display_name=friend.display_name,
             )
             friend.save()
             return friend
@@ -56,7 +58,11 @@ def friend_test_ensure(*, channel: LineChannel, line_user_id: str, display_name:
                         municipality=channel.municipality,
                         channel=channel,
                         line_user_id=line_user_id,
-                        resident=resident_create(municipality=channel.municipality, is_test=True),
+                        resident=resident_create(
+                            municipality=channel.municipality,
+                            is_test=True,
+                            display_name=display_name,
+                        ),
                         display_name=display_name,
                         followed_at=timezone.now(),
                         is_test=True,

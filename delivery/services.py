@@ -252,6 +252,7 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         lang=friend.conversation_language,
         now=now,
         is_test=friend.is_test,  # a staff member's test account never makes real submissions
+        channel="line",
     )
     return reply.prompts
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govtech.models import Department, Municipality, TenantOwned, slug_validator
@@ -189,6 +190,16 @@ class Conversation(TenantOwned):
         default=False,
         help_text=_("A designer trying a draft; never mixed with real data."),
     )
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    correcting = models.ForeignKey(
+        "procedures.CorrectionRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        verbose_name=_("correcting"),
+        help_text=_("The correction request this conversation answers, if any."),
+    )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"))
 
@@ -224,6 +235,11 @@ class SubmissionStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
     COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Statuses where nothing more happens to a submission.
+FINAL_SUBMISSION_STATUSES = frozenset({"rejected", "completed", "withdrawn"})
 
 
 class Submission(TenantOwned):
@@ -270,6 +286,34 @@ class Submission(TenantOwned):
     )
     is_test = models.BooleanField(_("test"), default=False)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    # Casework (procedures.casework.services writes these).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    due_at = models.DateTimeField(
+        _("due"), null=True, blank=True, help_text=_("Past it the submission is overdue.")
+    )
+    correction_due_at = models.DateTimeField(
+        _("correction due"),
+        null=True,
+        blank=True,
+        help_text=_("While returned: when the resident's correction is due."),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, blank=True, help_text=_("Where it was sent from (LINE, web…).")
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    search_text = models.TextField(
+        _("search text"),
+        blank=True,
+        default="",
+        help_text=_("Reference, resident name and answers as text, for the inbox's search."),
+    )
 
     class Meta:
         verbose_name = _("submission")
@@ -279,6 +323,15 @@ class Submission(TenantOwned):
             models.UniqueConstraint(
                 fields=["municipality", "reference"], name="submission_reference_unique"
             )
+        ]
+        indexes = [
+            models.Index(
+                fields=["municipality", "status", "-submitted_at"], name="submission_inbox_status"
+            ),
+            models.Index(
+                fields=["municipality", "assignee", "status"], name="submission_inbox_assignee"
+            ),
+            models.Index(fields=["municipality", "due_at"], name="submission_inbox_due"),
         ]
 
     def __str__(self) -> str:
@@ -368,6 +421,12 @@ class ResidentUpload(TenantOwned):
         return str(self.pk)
 
 
+from procedures.casework.models import (  # noqa: E402, F401
+    CaseEvent,
+    CorrectionRequest,
+    ProcedureWorkflow,
+    SubmissionRevision,
+)
 from procedures.catalog.models import Template, TemplateVersion  # noqa: E402, F401
 from procedures.reservations.models import Booking, Resource, Slot  # noqa: E402, F401
 from procedures.residents.models import Notice, Resident  # noqa: E402, F401

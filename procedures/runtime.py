@@ -101,6 +101,7 @@ def _begin(
     lang: str,
     now: datetime,
     is_test: bool,
+    channel: str = "",
 ) -> Reply:
     result = engine.start(
         version.document, lang=lang, now=now, availability=_availability(version.document, now)
@@ -114,6 +115,7 @@ def _begin(
         state=result.state.to_dict(),
         language=result.state.lang,
         is_test=is_test,
+        channel=channel,
         updated_at=now,
     )
     return Reply(result.prompts, conversation)
@@ -217,6 +219,7 @@ class InputContext:
     now: datetime
     is_test: bool
     conversation: Conversation | None
+    channel: str = ""  # the transport the input came through: "line", "terminal"…
 
 
 def bookings_menu(ctx: InputContext) -> Reply | None:
@@ -249,7 +252,13 @@ def start_or_resume(ctx: InputContext) -> Reply | None:
         conversation.status = "cancelled"
         conversation.save(update_fields=["status"])
     return _begin(
-        ctx.municipality, ctx.resident, procedure.live_version, ctx.lang, ctx.now, ctx.is_test
+        ctx.municipality,
+        ctx.resident,
+        procedure.live_version,
+        ctx.lang,
+        ctx.now,
+        ctx.is_test,
+        ctx.channel,
     )
 
 
@@ -345,6 +354,7 @@ def resident_input(
     lang: str = "ja",
     now: datetime | None = None,
     is_test: bool = False,
+    channel: str = "",
 ) -> Reply:
     """Apply one input from a resident and return what to send back.
 
@@ -355,7 +365,14 @@ def resident_input(
     now = now or timezone.now()
     with transaction.atomic(), tenant_scope(municipality):
         ctx = InputContext(
-            municipality, resident, inp, lang, now, is_test, _open_conversation(resident)
+            municipality,
+            resident,
+            inp,
+            lang,
+            now,
+            is_test,
+            _open_conversation(resident),
+            channel,
         )
         # fallback_menu always answers, so one of them does.
         return next(reply for handler in HANDLERS if (reply := handler(ctx)) is not None)

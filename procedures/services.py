@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from govtech.models import Department, Municipality, User
 from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
+from procedures.casework.services import case_open, submission_uploads_attach
 from procedures.format import FormatError, validate_document
 from procedures.models import (
     Conversation,
@@ -275,25 +276,15 @@ def _next_reference(municipality: Municipality, now, *, is_test: bool = False) -
     return f"{prefix}{municipality.submission_prefix}-{year}-{counter.last:06d}"
 
 
-def _upload_refs(answers: dict[str, Any]) -> list[uuid.UUID]:
-    refs = []
-    for value in answers.values():
-        if isinstance(value, dict) and "content_type" in value:
-            try:
-                refs.append(uuid.UUID(str(value.get("ref"))))
-            except ValueError:
-                continue  # not one of our uploads
-    return refs
-
-
 @transaction.atomic
 def submission_create(
     *, conversation: Conversation, answers: dict[str, Any], fee: int | None, now
 ) -> Submission:
     """Store what the resident sent, pinned to the conversation's version.
 
-    Gives it the next reference number and attaches the resident's uploads it refers to.
-    Called once per conversation (the one-to-one link refuses a second submission).
+    Gives it the next reference number, attaches the resident's uploads it refers to and
+    opens its case (revision 1, timeline, due date). Called once per conversation (the
+    one-to-one link refuses a second submission).
     """
     municipality = conversation.municipality
     version = conversation.version
@@ -307,12 +298,13 @@ def submission_create(
         answers=answers,
         fee=fee,
         language=conversation.language,
+        channel=conversation.channel,
         is_test=conversation.is_test,
+        last_activity_at=now,
     )
-    uploads = ResidentUpload.objects.with_scope(municipality=municipality)
-    uploads.filter(
-        pk__in=_upload_refs(answers), resident=conversation.resident, submission__isnull=True
-    ).update(submission=submission)
+    with tenant_scope(municipality):
+        submission_uploads_attach(submission=submission, answers=answers)
+        case_open(submission=submission, now=now)
     return submission
 
 

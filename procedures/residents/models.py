@@ -20,6 +20,12 @@ class Resident(TenantOwned):
     """
 
     handle = models.CharField(_("handle"), max_length=120, blank=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=100,
+        blank=True,
+        help_text=_("The name the resident uses on their channel (their LINE name)."),
+    )
     language = models.CharField(_("language"), max_length=8, default="ja")
     attributes = models.JSONField(
         _("attributes"),

@@ -33,12 +33,20 @@ OFFER_FREED_PLACE_TASK = "procedures.reservations.offer_freed_place"
 
 
 def resident_create(
-    *, municipality: Municipality, language: str = "ja", is_test: bool = False
+    *,
+    municipality: Municipality,
+    language: str = "ja",
+    is_test: bool = False,
+    display_name: str = "",
 ) -> Resident:
-    """A new resident of ``municipality`` (a channel links its identity to it)."""
+    """A new resident of ``municipality`` (a channel links its identity to it), named as
+    on that channel when it says (their LINE name)."""
     with tenant_scope(municipality):
         return Resident.objects.create(
-            municipality=municipality, language=language, is_test=is_test
+            municipality=municipality,
+            language=language,
+            is_test=is_test,
+            display_name=display_name[:100],
         )
 
 

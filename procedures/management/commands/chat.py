@@ -82,6 +82,7 @@ class Command(BaseCommand):
             resident=person,
             inp=engine.PostbackInput(start_postback(key)),
             lang=lang,
+            channel="terminal",
         )
         self._converse(target, person, lang, reply)
 
@@ -98,7 +99,9 @@ class Command(BaseCommand):
             if not line or line.strip() == ":quit":
                 return
             inp = parse_line(line, choices, picker)
-            reply = resident_input(municipality=municipality, resident=person, inp=inp, lang=lang)
+            reply = resident_input(
+                municipality=municipality, resident=person, inp=inp, lang=lang, channel="terminal"
+            )
 
     def _show(self, prompts):
         choices: list[engine.Choice] = []

@@ -1,0 +1,99 @@
+"""The default workflow, and what a procedure's own workflow allows and says.
+
+Statuses are ``procedures.models.SubmissionStatus``. A procedure's ``ProcedureWorkflow``
+may narrow or widen the transitions and reword the messages; without one, ``DEFAULT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from procedures.casework.models import ProcedureWorkflow
+from procedures.engine.steps import localize
+from procedures.models import Procedure
+
+SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
+ACCEPTED, REJECTED, COMPLETED, WITHDRAWN = "accepted", "rejected", "completed", "withdrawn"
+
+# 受付 → 審査中 → 承認 / 却下 / 返戻 → 完了. A returned submission comes back to 審査中
+# when the resident corrects it (or when the reviewer takes the request back).
+DEFAULT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    SUBMITTED: (IN_REVIEW, ACCEPTED, REJECTED, RETURNED),
+    IN_REVIEW: (ACCEPTED, REJECTED, RETURNED),
+    RETURNED: (IN_REVIEW, REJECTED),
+    ACCEPTED: (COMPLETED,),
+    REJECTED: (),
+    COMPLETED: (),
+    WITHDRAWN: (),
+}
+REASON_REQUIRED = frozenset({REJECTED, RETURNED})
+# A resident may withdraw what nobody has decided on yet.
+WITHDRAWABLE = frozenset({SUBMITTED, IN_REVIEW, RETURNED})
+# What the inbox lists as 完了: nothing more is done with these.
+DONE = frozenset({REJECTED, COMPLETED, WITHDRAWN})
+
+
+def default_messages() -> dict[str, str]:
+    """The message residents get on each status when the procedure says nothing else (in
+    the active language). 審査中 is quiet by default; 返戻 has its own message."""
+    return {
+        ACCEPTED: _("Your application “{procedure}” (reference {reference}) has been accepted."),
+        REJECTED: _(
+            "We are sorry: your application “{procedure}” (reference {reference}) could not "
+            "be accepted.\nReason: {reason}"
+        ),
+        COMPLETED: _("Your application “{procedure}” (reference {reference}) is complete."),
+    }
+
+
+def workflow_for(procedure: Procedure) -> ProcedureWorkflow:
+    """The procedure's workflow; an unsaved default one when it has none."""
+    try:
+        return procedure.workflow
+    except ProcedureWorkflow.DoesNotExist:
+        return ProcedureWorkflow(municipality_id=procedure.municipality_id, procedure=procedure)
+
+
+def transitions_of(workflow: ProcedureWorkflow) -> Mapping[str, tuple[str, ...]]:
+    if not workflow.transitions:
+        return DEFAULT_TRANSITIONS
+    return {status: tuple(workflow.transitions.get(status, ())) for status in DEFAULT_TRANSITIONS}
+
+
+def next_statuses(workflow: ProcedureWorkflow, status: str) -> tuple[str, ...]:
+    """The statuses a submission in ``status`` may move to (staff's choices)."""
+    return transitions_of(workflow).get(status, ())
+
+
+def status_text(
+    workflow: ProcedureWorkflow,
+    status: str,
+    *,
+    lang: str,
+    reference: str,
+    procedure: str,
+    reason: str = "",
+) -> str:
+    """The message for ``status`` in ``lang``, filled in; empty when nothing is to be sent.
+
+    A language the procedure did not write falls back to Japanese, then the default text.
+    """
+    written = workflow.messages.get(status) if workflow.messages else None
+    with override(lang):
+        if written is None:
+            template = default_messages().get(status, "")
+        else:
+            template = localize(written, lang) if isinstance(written, dict) else str(written)
+    values = {"reference": reference, "procedure": procedure, "reason": reason or "-"}
+    return _fill(template, values)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace the known ``{name}`` placeholders only: a message with other braces (or a
+    typo) is sent as written instead of failing."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template

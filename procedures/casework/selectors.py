@@ -20,6 +20,7 @@ from govtech.models import Role, StaffMembership, User
 from procedures.casework import workflow
 from procedures.casework.models import CaseEvent, SubmissionRevision
 from procedures.models import Submission
+from procedures.reservations.models import Booking
 from procedures.selectors import submissions_for_reviewer
 
 REVIEW_ROLES = frozenset({Role.ADMIN, Role.REVIEWER})
@@ -174,3 +175,12 @@ def assignable_staff(*, submission: Submission) -> list[User]:
     )
     users = {m.user_id: m.user for m in memberships.select_related("user")}
     return sorted(users.values(), key=lambda user: user.email)
+
+
+def submission_bookings(*, submission: Submission) -> list[Booking]:
+    """The bookings made with the submission (a reservation procedure), by slot time."""
+    return list(
+        Booking.objects.filter(submission=submission)
+        .select_related("slot", "resource")
+        .order_by("slot__starts_at", "pk")
+    )

@@ -21,6 +21,8 @@ from govtech.access import staff_context
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
+from procedures.casework import views as casework_views
+from procedures.casework.urls import casework_urls
 from procedures.engine.steps import StepContext, localize, step_type
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
@@ -149,6 +151,7 @@ class ProcedureAdmin(TenantModelAdmin):
             (reverse("admin:procedures_procedure_builder", args=[obj.pk]), _("Builder")),
             (reverse("admin:procedures_procedure_publish", args=[obj.pk]), _("Publish")),
             (reverse("admin:procedures_procedure_versions", args=[obj.pk]), _("History")),
+            (reverse("admin:procedures_submission_workflow", args=[obj.pk]), _("Workflow")),
         ]
         return format_html_join(" | ", '<a href="{}">{}</a>', links)
 
@@ -283,8 +286,16 @@ class SubmissionOriginFilter(admin.SimpleListFilter):
         return queryset.filter(is_test=False)
 
 
+class CasePageAdmin(TenantModelAdmin):
+    """The casework case page in place of Django's change form; PersonalDataAdminMixin
+    (before it in SubmissionAdmin's bases) audits every view of it."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return casework_views.case_page(request, object_id)
+
+
 @admin.register(Submission, site=console)
-class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
+class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
     viewed_action = "procedures.submission.viewed"
     list_display = ["reference", "procedure", "status", "submitted_at", "fee", "is_test"]
     list_filter = [SubmissionOriginFilter, "status", "procedure", "submitted_at"]
@@ -317,6 +328,13 @@ class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
         return submissions_for_reviewer(
             staff=staff_context(request), submissions=super().get_queryset(request)
         )
+
+    def get_urls(self):
+        # Before the admin's own: its "<path:object_id>/" would take the case's actions.
+        return casework_urls(self.admin_site.admin_view) + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        return casework_views.inbox(request)
 
     def has_add_permission(self, request):
         return False

@@ -13,11 +13,16 @@ from tests.procedures.casework.conftest import NOW
 from tests.procedures.docs import pet_registration
 
 
-def published(municipality, actor, key: str, title: str, *, department=None) -> Procedure:
-    """A published copy of the pet registration under another key and title."""
+def published(
+    municipality, actor, key: str, title: str, *, department=None, steps=None
+) -> Procedure:
+    """A published copy of the pet registration under another key and title (and other
+    steps, when given)."""
     document = pet_registration(
         key=key, title={"ja": title, "en": title}, triggers={"keywords": [title]}
     )
+    if steps is not None:
+        document["steps"] = steps
     procedure = procedure_create(actor=actor, municipality=municipality, document=document)
     if department is not None:
         with scopes_disabled():
@@ -36,6 +41,7 @@ def make_submission(
     owner: str = "山田太郎",
     channel: str = "line",
     is_test: bool = False,
+    answers: dict | None = None,
     now: datetime = NOW,
 ):
     person = resident_record(procedure.municipality, f"line:test:{resident}")
@@ -55,6 +61,6 @@ def make_submission(
             channel=channel,
             updated_at=now,
         )
-    answers = {"owner": owner, "change": "address"}
+    answers = answers or {"owner": owner, "change": "address"}
     with time_machine.travel(now, tick=False):  # submitted_at is auto_now_add
         return submission_create(conversation=conversation, answers=answers, fee=3000, now=now)

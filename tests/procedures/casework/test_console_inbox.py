@@ -68,7 +68,8 @@ def test_queues_hold_what_their_names_say_and_count_it(client, city, reviewer, d
         body = response.content.decode()
         assert f'data-queue="{queue}"' in body
     body = get(client).content.decode()
-    assert "新着" in body and "自分の担当" in body and "期限超過" in body and "住民の修正待ち" in body
+    for label in ("新着", "自分の担当", "審査中", "住民の修正待ち", "期限超過", "完了", "すべて"):
+        assert label in body
     counts = get(client).context["queues"]
     assert {name: count for name, _label, count in counts} == {
         "new": 1,
@@ -235,9 +236,7 @@ def test_bulk_assign_to_me_and_to_a_colleague(client, city, reviewer, dogs, city
     assert CaseEvent.objects.filter(kind="assigned").count() == 3
 
 
-def test_bulk_move_does_the_allowed_and_lists_the_refused(
-    client, city, reviewer, dogs, city_scope
-):
+def test_bulk_move_does_the_allowed_and_lists_the_refused(client, city, reviewer, dogs, city_scope):
     fresh = make_submission(dogs, resident="A")
     finished = make_submission(dogs, resident="B")
     case_transition(actor=reviewer, submission=finished, to="rejected", reason="重複")
@@ -248,8 +247,8 @@ def test_bulk_move_does_the_allowed_and_lists_the_refused(
             "action": "move",
             "to": "in_review",
             "ids": [fresh.pk, finished.pk],
-            "seen_%d" % fresh.pk: "submitted",
-            "seen_%d" % finished.pk: "rejected",
+            f"seen_{fresh.pk}": "submitted",
+            f"seen_{finished.pk}": "rejected",
         },
         follow=True,
     )

@@ -84,12 +84,16 @@ def _reviewer(request: HttpRequest) -> StaffContext:
 
 
 def case_for_staff(request: HttpRequest, pk: Any) -> Submission:
-    """The submission if the staff member reviews it; 404 otherwise (403 for other roles)."""
-    staff = _reviewer(request)
+    """The submission if the staff member reviews it. 404 when it is not theirs to see
+    (missing, another municipality's, another department's); 403 when it is in their
+    municipality but their role does not review submissions."""
     try:
         number = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
+    staff = staff_context(request)
+    if not staff.has_any(REVIEW_ROLES):
+        _refuse_role(Submission.objects.filter(pk=number).exists())
     submission = submission_for_staff(staff=staff, pk=number)
     if submission is None:
         raise Http404
@@ -97,12 +101,22 @@ def case_for_staff(request: HttpRequest, pk: Any) -> Submission:
 
 
 def procedure_for_designer(request: HttpRequest, pk: int) -> Procedure:
-    if not staff_context(request).has_any(DESIGN_ROLES):
-        raise PermissionDenied
+    """The procedure for its workflow page: admins and designers; 404 when it is not in
+    the municipality, 403 for other roles."""
     procedure = Procedure.objects.filter(pk=pk).first()
+    if not staff_context(request).has_any(DESIGN_ROLES):
+        _refuse_role(procedure is not None)
     if procedure is None:
         raise Http404
     return procedure
+
+
+def _refuse_role(exists: bool) -> None:
+    # What the role may not touch is a 403 only when it exists in the staff member's own
+    # municipality (the query is scoped to it): anything else stays a 404.
+    if exists:
+        raise PermissionDenied
+    raise Http404
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -191,6 +191,11 @@ class MessageForm(forms.Form):
 # --- workflow ------------------------------------------------------------------------------
 
 
+# Statuses a reviewer's transition tells residents about with the workflow's message.
+# 返戻 sends the correction request instead; 受付 and 取下げ are the resident's own doing.
+MESSAGE_STATUSES = (workflow.IN_REVIEW, workflow.ACCEPTED, workflow.REJECTED, workflow.COMPLETED)
+
+
 def transition_field(source: str, target: str) -> str:
     return f"t_{source}_{target}"
 
@@ -224,7 +229,7 @@ class WorkflowForm(forms.Form):
                     self.fields[transition_field(source, target)] = forms.BooleanField(
                         required=False
                     )
-        for status in workflow.DEFAULT_TRANSITIONS:
+        for status in MESSAGE_STATUSES:
             self.fields[silent_field(status)] = forms.BooleanField(required=False)
             for lang in self.languages:
                 self.fields[message_field(status, lang)] = forms.CharField(
@@ -250,7 +255,7 @@ class WorkflowForm(forms.Form):
     def messages(self) -> dict[str, dict[str, str]]:
         """Only what differs from the default: written texts, and {"ja": ""} for silence."""
         written: dict[str, dict[str, str]] = {}
-        for status in workflow.DEFAULT_TRANSITIONS:
+        for status in MESSAGE_STATUSES:
             if self.cleaned_data.get(silent_field(status)):
                 written[status] = {lang: "" for lang in self.languages}
                 continue

@@ -35,6 +35,7 @@ from procedures.casework.answers import question_steps
 from procedures.casework.forms import (
     BULK_ASSIGN,
     BULK_ASSIGN_ME,
+    MESSAGE_STATUSES,
     AssignForm,
     BulkForm,
     CorrectionForm,
@@ -453,6 +454,8 @@ def _workflow_initial(flow, languages: list[str]) -> dict[str, Any]:
         for target in targets:
             initial[transition_field(source, target)] = True
     for status, written in (flow.messages or {}).items():
+        if status not in MESSAGE_STATUSES:
+            continue
         texts = written if isinstance(written, dict) else {"ja": str(written)}
         if not any(texts.values()):
             initial[silent_field(status)] = True
@@ -474,9 +477,7 @@ def _grid(form: WorkflowForm) -> list[tuple[str, list]]:
 
 def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, Any]]:
     rows = []
-    for status in workflow.DEFAULT_TRANSITIONS:
-        if status == workflow.SUBMITTED:
-            continue  # residents get the procedure's completion message on submitting
+    for status in MESSAGE_STATUSES:
         defaults = {lang: _default_message(status, lang) for lang in languages}
         fields = [(lang, form[message_field(status, lang)], defaults[lang]) for lang in languages]
         rows.append(

@@ -358,6 +358,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "broadcast-dispatch": {"task": "delivery.tasks.broadcast_dispatch", "schedule": 10.0},
+    "correction-reminders": {
+        "task": "procedures.casework.remind_corrections",
+        "schedule": 3600.0,
+    },
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

@@ -1,0 +1,1 @@
+"""Casework: reviewers working what residents submitted."""

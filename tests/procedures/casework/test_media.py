@@ -5,6 +5,7 @@ import uuid
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -136,6 +137,14 @@ def test_anonymous_visitor_is_sent_to_login_and_never_gets_the_photo(
     assert response.status_code == 302
     assert "/login/" in response["Location"]
     assert response.body == b""
+
+
+def test_no_public_address_serves_the_stored_upload(client, admin_user, submission, upload):
+    """Only the views above serve photos: MEDIA_URL is not mounted, for anyone."""
+    name = upload.file.name
+    assert fetch(client, f"{settings.MEDIA_URL}{name}").status_code == 404
+    client.force_login(admin_user)
+    assert fetch(client, f"{settings.MEDIA_URL}{name}").status_code == 404
 
 
 @pytest.mark.parametrize("size", ["full", "thumb"])

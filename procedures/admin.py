@@ -21,6 +21,7 @@ from govtech.access import staff_context
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
+from procedures.casework.media import media_urls
 from procedures.engine.steps import StepContext, localize, step_type
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
@@ -317,6 +318,10 @@ class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
         return submissions_for_reviewer(
             staff=staff_context(request), submissions=super().get_queryset(request)
         )
+
+    def get_urls(self):
+        # Before the admin's own: its "<path:object_id>/" would take the photo URLs.
+        return media_urls(self.admin_site.admin_view) + super().get_urls()
 
     def has_add_permission(self, request):
         return False

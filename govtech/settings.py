@@ -266,6 +266,23 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- maps (locations residents send, on the submission page) ----------------------------
+
+# Tile server template for the console's maps (Leaflet, served from static/vendor/). An
+# empty value draws no map: on LGWAN without an internal tile server the page shows the
+# address and coordinates as text only.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)
+MAP_TILE_MAX_ZOOM = int(os.environ.get("MAP_TILE_MAX_ZOOM", "19"))
+# Where 「地図で見る」 leads for one point ({lat}, {lon}); shown only when tiles are set too.
+# Empty: no link.
+MAP_LINK_URL = os.environ.get(
+    "MAP_LINK_URL", "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+)
+
 # --- security (production) --------------------------------------------------
 
 if PRODUCTION:
@@ -358,6 +375,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "broadcast-dispatch": {"task": "delivery.tasks.broadcast_dispatch", "schedule": 10.0},
+    "correction-reminders": {
+        "task": "procedures.casework.remind_corrections",
+        "schedule": 3600.0,
+    },
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

@@ -21,6 +21,7 @@ from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
 from procedures.casework import views as casework_views
+from procedures.casework.media import media_urls
 from procedures.casework.urls import casework_urls
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
@@ -282,8 +283,10 @@ class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
         )
 
     def get_urls(self):
-        # Before the admin's own: its "<path:object_id>/" would take the case's actions.
-        return casework_urls(self.admin_site.admin_view) + super().get_urls()
+        # Before the admin's own: its "<path:object_id>/" would take the case's actions
+        # and the photo URLs.
+        admin_view = self.admin_site.admin_view
+        return casework_urls(admin_view) + media_urls(admin_view) + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
         return casework_views.inbox(request)

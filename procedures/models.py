@@ -381,6 +381,14 @@ def _ext(filename: str) -> str:
     return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
+def upload_thumbnail_name(name: str) -> str:
+    """Where the staff thumbnail of the stored upload ``name`` is kept: ``thumbs/<id>.jpg``
+    beside it, so that whoever deletes an upload's file can delete its thumbnail too."""
+    folder, _slash, filename = name.rpartition("/")
+    stem = filename.rsplit(".", 1)[0]
+    return f"{folder}/thumbs/{stem}.jpg" if folder else f"thumbs/{stem}.jpg"
+
+
 class ResidentUpload(TenantOwned):
     """A file a resident sent during a conversation (a photo), already checked and cleaned.
 

@@ -20,7 +20,7 @@ from govtech.publish import publish_task_on_commit
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
-from procedures.models import ResidentUpload
+from procedures.models import ResidentUpload, upload_thumbnail_name
 from procedures.residents.models import Notice, NoticeStatus, Resident
 from procedures.residents.registry import (
     NoticeSendFailed,
@@ -221,13 +221,14 @@ def resident_erase(*, actor, resident: Resident) -> dict[str, int]:
     first (e.g. delivery's LINE identities and messages), then the resident with their
     conversations, submissions and uploaded files, bookings, waitlist entries and
     notices. Places they held are released by the deletion and offered to the waitlist
-    after commit; the files are removed after commit. Returns rows per kind. Audited (the
-    audit entry keeps the resident's id only)."""
+    after commit; the files (with their staff thumbnails) are removed after commit. Returns
+    rows per kind. Audited (the audit entry keeps the resident's id only)."""
     counts: dict[str, int] = {}
     with tenant_scope(resident.municipality), transaction.atomic():
         for contributor in resident_data_contributors():
             counts[contributor.name] = contributor.erase(resident)
-        files = [upload.file.name or "" for upload in resident.uploads.all() if upload.file]
+        stored = [upload.file.name for upload in resident.uploads.all() if upload.file.name]
+        files = stored + [upload_thumbnail_name(name) for name in stored]  # staff thumbnails
         freed = set(resident.bookings.filter(status="confirmed").values_list("slot_id", flat=True))
         _total, per_model = Resident.objects.filter(pk=resident.pk).delete()
         counts.update(per_model)

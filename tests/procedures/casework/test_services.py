@@ -103,7 +103,7 @@ def test_notes_stay_internal_and_messages_reach_the_resident(submission, reviewe
     event = case_message(actor=reviewer, submission=submission, text="鑑札番号を教えてください")
     prompt = Notice.objects.get(pk=event.notice_id).prompts[0]
     assert "鑑札番号" in prompt["text"]
-    assert [choice["data"] for choice in prompt["choices"]][0] == f"gt|case|reply|{submission.pk}"
+    assert prompt["choices"][0]["data"] == f"gt|case|reply|{submission.pk}"
 
 
 def test_assigning_is_on_the_timeline_and_idempotent(submission, reviewer, scope):
@@ -167,3 +167,17 @@ def test_a_resident_withdraws_only_their_own_undecided_submission(
     with pytest.raises(CaseRefused):
         case_withdraw(resident=other.resident, submission=other)
     assert CorrectionRequest.objects.count() == 0
+
+
+def test_the_beat_task_reminds_each_open_request_once(submission, reviewer, scope):
+    import time_machine
+
+    from procedures.casework.tasks import remind_corrections
+
+    case_request_correction(
+        actor=reviewer, submission=submission, fields=["owner"], reason="x", now=NOW
+    )
+    with time_machine.travel(NOW + timedelta(days=11), tick=False):
+        assert remind_corrections() == 1
+        assert remind_corrections() == 0
+    assert kinds(submission).count("reminded") == 1

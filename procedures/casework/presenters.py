@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from govtech.access import StaffContext
 from procedures.casework import workflow
 from procedures.casework.answers import (
-    AnswerRow,
     answer_rows,
     answer_text,
     changed_fields,
@@ -24,6 +23,13 @@ from procedures.casework.answers import (
     step_labels,
 )
 from procedures.casework.forms import AssignForm, CorrectionForm, MessageForm, NoteForm, StatusForm
+from procedures.casework.media import (
+    PhotoLink,
+    map_context,
+    photo_link,
+    submission_locations,
+    submission_photos,
+)
 from procedures.casework.models import CaseEvent, CaseEventKind, CorrectionStatus
 from procedures.casework.selectors import (
     OPEN_STATUSES,
@@ -86,29 +92,6 @@ def inbox_row(
 # --- the case page -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    row: AnswerRow
-    latitude: Any = None
-    longitude: Any = None
-    address: str = ""
-
-    @property
-    def is_location(self) -> bool:
-        return self.row.step_type == "location"
-
-
-def _answer(row: AnswerRow) -> Answer:
-    if row.step_type == "location" and isinstance(row.value, dict):
-        return Answer(
-            row,
-            latitude=row.value.get("latitude"),
-            longitude=row.value.get("longitude"),
-            address=str(row.value.get("address") or ""),
-        )
-    return Answer(row)
-
-
 @dataclass
 class Change:
     label: str
@@ -124,6 +107,7 @@ class TimelineEntry:
     changes: list[Change] = field(default_factory=list)
     notice_status: str = ""
     notice_label: str = ""
+    photos: list[PhotoLink] = field(default_factory=list)
 
 
 def case_context(submission: Submission, *, staff: StaffContext, now: datetime) -> dict[str, Any]:
@@ -132,10 +116,14 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
     definition = submission.definition
     revisions = case_revisions(submission=submission)
     flow = workflow.workflow_for(submission.procedure)
+    rows = answer_rows(definition, submission.answers, lang=lang)
+    kinds = {row.step_type for row in rows}
     return {
         "submission": submission,
         "resident_name": resident_name(submission),
-        "answers": [_answer(row) for row in answer_rows(definition, submission.answers, lang=lang)],
+        "answers": rows,
+        "photos": submission_photos(submission) if "image" in kinds else None,
+        "map": map_context(submission_locations(submission)) if "location" in kinds else None,
         "bookings": submission_bookings(submission=submission),
         "others": _other_submissions(submission, staff),
         "timeline": _timeline(submission, definition, revisions, lang),
@@ -187,7 +175,7 @@ def _timeline(submission: Submission, definition: dict, revisions, lang: str):
     entries = []
     for event in case_timeline(submission=submission):
         entry = TimelineEntry(event, str(CaseEventKind(event.kind).label))
-        _describe(entry, event.data, labels)
+        _describe(entry, event.data, labels, submission)
         if event.kind == CaseEventKind.CORRECTED:
             number = event.data.get("revision") or 0
             entry.changes = _changes(
@@ -200,7 +188,9 @@ def _timeline(submission: Submission, definition: dict, revisions, lang: str):
     return entries
 
 
-def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
+def _describe(
+    entry: TimelineEntry, data: dict, labels: dict[str, str], submission: Submission
+) -> None:
     kind = entry.event.kind
     if kind == CaseEventKind.STATUS:
         moved = (status_label(data.get("from", "")), status_label(data.get("to", "")))
@@ -220,7 +210,7 @@ def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
     if data.get("text"):
         entry.lines.append(data["text"])
     if data.get("upload"):
-        entry.lines.append(_("A photo was attached."))
+        entry.photos.append(photo_link(submission, data["upload"]))
 
 
 def _local(when: datetime) -> str:

@@ -1,13 +1,21 @@
 """Helpers of the console tests: submissions made in bulk through ``submission_create``
 (the conversation is skipped; the case opens as it does after a real conversation)."""
 
+import io
+import uuid
 from datetime import datetime
 
 import time_machine
 from django_scopes import scopes_disabled
+from PIL import Image
 
 from procedures.models import Conversation, Procedure
-from procedures.services import procedure_create, procedure_publish, submission_create
+from procedures.services import (
+    procedure_create,
+    procedure_publish,
+    resident_upload_store,
+    submission_create,
+)
 from tests.factories import resident as resident_record
 from tests.procedures.casework.conftest import NOW
 from tests.procedures.docs import pet_registration
@@ -64,3 +72,32 @@ def make_submission(
     answers = answers or {"owner": owner, "change": "address"}
     with time_machine.travel(now, tick=False):  # submitted_at is auto_now_add
         return submission_create(conversation=conversation, answers=answers, fee=3000, now=now)
+
+
+ROAD_STEPS = [
+    {"id": "what", "type": "text", "label": {"ja": "損傷の内容"}, "prompt": {"ja": "内容は？"}},
+    {"id": "place", "type": "location", "label": {"ja": "場所"}, "prompt": {"ja": "場所は？"}},
+    {"id": "photo", "type": "image", "label": {"ja": "写真"}, "prompt": {"ja": "写真を"}},
+    {"id": "confirm", "type": "confirm"},
+]
+ROAD_ANSWERS = {
+    "what": "路面の穴",
+    "place": {"latitude": 35.488, "longitude": 139.407, "address": "座間市緑ケ丘1-1", "title": ""},
+}
+
+
+def photo_answer(municipality, resident: str = "U1", number: int = 1) -> dict:
+    """A stored JPEG of the resident, as an ``image`` answer refers to it."""
+    output = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(output, format="JPEG")
+    upload = resident_upload_store(
+        upload_id=uuid.UUID(int=number),
+        municipality=municipality,
+        resident=resident_record(municipality, f"line:test:{resident}"),
+        content=output.getvalue(),
+        content_type="image/jpeg",
+        width=640,
+        height=480,
+        extension=".jpg",
+    )
+    return {"ref": str(upload.pk), "content_type": "image/jpeg"}

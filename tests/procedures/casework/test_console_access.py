@@ -17,7 +17,13 @@ from govtech.tenancy import tenant_scope
 from procedures.casework.models import CaseEvent
 from procedures.models import Notice, Submission
 from tests.factories import DepartmentFactory, staff_member
-from tests.procedures.casework.console_helpers import make_submission, published
+from tests.procedures.casework.console_helpers import (
+    ROAD_ANSWERS,
+    ROAD_STEPS,
+    make_submission,
+    photo_answer,
+    published,
+)
 
 pytestmark = pytest.mark.django_db
 ROLES = (Role.ADMIN, Role.DESIGNER, Role.REVIEWER, Role.BROADCASTER)
@@ -26,21 +32,32 @@ ACTIONS = ("status", "return", "assign", "note", "message")
 
 @pytest.fixture
 def world(city, designer):
-    """A submission of the roads department."""
+    """A road-damage report of the roads department, with a photo and a place."""
     roads = DepartmentFactory(municipality=city, code="roads", name="道路課")
-    procedure = published(city, designer, "road-damage", "道路の損傷", department=roads)
+    procedure = published(
+        city, designer, "road-damage", "道路の損傷", department=roads, steps=ROAD_STEPS
+    )
     with tenant_scope(city):
-        submission = make_submission(procedure, resident="A", name="座間花子")
+        answers = dict(ROAD_ANSWERS, photo=photo_answer(city, "A"))
+        submission = make_submission(procedure, resident="A", name="座間花子", answers=answers)
     return procedure, submission
+
+
+PAGES = ("case", "photo", "photo_thumb")  # answered to GET; the others to POST
 
 
 def submission_urls(submission) -> dict[str, tuple[str, dict]]:
     """Every URL about one submission, with what a POST to it would carry."""
     pk = submission.pk
-    urls = {"case": (reverse("admin:procedures_submission_change", args=[pk]), {})}
+    photo = [pk, submission.answers["photo"]["ref"]]
+    urls = {
+        "case": (reverse("admin:procedures_submission_change", args=[pk]), {}),
+        "photo": (reverse("admin:procedures_submission_photo", args=photo), {}),
+        "photo_thumb": (reverse("admin:procedures_submission_photo_thumb", args=photo), {}),
+    }
     bodies = {
         "status": {"expected": "submitted", "to": "accepted", "notify": "on"},
-        "return": {"expected": "submitted", "fields": ["owner"], "reason": "x"},
+        "return": {"expected": "submitted", "fields": ["what"], "reason": "x"},
         "assign": {"me": "1"},
         "note": {"text": "メモ"},
         "message": {"text": "こんにちは"},
@@ -67,7 +84,7 @@ def _nothing_happened(submission) -> None:
 
 def _walk(client, submission, expected: int) -> None:
     for name, (url, body) in submission_urls(submission).items():
-        method = client.get if name == "case" else client.post
+        method = client.get if name in PAGES else client.post
         assert method(url, body).status_code == expected, (name, url)
     # Bulk actions name the submission but never reach it.
     client.post(INBOX, {"action": "assign_me", "ids": [submission.pk]})
@@ -92,7 +109,8 @@ def test_a_reviewer_of_another_department_gets_404_everywhere(client, city, worl
     _inbox_hides(client, submission)
     assert client.get(workflow_url(procedure)).status_code == 403  # reviewers: not theirs
     with tenant_scope(city):
-        assert not AuditLogEntry.objects.filter(action="procedures.submission.viewed").exists()
+        viewed = ("procedures.submission.viewed", "procedures.submission.photo_viewed")
+        assert not AuditLogEntry.objects.filter(action__in=viewed).exists()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -143,3 +161,23 @@ def test_a_missing_submission_is_the_same_404(client, reviewer, world):
 def _with_mfa(user):
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     return user
+
+
+def test_the_walked_urls_work_for_the_departments_own_reviewer(client, city, world):
+    """The control: every walked URL answers its reviewer, so a 404 above means refused."""
+    _procedure, submission = world
+    roads = submission.procedure.department
+    reviewer = staff_member(city, Role.REVIEWER)
+    staff_set_roles(
+        actor=None, municipality=city, user=reviewer, roles=[Role.REVIEWER], departments=[roads]
+    )
+    client.force_login(reviewer)
+    for name, (url, body) in submission_urls(submission).items():
+        if name in PAGES:
+            response = client.get(url)
+            assert response.status_code == 200, name
+            if response.streaming:
+                assert b"".join(response.streaming_content)
+        else:
+            assert client.post(url, body).status_code == 302, name
+    assert submission.reference in client.get(INBOX, {"queue": "all"}).content.decode()

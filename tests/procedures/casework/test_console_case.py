@@ -18,23 +18,18 @@ from procedures.casework.services import (
     case_resubmit,
     case_transition,
 )
-from procedures.models import Conversation, Notice
+from procedures.models import Conversation, Notice, ResidentUpload
 from procedures.residents.models import NoticeStatus
 from tests.factories import DepartmentFactory, staff_member
-from tests.procedures.casework.console_helpers import make_submission, published
+from tests.procedures.casework.console_helpers import (
+    ROAD_ANSWERS,
+    ROAD_STEPS,
+    make_submission,
+    photo_answer,
+    published,
+)
 
 pytestmark = pytest.mark.django_db
-
-ROAD_STEPS = [
-    {"id": "what", "type": "text", "label": {"ja": "損傷の内容"}, "prompt": {"ja": "内容は？"}},
-    {"id": "place", "type": "location", "label": {"ja": "場所"}, "prompt": {"ja": "場所は？"}},
-    {"id": "photo", "type": "image", "label": {"ja": "写真"}, "prompt": {"ja": "写真を"}},
-    {"id": "confirm", "type": "confirm"},
-]
-ROAD_ANSWERS = {
-    "what": "路面の穴",
-    "place": {"latitude": 35.488, "longitude": 139.407, "address": "座間市緑ケ丘1-1", "title": ""},
-}
 
 
 def page(submission) -> str:
@@ -65,6 +60,30 @@ def test_answers_are_labelled_by_the_pinned_version_and_places_show_as_text(
     assert "座間市緑ケ丘1-1" in body and "35.488000" in body and "139.407000" in body
     assert "座間花子" in body
     assert "3000円" in body
+
+
+def test_photos_show_as_thumbnails_linking_to_the_full_view(client, city, reviewer, road):
+    with tenant_scope(city):
+        answers = dict(ROAD_ANSWERS, photo=photo_answer(city, "A"))
+        submission = make_submission(road, resident="A", answers=answers)
+    client.force_login(reviewer)
+    body = client.get(page(submission)).content.decode()
+    args = [submission.pk, answers["photo"]["ref"]]
+    assert reverse("admin:procedures_submission_photo_thumb", args=args) in body
+    assert reverse("admin:procedures_submission_photo", args=args) in body
+    thumb = client.get(reverse("admin:procedures_submission_photo_thumb", args=args))
+    assert thumb.status_code == 200
+    assert b"".join(thumb.streaming_content)  # read to the end: that closes the file
+
+
+def test_a_photo_in_a_residents_reply_shows_on_the_timeline(client, city, reviewer, report):
+    with tenant_scope(city):
+        ref = photo_answer(city, "A", number=7)["ref"]
+        upload = ResidentUpload.objects.get(pk=ref)
+        case_reply_receive(submission=report, text="これです", upload=upload)
+    client.force_login(reviewer)
+    body = client.get(page(report)).content.decode()
+    assert reverse("admin:procedures_submission_photo_thumb", args=[report.pk, ref]) in body
 
 
 def test_each_view_of_the_case_page_is_audited(client, reviewer, report):

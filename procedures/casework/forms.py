@@ -129,7 +129,7 @@ class CorrectionForm(forms.Form):
     """返戻: the fields to correct (question steps of the pinned version) and why."""
 
     expected = forms.CharField(widget=forms.HiddenInput)
-    fields = forms.MultipleChoiceField(
+    steps = forms.MultipleChoiceField(
         label=_("fields to correct"), widget=forms.CheckboxSelectMultiple
     )
     reason = forms.CharField(
@@ -144,7 +144,7 @@ class CorrectionForm(forms.Form):
 
     def __init__(self, data=None, *, steps: Sequence[tuple[str, str]], **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["fields"].choices = list(steps)
+        self.fields["steps"].choices = list(steps)
 
     def clean_deadline(self):
         day = self.cleaned_data.get("deadline")

@@ -317,7 +317,7 @@ def case_return(request: HttpRequest, pk: int) -> HttpResponse:
         case_request_correction(
             actor=_user(request),
             submission=submission,
-            fields=form.cleaned_data["fields"],
+            fields=form.cleaned_data["steps"],
             reason=form.cleaned_data["reason"],
             expected=form.cleaned_data["expected"],
             deadline=form.cleaned_data["deadline"],

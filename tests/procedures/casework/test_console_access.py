@@ -57,7 +57,7 @@ def submission_urls(submission) -> dict[str, tuple[str, dict]]:
     }
     bodies = {
         "status": {"expected": "submitted", "to": "accepted", "notify": "on"},
-        "return": {"expected": "submitted", "fields": ["what"], "reason": "x"},
+        "return": {"expected": "submitted", "steps": ["what"], "reason": "x"},
         "assign": {"me": "1"},
         "note": {"text": "メモ"},
         "message": {"text": "こんにちは"},

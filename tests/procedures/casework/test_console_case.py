@@ -220,7 +220,7 @@ def test_returning_asks_the_resident_to_correct_the_ticked_fields(client, review
     deadline = (timezone.localdate() + timedelta(days=5)).isoformat()
     data = {
         "expected": "submitted",
-        "fields": ["photo"],
+        "steps": ["photo"],
         "reason": "写真が暗い",
         "deadline": deadline,
     }
@@ -236,7 +236,7 @@ def test_returning_asks_the_resident_to_correct_the_ticked_fields(client, review
 def test_the_return_form_lists_the_questions_by_label(client, reviewer, report):
     client.force_login(reviewer)
     form = client.get(page(report)).context["correction_form"]
-    assert dict(form.fields["fields"].choices) == {
+    assert dict(form.fields["steps"].choices) == {
         "what": "損傷の内容",
         "place": "場所",
         "photo": "写真",

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 from govtech.access import StaffContext
@@ -50,6 +50,14 @@ def status_label(status: str) -> str:
         return str(SubmissionStatus(status).label)
     except ValueError:
         return status
+
+
+def language_name(code: str) -> str:
+    """The language's name in the console's language (日本語, 英語…); the code if unknown."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
 
 
 def resident_name(submission: Submission) -> str:
@@ -121,6 +129,7 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
     return {
         "submission": submission,
         "resident_name": resident_name(submission),
+        "resident_language": language_name(submission.resident.language),
         "answers": rows,
         "photos": submission_photos(submission) if "image" in kinds else None,
         "map": map_context(submission_locations(submission)) if "location" in kinds else None,

@@ -48,7 +48,7 @@ from procedures.casework.forms import (
     silent_field,
     transition_field,
 )
-from procedures.casework.presenters import case_context, inbox_row
+from procedures.casework.presenters import case_context, inbox_row, language_name
 from procedures.casework.selectors import (
     QUEUES,
     REVIEW_ROLES,
@@ -479,7 +479,10 @@ def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, An
     rows = []
     for status in MESSAGE_STATUSES:
         defaults = {lang: _default_message(status, lang) for lang in languages}
-        fields = [(lang, form[message_field(status, lang)], defaults[lang]) for lang in languages]
+        fields = [
+            (language_name(lang), form[message_field(status, lang)], defaults[lang])
+            for lang in languages
+        ]
         rows.append(
             {
                 "status": status,

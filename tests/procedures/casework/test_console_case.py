@@ -19,6 +19,8 @@ from procedures.casework.services import (
     case_transition,
 )
 from procedures.models import Conversation, Notice, ResidentUpload
+from procedures.reservations.models import Booking
+from procedures.reservations.services import slot_row
 from procedures.residents.models import NoticeStatus
 from tests.factories import DepartmentFactory, staff_member
 from tests.procedures.casework.console_helpers import (
@@ -28,6 +30,7 @@ from tests.procedures.casework.console_helpers import (
     photo_answer,
     published,
 )
+from tests.procedures.reservation_fixtures import make_resource
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +293,16 @@ def test_actions_answer_only_post(client, reviewer, report):
     client.force_login(reviewer)
     for name in ("status", "return", "assign", "note", "message"):
         assert client.get(action(name, report)).status_code == 405
+
+
+def test_a_booking_made_with_the_submission_shows_with_its_slot(client, city, reviewer, report):
+    resource = make_resource(city, name="こども広場")
+    starts_at = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    slot = slot_row(resource=resource, starts_at=starts_at + timedelta(days=7))
+    Booking.objects.create(
+        municipality=city, resource=resource, slot=slot, resident=report.resident, submission=report
+    )
+    client.force_login(reviewer)
+    body = client.get(page(report)).content.decode()
+    assert "こども広場" in body
+    assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in body

@@ -215,7 +215,7 @@ def test_a_double_post_of_the_same_status_change_is_one_event_and_one_notice(
     assert response.status_code == 200
     assert CaseEvent.objects.filter(kind="status").count() == 1
     assert Notice.objects.count() == 1
-    assert "再読み込み" in response.content.decode() or "Please reload" in response.content.decode()
+    assert "この申請は他の操作で変更されました（現在「承認」）" in response.content.decode()
 
 
 def test_returning_asks_the_resident_to_correct_the_ticked_fields(client, reviewer, report):

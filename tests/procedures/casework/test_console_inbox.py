@@ -214,6 +214,10 @@ def test_a_page_costs_the_same_queries_whatever_the_data(
     with django_assert_num_queries(INBOX_QUERIES):
         response = get(client, queue="all", sort="due")
     assert len(response.context["rows"]) == min(size, 50)
+    filtered = {"queue": "mine", "q": "山田", "assignee": reviewer.pk, "sort": "activity"}
+    with django_assert_num_queries(INBOX_QUERIES):
+        response = get(client, **filtered, submitted_from="2026-11-01", channel="line")
+    assert response.context["rows"]
 
 
 # --- bulk actions --------------------------------------------------------------------------

@@ -105,6 +105,8 @@ class Change:
     label: str
     before: str
     after: str
+    before_photos: list[PhotoLink] = field(default_factory=list)
+    after_photos: list[PhotoLink] = field(default_factory=list)
 
 
 @dataclass
@@ -181,15 +183,17 @@ def _timeline(submission: Submission, definition: dict, revisions, lang: str):
     labels = step_labels(definition, lang)
     by_number = {revision.number: revision.answers for revision in revisions}
     steps = {step["id"]: step for step in definition.get("steps", []) if "id" in step}
+    events = case_timeline(submission=submission)
+    photos = _PhotoFinder(submission, needed=any(e.kind in _WITH_PHOTOS for e in events))
     entries = []
-    for event in case_timeline(submission=submission):
+    for event in events:
         entry = TimelineEntry(event, str(CaseEventKind(event.kind).label))
-        _describe(entry, event.data, labels, submission)
+        _describe(entry, event.data, labels)
+        entry.photos = photos.links(event.data.get("upload"))
         if event.kind == CaseEventKind.CORRECTED:
             number = event.data.get("revision") or 0
-            entry.changes = _changes(
-                definition, steps, labels, by_number.get(number - 1, {}), by_number.get(number, {})
-            )
+            before, after = by_number.get(number - 1, {}), by_number.get(number, {})
+            entry.changes = _changes(definition, steps, labels, before, after, photos)
         if event.notice is not None:
             entry.notice_status = event.notice.status
             entry.notice_label = event.notice.get_status_display()
@@ -197,9 +201,27 @@ def _timeline(submission: Submission, definition: dict, revisions, lang: str):
     return entries
 
 
-def _describe(
-    entry: TimelineEntry, data: dict, labels: dict[str, str], submission: Submission
-) -> None:
+_WITH_PHOTOS = frozenset({CaseEventKind.CORRECTED, CaseEventKind.MESSAGE_IN})
+
+
+class _PhotoFinder:
+    """Links to the photos a timeline shows, for uploads attached to the submission only
+    (the photo views serve nothing else); one query, and only when the timeline needs it."""
+
+    def __init__(self, submission: Submission, *, needed: bool) -> None:
+        self.submission = submission
+        self.attached: set[str] = (
+            {str(pk) for pk in submission.uploads.values_list("pk", flat=True)} if needed else set()
+        )
+
+    def links(self, ref: Any) -> list[PhotoLink]:
+        ref = ref.get("ref") if isinstance(ref, dict) else ref
+        if not ref or str(ref) not in self.attached:
+            return []
+        return [photo_link(self.submission, str(ref))]
+
+
+def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
     kind = entry.event.kind
     if kind == CaseEventKind.STATUS:
         moved = (status_label(data.get("from", "")), status_label(data.get("to", "")))
@@ -218,15 +240,15 @@ def _describe(
         entry.lines.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
     if data.get("text"):
         entry.lines.append(data["text"])
-    if data.get("upload"):
-        entry.photos.append(photo_link(submission, data["upload"]))
 
 
 def _local(when: datetime) -> str:
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
-def _changes(definition, steps, labels, before: dict, after: dict) -> list[Change]:
+def _changes(
+    definition, steps, labels, before: dict, after: dict, photos: _PhotoFinder
+) -> list[Change]:
     def text(key: str, answers: dict) -> str:
         if key not in answers:
             return "—"
@@ -239,4 +261,13 @@ def _changes(definition, steps, labels, before: dict, after: dict) -> list[Chang
     keys = sorted(
         changed_fields(before, after), key=lambda k: order.index(k) if k in steps else len(order)
     )
-    return [Change(labels.get(key, key), text(key, before), text(key, after)) for key in keys]
+    return [
+        Change(
+            labels.get(key, key),
+            text(key, before),
+            text(key, after),
+            before_photos=photos.links(before.get(key)),
+            after_photos=photos.links(after.get(key)),
+        )
+        for key in keys
+    ]

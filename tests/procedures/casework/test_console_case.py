@@ -306,3 +306,35 @@ def test_a_booking_made_with_the_submission_shows_with_its_slot(client, city, re
     body = client.get(page(report)).content.decode()
     assert "こども広場" in body
     assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in body
+
+
+def test_a_corrected_photo_shows_before_and_after_as_thumbnails(client, city, reviewer, road):
+    with tenant_scope(city):
+        first = photo_answer(city, "A", number=1)
+        report = make_submission(road, resident="A", answers=dict(ROAD_ANSWERS, photo=first))
+        request = case_request_correction(
+            actor=reviewer, submission=report, fields=["photo"], reason="写真が暗い"
+        )
+        conversation = Conversation.objects.create(
+            municipality=city,
+            resident=report.resident,
+            procedure=report.procedure,
+            version=report.version,
+            status="submitted",
+            state={},
+            correcting=request,
+            updated_at=timezone.now(),
+        )
+        second = photo_answer(city, "A", number=2)
+        answers = dict(ROAD_ANSWERS, photo=second)
+        case_resubmit(conversation=conversation, answers=answers, fee=3000, now=timezone.now())
+    client.force_login(reviewer)
+    body = client.get(page(report)).content.decode()
+    table = body[body.index('class="cw-changes"') :]
+    before = table.index(
+        reverse("admin:procedures_submission_photo_thumb", args=[report.pk, first["ref"]])
+    )
+    after = table.index(
+        reverse("admin:procedures_submission_photo_thumb", args=[report.pk, second["ref"]])
+    )
+    assert before < after

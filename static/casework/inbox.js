@@ -32,4 +32,9 @@
     });
   }
   form.addEventListener("change", refresh);
+  // Enter in the reason box would press the form's first button (assign to me): the
+  // reviewer chooses the action with its own button instead.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches('input[type="text"]')) event.preventDefault();
+  });
 })();

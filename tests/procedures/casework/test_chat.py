@@ -15,6 +15,7 @@ from procedures.casework.services import (
     case_request_correction,
     case_transition,
 )
+from procedures.management.commands.chat import parse_line, prompt_lines
 from procedures.models import Conversation, Submission
 from procedures.runtime import resident_input
 from procedures.services import procedure_create, procedure_publish
@@ -351,3 +352,20 @@ def test_the_reply_window_closes_after_thirty_minutes(taro, scope):
     taro.press("reply", taro.submission)
     taro.say("遅い返事", now=NOW + timedelta(minutes=31))
     assert not CaseEvent.objects.filter(kind="message_in").exists()
+
+
+def test_the_terminal_shows_cards_as_text_with_numbered_buttons():
+    cards = engine.CardsPrompt(
+        "あなたの申請",
+        (
+            engine.Card(
+                "犬の届出", ("状況: 返戻",), (engine.Choice("内容を見る", "gt|case|open|1"),)
+            ),
+            engine.Card(
+                "住民票", ("状況: 受付済み",), (engine.Choice("内容を見る", "gt|case|open|2"),)
+            ),
+        ),
+    )
+    lines, choices = prompt_lines(cards)
+    assert lines[0] == "あなたの申請" and "== 住民票 ==" in lines and "  [2] 内容を見る" in lines
+    assert parse_line("2", choices, None) == engine.PostbackInput("gt|case|open|2")

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -283,6 +284,8 @@ def _reply_or_close(resident: Resident, inp: engine.Input, now: datetime):
     else that is not a message to the reviewer."""
     submission = resident.replying_to
     _close_window(resident)
+    if submission is None:
+        return None
     if isinstance(inp, engine.TextInput) and _is_keyword(inp.text):
         if parsing.normalize_key(inp.text) in REPLY_CANCEL_WORDS:
             return [engine.TextPrompt(_("Your reply was not sent."))]
@@ -338,7 +341,9 @@ def _fix(
     if request is None or submission.version is None:
         text = _("There is nothing to correct in this application any more.")
         return [engine.TextPrompt(text)], conversation
-    if conversation is not None:
+    if conversation is not None and conversation.correcting_id == request.pk:
+        return _offer_resume(conversation, now), conversation
+    if conversation is not None:  # the resident moved on: the unfinished one is dropped
         conversation.status = "cancelled"
         conversation.save(update_fields=["status"])
     document = submission.version.document
@@ -365,6 +370,23 @@ def _fix(
     with override(result.state.lang):
         intro = _correction_intro(submission, request, result.state.lang)
     return [intro, *result.prompts], correction
+
+
+def _offer_resume(conversation: Conversation, now: datetime) -> list[engine.Prompt]:
+    """修正する tapped again during the same correction: continue it or start it again."""
+    document = conversation.definition
+    result = engine.offer_resume(
+        document,
+        engine.ConversationState.from_dict(conversation.state),
+        now=now,
+        # As procedures.runtime.idle_timeout (which imports this module).
+        idle_timeout=timedelta(minutes=getattr(settings, "CONVERSATION_IDLE_MINUTES", 24 * 60)),
+        availability=availability_for(document.get("steps", []), now=now),
+    )
+    conversation.state, conversation.status = result.state.to_dict(), result.state.status
+    conversation.updated_at = now
+    conversation.save(update_fields=["state", "status", "updated_at"])
+    return result.prompts
 
 
 def _correction_intro(

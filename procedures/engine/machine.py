@@ -186,9 +186,19 @@ def offer_resume(
     idle_timeout: timedelta = timedelta(hours=24),
     availability: Mapping[str, Any] | None = None,
 ) -> Result:
-    """Ask 再開する / はじめから; a closed or expired conversation simply starts anew."""
+    """Ask 再開する / はじめから; a closed or expired conversation simply starts anew
+    (a correction: the correction, from its submitted answers)."""
     proc = _Procedure(definition, availability)
     if state.status not in OPEN_STATUSES or _is_expired(state, now, idle_timeout):
+        if state.correcting:
+            return correct(
+                definition,
+                state.submitted,
+                fields=state.correcting,
+                lang=state.lang,
+                now=now,
+                availability=availability,
+            )
         return start(definition, lang=state.lang, now=now, availability=availability)
     state = ConversationState.from_dict(state.to_dict())
     state.resume_offered = True

@@ -1,5 +1,7 @@
 """engine.correct: a reviewer's correction request asked again in the conversation (pure)."""
 
+from datetime import timedelta
+
 import pytest
 
 from procedures.engine import (
@@ -14,6 +16,7 @@ from procedures.engine import (
     TextInput,
     advance,
     correct,
+    offer_resume,
 )
 from tests.procedures.conftest import Conversation, document
 from tests.procedures.test_machine import ja
@@ -242,3 +245,12 @@ def test_an_old_state_without_correction_keys_still_loads(correcting):
     for key in ("correcting", "submitted"):
         data.pop(key)
     assert ConversationState.from_dict(data).correcting == []
+
+
+def test_offering_to_resume_a_correction_keeps_it_a_correction(correcting, now):
+    conversation = correcting(["copies"])
+    offered = offer_resume(pet_document(), conversation.state, now=now)
+    assert offered.state.awaiting == "resume" and offered.state.correcting == ["copies"]
+    expired = offer_resume(pet_document(), conversation.state, now=now + timedelta(days=2))
+    assert expired.state.step_id == "copies" and expired.state.correcting == ["copies"]
+    assert "copies" not in expired.state.answers

@@ -369,3 +369,15 @@ def test_the_terminal_shows_cards_as_text_with_numbered_buttons():
     lines, choices = prompt_lines(cards)
     assert lines[0] == "あなたの申請" and "== 住民票 ==" in lines and "  [2] 内容を見る" in lines
     assert parse_line("2", choices, None) == engine.PostbackInput("gt|case|open|2")
+
+
+def test_correct_tapped_again_during_the_correction_offers_to_continue(taro, reviewer, scope):
+    returned(taro.submission, reviewer, ["owner", "change"])
+    taro.press("fix", taro.submission)
+    taro.say("山田花子")
+    correction = taro.last.conversation
+    taro.press("fix", taro.submission)
+    assert taro.last.conversation.pk == correction.pk
+    taro.tap(ja("Continue"))
+    assert "変更内容を選んでください" in taro.texts()
+    assert taro.last.conversation.state["answers"]["owner"] == "山田花子"

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -124,10 +125,13 @@ def _withdrawable(submission: Submission) -> bool:
     )
 
 
-def _buttons(submission: Submission, *, correcting: bool, details: bool = True):
-    buttons = [engine.Choice(_("See details"), case_postback("open", submission.pk))]
-    if not details:
-        buttons = []
+def _buttons(
+    submission: Submission, *, correcting: bool, details: bool = True
+) -> tuple[engine.Choice, ...]:
+    """内容を見る (unless the details are shown), 修正する, 取り下げる: what applies."""
+    buttons = []
+    if details:
+        buttons.append(engine.Choice(_("See details"), case_postback("open", submission.pk)))
     if correcting:
         buttons.append(engine.Choice(_("Correct"), case_postback("fix", submission.pk)))
     if _withdrawable(submission):
@@ -139,8 +143,10 @@ def _buttons(submission: Submission, *, correcting: bool, details: bool = True):
 
 
 def _list(resident: Resident, lang: str) -> list[engine.Prompt]:
-    """The resident's applications, newest first, one card each."""
+    """The resident's applications, newest first, one card each: a constant number of
+    queries whatever their number."""
     submissions = resident_submissions(resident_id=resident.pk, limit=LIST_LIMIT)
+    prefetch_related_objects(submissions, "procedure__workflow")  # one query, not one a card
     if not submissions:
         return [engine.TextPrompt(_("You have not sent any applications yet."))]
     ids = [submission.pk for submission in submissions]

@@ -4,6 +4,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -381,3 +383,18 @@ def test_correct_tapped_again_during_the_correction_offers_to_continue(taro, rev
     taro.tap(ja("Continue"))
     assert "変更内容を選んでください" in taro.texts()
     assert taro.last.conversation.state["answers"]["owner"] == "山田花子"
+
+
+def test_my_applications_costs_the_same_queries_for_one_or_many(taro, reviewer, city, scope):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            taro.say("申請状況")
+        return len(captured)
+
+    returned(taro.submission, reviewer, ["owner"])
+    one = queries()
+    assert len(taro.cards()) == 1
+    for owner in ("山田花子", "山田次郎", "山田三郎"):
+        returned(submit_pet(city, owner=owner), reviewer, ["owner"])
+    assert queries() == one
+    assert len(taro.cards()) == 4

@@ -214,7 +214,8 @@ def _finish_correction(
     conversation: Conversation, result: engine.Result, now: datetime
 ) -> Submission | None:
     """A correction conversation resubmits its submission (a new revision) instead of
-    storing a new one; when the correction is no longer needed, it is closed as cancelled."""
+    storing a new one; when the correction is no longer needed, it is closed as cancelled.
+    Bound steps hold nothing again: a correction changes answers, not bookings."""
     assert isinstance(result.outcome, engine.SubmitRequested)  # noqa: S101 - checked by caller
     submission, prompts = case_chat.correction_finish(
         conversation=conversation, outcome=result.outcome, now=now

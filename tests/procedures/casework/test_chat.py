@@ -1,9 +1,11 @@
 """The resident's side of casework in the chat, through ``resident_input``: 修正する,
 「申請状況」, one application, 取り下げる and replies to a reviewer."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -18,7 +20,7 @@ from procedures.casework.services import (
     case_transition,
 )
 from procedures.management.commands.chat import parse_line, prompt_lines
-from procedures.models import Conversation, Submission
+from procedures.models import Conversation, ResidentUpload, Submission
 from procedures.runtime import resident_input
 from procedures.services import procedure_create, procedure_publish
 from tests.factories import resident as resident_record
@@ -398,3 +400,40 @@ def test_my_applications_costs_the_same_queries_for_one_or_many(taro, reviewer, 
         returned(submit_pet(city, owner=owner), reviewer, ["owner"])
     assert queries() == one
     assert len(taro.cards()) == 4
+
+
+def test_a_photo_reply_lands_on_the_timeline_with_the_upload(taro, city, scope):
+    upload = ResidentUpload.objects.create(
+        id=uuid.uuid4(),
+        municipality=city,
+        resident=taro.person,
+        file=ContentFile(b"\xff\xd8fake", name="p.jpg"),
+        content_type="image/jpeg",
+        size=6,
+        created_at=NOW,
+    )
+    taro.press("reply", taro.submission)
+    taro.send(engine.ImageInput(ref=str(upload.pk)))
+    event = CaseEvent.objects.get(submission=taro.submission, kind="message_in")
+    assert event.data["upload"] == str(upload.pk)
+    upload.refresh_from_db()
+    assert upload.submission_id == taro.submission.pk
+
+
+def test_someone_elses_upload_is_not_attached_to_a_reply(taro, city, scope):
+    other = resident_record(city, "line:test:U2")
+    upload = ResidentUpload.objects.create(
+        id=uuid.uuid4(),
+        municipality=city,
+        resident=other,
+        file=ContentFile(b"\xff\xd8fake", name="p.jpg"),
+        content_type="image/jpeg",
+        size=6,
+        created_at=NOW,
+    )
+    taro.press("reply", taro.submission)
+    taro.send(engine.ImageInput(ref=str(upload.pk)))
+    event = CaseEvent.objects.get(submission=taro.submission, kind="message_in")
+    assert "upload" not in event.data
+    upload.refresh_from_db()
+    assert upload.submission_id is None

@@ -215,6 +215,35 @@ def _render_confirmation(prompt: engine.ConfirmationPrompt) -> list[Message]:
     return [message]
 
 
+CARD_LINE_LIMIT = 500  # characters of one line of a card; a bubble's JSON stays under 10 KB
+
+
+def _card_bubble(card: engine.Card) -> FlexBubble:
+    body: list = [FlexText(text=card.title or " ", weight="bold", size="md", wrap=True)]
+    body += [
+        FlexText(text=label(line, CARD_LINE_LIMIT) or " ", size="sm", wrap=True, margin="sm")
+        for line in card.lines
+    ]
+    buttons = [
+        FlexButton(action=postback_action(choice), style="secondary", height="sm", margin="sm")
+        for choice in card.buttons[:BUTTONS_PER_BUBBLE]
+    ]
+    footer = FlexBox(layout="vertical", contents=buttons) if buttons else None
+    return FlexBubble(body=FlexBox(layout="vertical", contents=body), footer=footer)
+
+
+@render_prompt.register
+def _render_cards(prompt: engine.CardsPrompt) -> list[Message]:
+    """One card: a bubble; more: a carousel (LINE shows at most 12 bubbles, 50 KB)."""
+    bubbles = [_card_bubble(card) for card in prompt.cards[:BUBBLES_PER_CAROUSEL]]
+    if not bubbles:
+        return _text_with_choices(prompt.text, prompt.choices)
+    contents = bubbles[0] if len(bubbles) == 1 else FlexCarousel(contents=bubbles)
+    message = FlexMessage(alt_text=prompt.text[:ALT_TEXT_LIMIT] or " ", contents=contents)
+    message.quick_reply = _quick_reply(postback_action(c) for c in prompt.choices)
+    return [message]
+
+
 def render_prompts(prompts: Iterable[engine.Prompt], *, lang: str = "ja") -> list[dict]:
     """The LINE message objects (JSON-ready dicts) for a list of prompts.
 

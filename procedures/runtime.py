@@ -26,6 +26,7 @@ from govtech.models import Municipality
 from govtech.services import audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
+from procedures.casework import chat as case_chat
 from procedures.engine.steps import localize, parse_postback, postback
 from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
@@ -193,6 +194,8 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
     if not isinstance(result.outcome, engine.SubmitRequested):
         _save(conversation, result, now)
         return None
+    if conversation.correcting_id is not None:
+        return _finish_correction(conversation, result, now)
     try:
         submission = _submit(conversation, result.outcome, result.state.lang, now)
     except SubmitRefused as refused:
@@ -204,6 +207,23 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
     result.prompts.extend(
         engine.completion_prompts(conversation.definition, result.state, submission.reference)
     )
+    return submission
+
+
+def _finish_correction(
+    conversation: Conversation, result: engine.Result, now: datetime
+) -> Submission | None:
+    """A correction conversation resubmits its submission (a new revision) instead of
+    storing a new one; when the correction is no longer needed, it is closed as cancelled.
+    Bound steps hold nothing again: a correction changes answers, not bookings."""
+    assert isinstance(result.outcome, engine.SubmitRequested)  # noqa: S101 - checked by caller
+    submission, prompts = case_chat.correction_finish(
+        conversation=conversation, outcome=result.outcome, now=now
+    )
+    if submission is None:
+        result.state.status, result.outcome = "cancelled", None
+    _save(conversation, result, now)
+    result.prompts.extend(prompts)
     return submission
 
 
@@ -231,6 +251,24 @@ def bookings_menu(ctx: InputContext) -> Reply | None:
     return Reply(managed, ctx.conversation) if managed is not None else None
 
 
+def casework(ctx: InputContext) -> Reply | None:
+    """「申請状況」, the buttons about one's applications (open, 修正する, 取り下げる,
+    返信する) and replies to a reviewer: ``procedures.casework.chat``."""
+    handled = case_chat.handle(
+        municipality=ctx.municipality,
+        resident=ctx.resident,
+        inp=ctx.inp,
+        lang=ctx.lang,
+        now=ctx.now,
+        channel=ctx.channel,
+        conversation=ctx.conversation,
+    )
+    if handled is None:
+        return None
+    prompts, conversation = handled
+    return Reply(prompts, conversation)
+
+
 def start_or_resume(ctx: InputContext) -> Reply | None:
     """A trigger keyword or a start button: start the procedure, or offer to resume the
     same one; another unfinished procedure is dropped. None when the input is neither."""
@@ -246,7 +284,8 @@ def start_or_resume(ctx: InputContext) -> Reply | None:
         return _menu(ctx.lang) if key is not None else None
     conversation = ctx.conversation
     if conversation is not None:
-        if conversation.procedure_id == procedure.pk and not conversation.is_test:
+        same = conversation.procedure_id == procedure.pk and conversation.correcting_id is None
+        if same and not conversation.is_test:
             return _resume(conversation, ctx.now)
         # The resident moved on to another procedure: the unfinished one is dropped.
         conversation.status = "cancelled"
@@ -300,6 +339,7 @@ def fallback_menu(ctx: InputContext) -> Reply | None:
 
 # What happens to a resident's input, in order: the first handler that answers wins.
 HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
+    casework,
     bookings_menu,
     start_or_resume,
     continue_conversation,

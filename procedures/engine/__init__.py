@@ -5,8 +5,8 @@ Public API (the transport and services build on these names):
 - inputs: TextInput, PostbackInput, LocationInput, ImageInput, FollowInput
 - prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
   ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
-  prompt_from_dict
-- machine: start, advance, ask_again, offer_resume, completion_prompts
+  Card, CardsPrompt, prompt_from_dict
+- machine: start, advance, correct, ask_again, offer_resume, completion_prompts
 - conversation: ConversationState, Result, SubmitRequested, Cancelled, Ended, compute_fee
 - steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
 """
@@ -34,10 +34,13 @@ from procedures.engine.machine import (
     advance,
     ask_again,
     completion_prompts,
+    correct,
     offer_resume,
     start,
 )
 from procedures.engine.prompts import (
+    Card,
+    CardsPrompt,
     Choice,
     CompletionPrompt,
     ConfirmationPrompt,
@@ -62,6 +65,8 @@ from procedures.engine.steps import (
 __all__ = [
     "STATUSES",
     "Cancelled",
+    "Card",
+    "CardsPrompt",
     "Choice",
     "CompletionPrompt",
     "ConfirmationPrompt",
@@ -90,6 +95,7 @@ __all__ = [
     "ask_again",
     "completion_prompts",
     "compute_fee",
+    "correct",
     "input_from_dict",
     "input_to_dict",
     "offer_resume",

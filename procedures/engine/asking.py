@@ -14,7 +14,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from procedures.engine.conversation import ConversationState, Result, _Procedure, compute_fee
+from procedures.engine.conversation import (
+    ConversationState,
+    Result,
+    _applicable,
+    _Procedure,
+    compute_fee,
+)
 from procedures.engine.prompts import (
     Choice,
     ConfirmationPrompt,
@@ -63,6 +69,19 @@ def _answered_fields(proc: _Procedure, state: ConversationState) -> list[Mapping
     return [step for step in proc.steps if step["id"] in state.history]
 
 
+def _editable_fields(proc: _Procedure, state: ConversationState) -> list[Mapping[str, Any]]:
+    """What 修正 offers: every answered field, or during a correction only the fields
+    being corrected and the steps their new answers made applicable."""
+    answered = _answered_fields(proc, state)
+    if not state.correcting:
+        return answered
+    return [
+        step
+        for step in answered
+        if step["id"] in state.correcting or not _applicable(step, state.submitted)
+    ]
+
+
 def _field_label(step: Mapping[str, Any], lang: str) -> str:
     return localize(step.get("label"), lang) or localize(step.get("prompt"), lang) or step["id"]
 
@@ -90,7 +109,7 @@ def _confirmation(proc: _Procedure, state: ConversationState, now: datetime) -> 
 def _edit_prompt(proc: _Procedure, state: ConversationState) -> Prompt:
     choices = [
         Choice(_field_label(step, state.lang)[:40], postback("e", step["id"]))
-        for step in _answered_fields(proc, state)
+        for step in _editable_fields(proc, state)
     ]
     choices.append(Choice(_("Back to the summary"), postback("x", "back")))
     return EditFieldPrompt(_("Which answer would you like to change?"), tuple(choices))

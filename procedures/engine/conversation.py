@@ -35,6 +35,11 @@ class ConversationState:
     resume_offered: bool = False
     pending: Any = None  # a multi_choice selection being tapped together
     revision: int = 0  # bumped on every change of answers; stale 送信 buttons are refused
+    # A correction (engine.correct): the fields a reviewer asked to correct, and the
+    # answers as submitted (for はじめから, and so that an answer depending on a field not
+    # re-answered yet is kept meanwhile). Empty for an ordinary conversation.
+    correcting: list[str] = field(default_factory=list)
+    submitted: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(asdict(self))
@@ -100,6 +105,17 @@ class _Procedure:
 
 def _applicable(step: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
     return "when" not in step or logic.is_true(step["when"], answers)
+
+
+def _applicability_answers(state: ConversationState) -> Mapping[str, Any]:
+    """What `when` conditions read: the answers, and during a correction the submitted
+    answers of the fields not re-answered yet (so their dependents are not dropped early)."""
+    waiting = {
+        step_id: state.submitted[step_id]
+        for step_id in state.correcting
+        if step_id not in state.history and step_id in state.submitted
+    }
+    return {**waiting, **state.answers}
 
 
 def compute_fee(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> int | None:

@@ -20,6 +20,10 @@ Flow (DESIGN.md "The conversation in LINE"):
 - After `idle_timeout` without input, the next input finds the state `expired` and the
   resident is told; `offer_resume` asks 再開する / はじめから when a procedure is
   re-triggered while a conversation is still open.
+- `correct` starts a correction of submitted answers on the same definition: only the
+  fields a reviewer named are asked again (then any step a new answer makes applicable),
+  with the same parsing and validation, then the summary; 修正 there offers only those
+  fields, はじめから restarts the correction and もどる goes back through its questions.
 - The conversation's language is `lang` if the document has it, else Japanese, else the
   document's first language; engine texts go through gettext in that language.
 """
@@ -36,10 +40,10 @@ from django.utils.translation import gettext as _
 
 from procedures.engine import parsing
 from procedures.engine.asking import (
-    _answered_fields,
     _confirmation,
     _context,
     _edit_prompt,
+    _editable_fields,
     _introduction,
     _question,
     _reask,
@@ -52,6 +56,7 @@ from procedures.engine.conversation import (
     Ended,
     Result,
     SubmitRequested,
+    _applicability_answers,
     _applicable,
     _Procedure,
     compute_fee,
@@ -108,6 +113,46 @@ def start(
     return result
 
 
+def correct(
+    definition: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    *,
+    fields: list[str],
+    lang: str = PRIMARY_LANGUAGE,
+    now: datetime,
+    availability: Mapping[str, Any] | None = None,
+) -> Result:
+    """Begin correcting submitted `answers` (of this same definition): their `fields` are
+    dropped and asked again in document order, with any step a new answer makes
+    applicable; then the summary (or, without a confirm step, SubmitRequested with the
+    full corrected answers). Fields that are not steps of the definition are ignored.
+    """
+    proc = _Procedure(definition, availability)
+    submitted = copy.deepcopy(dict(answers))
+    fields = [step_id for step_id in dict.fromkeys(fields) if step_id in proc.index]
+    kept = [
+        step["id"]
+        for step in proc.steps
+        if step_type(step["type"]).role == "question"
+        and _applicable(step, submitted)
+        and step["id"] not in fields
+    ]
+    state = ConversationState(
+        procedure_key=str(definition.get("key", "")),
+        status="editing",
+        step_id=None,
+        lang=proc.language(lang),
+        updated_at=now.isoformat(),
+        started_at=now.isoformat(),
+        answers={key: value for key, value in submitted.items() if key not in fields},
+        history=kept,
+        correcting=fields,
+        submitted=submitted,
+    )
+    with translation.override(state.lang):
+        return _continue_editing(proc, state, now)
+
+
 def advance(
     definition: Mapping[str, Any],
     state: ConversationState,
@@ -141,9 +186,19 @@ def offer_resume(
     idle_timeout: timedelta = timedelta(hours=24),
     availability: Mapping[str, Any] | None = None,
 ) -> Result:
-    """Ask 再開する / はじめから; a closed or expired conversation simply starts anew."""
+    """Ask 再開する / はじめから; a closed or expired conversation simply starts anew
+    (a correction: the correction, from its submitted answers)."""
     proc = _Procedure(definition, availability)
     if state.status not in OPEN_STATUSES or _is_expired(state, now, idle_timeout):
+        if state.correcting:
+            return correct(
+                definition,
+                state.submitted,
+                fields=state.correcting,
+                lang=state.lang,
+                now=now,
+                availability=availability,
+            )
         return start(definition, lang=state.lang, now=now, availability=availability)
     state = ConversationState.from_dict(state.to_dict())
     state.resume_offered = True
@@ -263,7 +318,7 @@ def _continue_editing(proc: _Procedure, state: ConversationState, now: datetime)
 def _drop_inapplicable(proc: _Procedure, state: ConversationState) -> None:
     """Forget answers of steps whose `when` became false (in order: drops cascade)."""
     for step in proc.steps:
-        if not _applicable(step, state.answers):
+        if not _applicable(step, _applicability_answers(state)):
             if state.answers.pop(step["id"], None) is not None:
                 state.revision += 1
             state.history = [step_id for step_id in state.history if step_id != step["id"]]
@@ -278,6 +333,17 @@ def _cancel(proc, state, now) -> Result:
 
 
 def _restart(proc, state, now) -> Result:
+    if state.correcting:  # the correction starts again, not the whole procedure
+        result = correct(
+            proc.doc,
+            state.submitted,
+            fields=state.correcting,
+            lang=state.lang,
+            now=now,
+            availability=proc.availability,
+        )
+        result.prompts.insert(0, TextPrompt(_("Starting the correction again.")))
+        return result
     result = start(proc.doc, lang=state.lang, now=now, availability=proc.availability)
     result.prompts.insert(0, TextPrompt(_("Starting again from the beginning.")))
     return result
@@ -298,6 +364,8 @@ def _help(proc, state, now) -> Result:
 def _back(proc, state, now) -> Result:
     if state.awaiting == "resume":
         return _reask(proc, state, now, _("Please choose whether to continue or start over."))
+    if state.correcting and state.awaiting == "answer" and state.step_id not in state.history:
+        return _back_in_correction(proc, state, now)
     if state.status == "editing":
         return _enter_confirm(proc, state, proc.step(_confirm_id(proc)), now)
     if not state.history:
@@ -305,6 +373,17 @@ def _back(proc, state, now) -> Result:
     previous = proc.step(state.history.pop())
     state.status = "active"
     return _enter_question(proc, state, previous, now)
+
+
+def _back_in_correction(proc, state, now) -> Result:
+    """While a correction's questions are asked for the first time: the previous one of
+    them again (its answer kept as it is for a back in an ordinary conversation)."""
+    editable = {step["id"] for step in _editable_fields(proc, state)}
+    asked = [step_id for step_id in state.history if step_id in editable]
+    if not asked:
+        return _reask(proc, state, now, _("This is the first question."))
+    state.history.remove(asked[-1])
+    return _enter_question(proc, state, proc.step(asked[-1]), now)
 
 
 def _confirm_id(proc: _Procedure) -> str | None:
@@ -383,7 +462,7 @@ def _on_confirm(proc, state, inp, now) -> Result:
 
 
 def _on_edit_pick(proc, state, inp, now) -> Result:
-    parts, fields_ = _postback_parts(inp), _answered_fields(proc, state)
+    parts, fields_ = _postback_parts(inp), _editable_fields(proc, state)
     chosen = None
     if parts[:1] == ["e"] and len(parts) == 2:
         chosen = next((step for step in fields_ if step["id"] == parts[1]), None)

@@ -3,8 +3,9 @@
 Each prompt is a frozen dataclass with `to_dict()` (JSON-safe, with a `"kind"` key) and
 is rebuilt by `prompt_from_dict`. The transport renders them: `TextPrompt` choices as
 quick replies (or a Flex list past 13), `DatePickerPrompt` as a datetimepicker action,
-`ConfirmationPrompt` as a Flex summary, and so on. `Choice.data` is opaque: the
-transport sends it back unchanged as `PostbackInput(data)`; it is never over 300 bytes.
+`ConfirmationPrompt` as a Flex summary, `CardsPrompt` as a Flex carousel, and so on.
+`Choice.data` is opaque: the transport sends it back unchanged as `PostbackInput(data)`;
+it is never over 300 bytes.
 """
 
 from __future__ import annotations
@@ -184,6 +185,45 @@ class CompletionPrompt:
         return cls(data["text"])
 
 
+@dataclass(frozen=True)
+class Card:
+    """One card of a `CardsPrompt`: a title, a few lines of text, buttons."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    buttons: tuple[Choice, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Card:
+        return cls(data["title"], tuple(data.get("lines", [])), _choices(data.get("buttons", [])))
+
+
+@dataclass(frozen=True)
+class CardsPrompt:
+    """Cards side by side (a Flex carousel in LINE), e.g. a resident's applications.
+
+    `text` says what the cards are; it is what shows where cards cannot (a notification,
+    the terminal). `choices` are offered under the cards (quick replies in LINE).
+    """
+
+    text: str
+    cards: tuple[Card, ...]
+    choices: tuple[Choice, ...] = ()
+
+    kind: ClassVar[str] = "cards"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _as_json(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CardsPrompt:
+        return cls(
+            text=data["text"],
+            cards=tuple(Card.from_dict(card) for card in data.get("cards", [])),
+            choices=_choices(data.get("choices", [])),
+        )
+
+
 Prompt = (
     TextPrompt
     | DatePickerPrompt
@@ -192,6 +232,7 @@ Prompt = (
     | ConfirmationPrompt
     | EditFieldPrompt
     | CompletionPrompt
+    | CardsPrompt
 )
 
 _PROMPT_CLASSES: dict[str, Any] = {
@@ -204,6 +245,7 @@ _PROMPT_CLASSES: dict[str, Any] = {
         ConfirmationPrompt,
         EditFieldPrompt,
         CompletionPrompt,
+        CardsPrompt,
     )
 }
 

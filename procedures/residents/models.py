@@ -43,6 +43,17 @@ class Resident(TenantOwned):
         _("test resident"), default=False, help_text=_("A staff member's test account.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # A reply window (procedures.casework.chat): after 返信する, the resident's next text or
+    # photo goes to the reviewer about this submission, until then.
+    replying_to = models.ForeignKey(
+        "procedures.Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replying to"),
+    )
+    replying_until = models.DateTimeField(_("replying until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("resident")

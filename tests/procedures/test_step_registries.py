@@ -182,7 +182,13 @@ def published(toys, city, designer):
 
 def test_resident_input_goes_through_one_ordered_list_of_handlers():
     names = [handler.__name__ for handler in HANDLERS]
-    assert names == ["bookings_menu", "start_or_resume", "continue_conversation", "fallback_menu"]
+    assert names == [
+        "casework",
+        "bookings_menu",
+        "start_or_resume",
+        "continue_conversation",
+        "fallback_menu",
+    ]
 
 
 def test_a_registered_step_type_and_kind_run_end_to_end(published, say):

@@ -27,6 +27,8 @@ def prompt_lines(prompt: engine.Prompt) -> tuple[list[str], list[engine.Choice]]
         if prompt.fee is not None:
             lines.append(f"  手数料 / fee: {prompt.fee:,}円")
         return lines, [prompt.submit, prompt.edit, *prompt.choices]
+    if isinstance(prompt, engine.CardsPrompt):
+        return _card_lines(prompt)
     lines = [prompt.text]
     if isinstance(prompt, engine.DatePickerPrompt):
         lines.append(f"  (:{'date' if prompt.mode == 'date' else prompt.mode} で入力 / picker)")
@@ -35,6 +37,21 @@ def prompt_lines(prompt: engine.Prompt) -> tuple[list[str], list[engine.Choice]]
     if isinstance(prompt, engine.ImageRequestPrompt):
         lines.append("  (:photo で写真を送信)")
     return lines, list(getattr(prompt, "choices", ()))
+
+
+def _card_lines(prompt: engine.CardsPrompt) -> tuple[list[str], list[engine.Choice]]:
+    """Cards one under another, each with its buttons, numbered in one list (a number
+    picks one): the same labels on several cards stay told apart."""
+    lines, choices = [prompt.text], []
+    for card in prompt.cards:
+        lines += ["", f"== {card.title} ==", *(f"  {line}" for line in card.lines)]
+        for button in card.buttons:
+            choices.append(button)
+            lines.append(f"  [{len(choices)}] {button.label}")
+    for choice in prompt.choices:
+        choices.append(choice)
+        lines.append(f"  [{len(choices)}] {choice.label}")
+    return lines, choices
 
 
 def parse_line(line: str, choices: list[engine.Choice], picker: str | None) -> engine.Input:
@@ -111,6 +128,8 @@ class Command(BaseCommand):
             if isinstance(prompt, engine.DatePickerPrompt):
                 picker = prompt.data
             self.stdout.write("\n".join(lines))
+            if isinstance(prompt, engine.CardsPrompt):
+                continue  # numbered under each card already
             for number, choice in enumerate(choices, start=1):
                 self.stdout.write(f"  [{number}] {choice.label}")
         return choices, picker

@@ -18,10 +18,9 @@ from delivery.broadcasts.models import Broadcast, BroadcastStatus
 from delivery.models import EventStatus, LineChannel, WebhookEvent
 from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
-from procedures.models import Procedure, Submission, SubmissionStatus
+from procedures.models import Procedure
 from procedures.services import procedure_create
 from tests.factories import line_friend
-from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -86,19 +85,7 @@ def _work(city) -> None:
     )
     changed = Procedure.objects.filter(key="juminhyo-by-mail")
     changed.update(draft={**changed.get().draft, "category": "戸籍・住民票（改定中）"})
-    live = Procedure.objects.get(key="road-damage")
-    for number, status in enumerate(
-        [SubmissionStatus.SUBMITTED] * 3 + [SubmissionStatus.IN_REVIEW] * 2, start=1
-    ):
-        Submission.objects.create(
-            municipality=city,
-            reference=f"DC-2026-{number:06d}",
-            procedure=live,
-            version=live.live_version,
-            resident=resident_of(city, f"test:U{number}"),
-            answers={},
-            status=status,
-        )
+    # Submissions new and in review: seed_demo's reviewer's day has them.
     for n in range(40):
         line_friend(channel, f"U{n:032d}", is_following=True)
     tomorrow = timezone.now() + timedelta(days=1)

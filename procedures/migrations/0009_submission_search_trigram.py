@@ -39,7 +39,7 @@ def drop_index(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
-    dependencies = [("procedures", "0007_casework")]
+    dependencies = [("procedures", "0008_reply_window")]
 
     operations = [
         TrigramExtensionOnPostgres(),

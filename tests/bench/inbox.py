@@ -24,7 +24,7 @@ client (same settings, same database, the same reviewer) under
 
 The text search is also timed at the selector (what the inbox view runs: a page of rows
 and the queue counts) with and without the trigram index of migration
-``procedures.0008_submission_search_trigram``; "without" drops it inside a transaction
+``procedures.0009_submission_search_trigram``; "without" drops it inside a transaction
 that is rolled back. Nothing here fails on a timing.
 """
 

@@ -205,6 +205,7 @@ def test_an_expired_download_is_gone(
     download = reverse("admin:reports_export_download", args=[job.pk])
     response = client.get(download)
     assert response.status_code == 200 and b"".join(response.streaming_content)
+    response.close()
     assert len(audited(city, "reports.export.downloaded")) == 1
 
     assert job.expires_at == NOW + timedelta(days=7)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.bench import exports as exports_bench
 from tests.bench import report, servers
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -86,6 +87,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
     )
     parser.add_argument("--skip-broadcast", action="store_true", help="no broadcast run")
+    parser.add_argument("--export-rows", type=int, default=100_000, help="submissions exported")
+    parser.add_argument("--skip-exports", action="store_true", help="no export run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -275,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         bursting = None if args.skip_burst else burst(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
+        exporting = (
+            None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
+        )
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -293,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["bookings"] = booking
     if casting is not None:
         figures["broadcast"] = casting
+    if exporting is not None:
+        figures["exports"] = exporting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -305,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + bookings_table(booking))
     if casting is not None:
         print("\n" + broadcast_table(casting))
+    if exporting is not None:
+        print("\n" + exports_bench.table(exporting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -325,7 +335,8 @@ def healthy(figures: dict) -> bool:
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
     bursting = figures.get("burst")
     burst_accepted = bursting is None or bursting["webhook_status"] == 200
-    return answered and stored and talked and booked and cast and burst_accepted
+    exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
+    return answered and stored and talked and booked and cast and burst_accepted and exported
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     tiny = ["--seconds", "0.5", "--warmup", "0", "--max-requests", "100", "--concurrency", "2"]
     processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
+    processes += ["--export-rows", "200"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(

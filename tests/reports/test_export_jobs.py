@@ -205,7 +205,6 @@ def test_an_expired_download_is_gone(
     download = reverse("admin:reports_export_download", args=[job.pk])
     response = client.get(download)
     assert response.status_code == 200 and b"".join(response.streaming_content)
-    response.close()
     assert len(audited(city, "reports.export.downloaded")) == 1
 
     assert job.expires_at == NOW + timedelta(days=7)
@@ -219,3 +218,4 @@ def test_an_expired_download_is_gone(
     assert job.status == ExportStatus.EXPIRED and not job.file
     assert not os.path.exists(path)
     assert client.get(download).status_code == 404
+    response.close()  # last: on PostgreSQL it ends the test's database connection

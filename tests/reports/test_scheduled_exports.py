@@ -104,4 +104,4 @@ def test_a_scheduled_export_is_on_the_exports_page_of_reviewers_of_its_departmen
         assert reverse("admin:reports_export_download", args=[job.pk]) in body
         response = client.get(reverse("admin:reports_export_download", args=[job.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content)
-    response.close()
+    response.close()  # last: on PostgreSQL it ends the test's database connection

@@ -164,6 +164,11 @@ class ExportJobAdmin(TenantModelAdmin):
     def has_add_permission(self, request, *args):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # A job is shown by its own page (the creator's and the department's, see
+        # reports.exports.selectors.jobs_for_staff), never by Django's change form.
+        return obj is None and super().has_view_permission(request, obj)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

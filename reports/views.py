@@ -21,6 +21,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -103,7 +104,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Tem
 # --- pages ---------------------------------------------------------------------------------
 
 
-def exports_view(request: HttpRequest) -> HttpResponse:
+def exports_view(request: HttpRequest) -> HttpResponseBase:
     """GET: the form (filters from the query string, as the inbox's) and the jobs.
     POST: a small UTF-8 CSV streams at once; anything else becomes a job."""
     staff = _exporter(request)
@@ -129,7 +130,7 @@ def exports_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export(request, staff, procedure, filters, choices) -> HttpResponse:
+def _export(request, staff, procedure, filters, choices) -> HttpResponseBase:
     filters = InboxFilters(**{**filters.__dict__, "procedure": procedure.pk})
     fmt, omit = choices["format"], choices["omit_personal"]
     if fmt == ExportFormat.CSV_UTF8:
@@ -146,7 +147,9 @@ def _export(request, staff, procedure, filters, choices) -> HttpResponse:
     return redirect("admin:reports_export_job", job.pk)
 
 
-def stream_csv(request, procedure, filters, queryset, *, omit_personal: bool) -> HttpResponse:
+def stream_csv(
+    request, procedure, filters, queryset, *, omit_personal: bool
+) -> StreamingHttpResponse:
     """The CSV written while it is sent: one batch of rows in memory at a time."""
     audit_log(
         request.user,
@@ -197,20 +200,21 @@ def job_state(job: ExportJob) -> dict[str, Any]:
     }
 
 
-def download_view(request: HttpRequest, pk: int) -> HttpResponse:
+def download_view(request: HttpRequest, pk: int) -> FileResponse:
     """The job's file while it has not expired; audited (personal data leaves the system)."""
     job = job_for_staff(request, pk)
+    user = cast(User, request.user)  # the console admits only signed-in staff
     expired = job.expires_at is not None and job.expires_at <= timezone.now()
     if job.status != ExportStatus.DONE or not job.file or expired:
         raise Http404
     audit_log(
-        request.user,
+        user,
         "reports.export.downloaded",
         job,
         {"procedure": job.procedure.key, "format": job.format, "rows": job.row_count},
         request=request,
     )
-    name = job.file.name.rsplit("/", 1)[-1]
+    name = (job.file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 
@@ -222,7 +226,7 @@ def submission_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     omit = request.GET.get("omit_personal") == "1"
     audit_log(
-        request.user,
+        cast(User, request.user),
         "reports.submission.pdf_exported",
         submission,
         {"omit_personal": omit},

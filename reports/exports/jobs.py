@@ -120,7 +120,7 @@ def _write(job: ExportJob, now: datetime) -> None:
     ExportJob.objects.filter(pk=job.pk).update(total=total)
     progress = _progress(job.pk)
     with tempfile.TemporaryFile() as handle:
-        count, replaced = WRITERS[job.format](job, queryset, handle, progress)
+        count, replaced = WRITERS[ExportFormat(job.format)](job, queryset, handle, progress)
         handle.seek(0)
         job.file.save(export_filename(job, now), File(handle), save=False)
     ExportJob.objects.filter(pk=job.pk).update(
@@ -193,7 +193,7 @@ def export_jobs_purge_expired(*, now: datetime) -> int:
         if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.DONE).update(
             status=ExportStatus.EXPIRED, file=""
         ):
-            if job.file:
+            if job.file.name:
                 job.file.storage.delete(job.file.name)
             purged += 1
     return purged

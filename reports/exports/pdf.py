@@ -68,7 +68,7 @@ def submission_pdf(submission: Submission, *, omit_personal: bool = False) -> by
         (_("reference number"), submission.reference),
         (_("submitted at"), tokyo_text(submission.submitted_at)),
         (_("status"), submission.get_status_display()),
-        (_("version"), submission.version.number if submission.version_id else "-"),
+        (_("version"), submission.version.number if submission.version else "-"),
         (_("fee (yen)"), f"{submission.fee:,}" if submission.fee is not None else "-"),
     ]
     steps = {step.get("id"): step for step in definition.get("steps", [])}

@@ -13,7 +13,7 @@ from django.urls import reverse
 from govtech.models import AuditLogEntry, Role
 from govtech.services import staff_set_roles
 from govtech.tenancy import tenant_scope
-from reports.models import ExportJob
+from reports.models import ExportJob, ScheduledExport
 from tests.factories import staff_member as staff_member_without_mfa
 from tests.reports.conftest import submit
 
@@ -177,3 +177,42 @@ def test_a_reviewer_of_another_department_gets_404_and_one_of_its_department_exp
     assert client.get(pdf).status_code == 200
     response = client.post(exports_url(), {"procedure": pets.pk, "format": "csv_utf8"})
     assert response.status_code == 200
+
+
+def test_djangos_change_form_of_a_job_is_closed_even_to_its_creator(client, admin_user, job):
+    client.force_login(admin_user)
+    change = reverse("admin:reports_exportjob_change", args=[job.pk])
+    assert client.get(change).status_code == 403
+
+
+def test_admins_schedule_exports_and_reviewers_of_other_departments_do_not_see_them(
+    client, admin_user, reviewer, city, kodomo, doro, pets
+):
+    client.force_login(admin_user)
+    add = reverse("admin:reports_scheduledexport_add")
+    response = client.post(
+        add,
+        {
+            "municipality": city.pk,
+            "department": kodomo.pk,
+            "procedure": pets.pk,
+            "format": "xlsx",
+            "frequency": "weekly",
+            "time_of_day": "08:30",
+            "weekday": "0",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_scope(city):
+        schedule = ScheduledExport.objects.get()
+    assert (schedule.created_by, schedule.municipality) == (admin_user, city)
+    assert audited(city, "reports.scheduledexport.created")
+    changelist = reverse("admin:reports_scheduledexport_changelist")
+    staff_set_roles(
+        actor=None, municipality=city, user=reviewer, roles=[Role.REVIEWER], departments=[doro]
+    )
+    client.logout()  # the admin's "added" message goes with their session
+    client.force_login(reviewer)
+    assert "犬の登録申請" not in client.get(changelist).content.decode()
+    assert client.post(add, {}).status_code == 403

@@ -9,6 +9,7 @@ municipality's) is a 404, the same as a missing one. Every export is audited.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from django import forms
@@ -131,7 +132,7 @@ def exports_view(request: HttpRequest) -> HttpResponseBase:
 
 
 def _export(request, staff, procedure, filters, choices) -> HttpResponseBase:
-    filters = InboxFilters(**{**filters.__dict__, "procedure": procedure.pk})
+    filters = replace(filters, procedure=procedure.pk)
     fmt, omit = choices["format"], choices["omit_personal"]
     if fmt == ExportFormat.CSV_UTF8:
         queryset = exportable_submissions(staff=staff, filters=filters)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.bench import exports as exports_bench
 from tests.bench import report, servers
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -93,6 +94,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--inbox-requests", type=int, default=30, help="timed GETs per page")
     parser.add_argument("--skip-inbox", action="store_true", help="no inbox run")
+    parser.add_argument("--export-rows", type=int, default=100_000, help="submissions exported")
+    parser.add_argument("--skip-exports", action="store_true", help="no export run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -296,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
         inboxing = None if args.skip_inbox else inbox(args)
+        exporting = (
+            None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
+        )
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -316,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["broadcast"] = casting
     if inboxing is not None:
         figures["inbox"] = inboxing
+    if exporting is not None:
+        figures["exports"] = exporting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -332,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench.inbox import table as inbox_table
 
         print("\n" + inbox_table(inboxing))
+    if exporting is not None:
+        print("\n" + exports_bench.table(exporting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -356,7 +366,8 @@ def healthy(figures: dict) -> bool:
     listed = inboxing is None or all(
         set(run["statuses"]) == {"200"} for run in inboxing["pages"].values()
     )
-    return answered and stored and talked and booked and cast and burst_accepted and listed
+    exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
+    return all((answered, stored, talked, booked, cast, burst_accepted, listed, exported))
 
 
 if __name__ == "__main__":

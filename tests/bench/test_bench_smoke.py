@@ -60,6 +60,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
+    processes += ["--export-rows", "200"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(

@@ -23,7 +23,8 @@ BATCH = 2000  # rows per database round trip (and per progress update)
 
 def parse_export_filters(params: Mapping[str, str]) -> InboxFilters:
     """The inbox's filters from query parameters (procedure, status, submitted_from,
-    submitted_to as YYYY-MM-DD, assignee, channel, text); what does not parse is ignored."""
+    submitted_to as YYYY-MM-DD, assignee, channel, and the search words as ``q``, the
+    inbox's name); what does not parse is ignored."""
     assignee = params.get("assignee", "")
     return InboxFilters(
         procedure=_integer(params.get("procedure")),
@@ -33,7 +34,7 @@ def parse_export_filters(params: Mapping[str, str]) -> InboxFilters:
         assignee=_integer(assignee),
         unassigned=assignee == "none",
         channel=params.get("channel", "")[:20],
-        text=params.get("text", "")[:200],
+        text=params.get("q", "")[:200],
     )
 
 
@@ -46,7 +47,7 @@ def filters_as_params(filters: InboxFilters) -> dict[str, str]:
         "submitted_to": filters.submitted_to.isoformat() if filters.submitted_to else "",
         "assignee": "none" if filters.unassigned else str(filters.assignee or ""),
         "channel": filters.channel,
-        "text": filters.text,
+        "q": filters.text,
     }
     return {key: value for key, value in params.items() if value}
 

@@ -5,10 +5,7 @@ admin's approval on the broadcast's own page, as two people in two browsers."""
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
@@ -20,6 +17,7 @@ from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
 from procedures.models import Procedure
 from procedures.services import procedure_create
+from tests.browser.conftest import signed_in
 from tests.factories import line_friend
 from tests.procedures.docs import pet_registration
 
@@ -37,30 +35,6 @@ STAFF = {
 @pytest.fixture
 def shoot(doc_screenshot):
     return doc_screenshot
-
-
-def signed_in(browser, live_server, email: str):
-    """A browser tab of its own, signed in as ``email`` (the login and two-factor pages
-    have their own browser tests; here the session is made by Django's test client)."""
-    user = User.objects.get(email=email)
-    Authenticator.objects.get_or_create(
-        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
-    )
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return tab
 
 
 @pytest.fixture

@@ -34,8 +34,11 @@ install() {
     [ -n "$(pg_bin)" ] || missing+=(postgresql)
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v chromium >/dev/null || missing+=(chromium)
-    # Japanese glyphs for the browser tests' screenshots (the docs' images): 3.5 MB.
+    # Japanese glyphs for the browser tests' screenshots (the docs' images) and the font
+    # of the PDF 帳票 (reports.exports.pdf embeds IPA Gothic): 3.5 MB.
     [ -e /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)
+    # pdftotext: the tests read a PDF 帳票's text back (tests/reports).
+    command -v pdftotext >/dev/null || missing+=(poppler-utils)
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian packages: ${missing[*]}"

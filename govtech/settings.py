@@ -379,6 +379,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "procedures.casework.remind_corrections",
         "schedule": 3600.0,
     },
+    "scheduled-exports": {"task": "reports.run_scheduled_exports", "schedule": 300.0},
+    "exports-purge-expired": {"task": "reports.purge_expired_exports", "schedule": 3600.0},
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

@@ -1,4 +1,5 @@
-"""The console's home page: each role's block of today's work (selectors in ``home``).
+"""The console's home page: each role's block of today's work (selectors in ``home``),
+and the admins of exports (pages in ``reports.views``).
 
 Registered on the console site here because ``reports`` reads from every app and
 ``govtech`` (where the site lives) may not import them.
@@ -7,17 +8,21 @@ Registered on the console site here because ``reports`` reads from every app and
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from govtech.access import StaffContext, staff_context
-from govtech.console import console
+from govtech.console import TenantModelAdmin, console
 from govtech.models import Municipality, Role, User
 from reports import home
+from reports import views as export_views
+from reports.exports.selectors import EXPORT_ROLES, procedures_for_exporter
+from reports.models import ExportJob, ScheduledExport
 
 # Which roles see which block: only the work that is theirs.
 BLOCK_ROLES = {
@@ -144,3 +149,62 @@ def _channel_todos(rows: list[home.ChannelHealth]) -> list[Todo]:
 
 
 console.home_context = home_context
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+@admin.register(ExportJob, site=console)
+class ExportJobAdmin(TenantModelAdmin):
+    """Exports live on their own pages (``reports.views``); the list is the exports page."""
+
+    view_roles = EXPORT_ROLES
+    edit_roles: frozenset[str] = frozenset()
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # A job is shown by its own page (the creator's and the department's, see
+        # reports.exports.selectors.jobs_for_staff), never by Django's change form.
+        return obj is None and super().has_view_permission(request, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("", view(export_views.exports_view), name="reports_exports"),
+            path("<int:pk>/", view(export_views.job_view), name="reports_export_job"),
+            path(
+                "<int:pk>/download/",
+                view(export_views.download_view),
+                name="reports_export_download",
+            ),
+            path(
+                "submission/<int:pk>/pdf/",
+                view(export_views.submission_pdf_view),
+                name="reports_submission_pdf",
+            ),
+            *super().get_urls(),
+        ]
+
+
+@admin.register(ScheduledExport, site=console)
+class ScheduledExportAdmin(TenantModelAdmin):
+    """Admins schedule exports; reviewers see those of the procedures they review."""
+
+    list_display = ["procedure", "department", "format", "frequency", "time_of_day", "is_active"]
+    list_filter = ["frequency", "format", "is_active"]
+    list_select_related = ["procedure", "department"]
+    readonly_fields = ["last_window_end", "created_by"]
+    view_roles = EXPORT_ROLES
+    edit_roles = frozenset({"admin"})
+
+    def get_queryset(self, request):
+        reviewed = procedures_for_exporter(staff=staff_context(request)).values("pk")
+        return super().get_queryset(request).filter(procedure__in=reviewed)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            obj.municipality = staff_context(request).municipality or obj.procedure.municipality
+        super().save_model(request, obj, form, change)

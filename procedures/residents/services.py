@@ -51,10 +51,16 @@ def resident_create(
 
 
 def resident_for_handle(
-    *, municipality: Municipality, handle: str, language: str = "ja", is_test: bool = False
+    *,
+    municipality: Municipality,
+    handle: str,
+    language: str = "ja",
+    is_test: bool = False,
+    display_name: str = "",
 ) -> Resident:
-    """The resident named ``handle`` (e.g. ``terminal:taro``), created once; idempotent,
-    also when two callers create it at the same time (the unique handle)."""
+    """The resident named ``handle`` (e.g. ``terminal:taro``), created once (named
+    ``display_name``); idempotent, also when two callers create it at the same time (the
+    unique handle)."""
     with tenant_scope(municipality):
         found = Resident.objects.filter(handle=handle).first()
         if found is not None:
@@ -62,7 +68,11 @@ def resident_for_handle(
         try:
             with transaction.atomic():
                 return Resident.objects.create(
-                    municipality=municipality, handle=handle, language=language, is_test=is_test
+                    municipality=municipality,
+                    handle=handle,
+                    language=language,
+                    is_test=is_test,
+                    display_name=display_name[:100],
                 )
         except IntegrityError:
             return Resident.objects.get(handle=handle)

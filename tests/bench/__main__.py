@@ -14,6 +14,8 @@
    deploys them (``--burst-engine`` engine processes); a body of ``--burst-events``
    events from one resident, then a new resident's こんにちは, whose reply time is set
    next to another's with no burst.
+4. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
+   p95 of its list pages next to the bare view, and their query counts.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.bench import exports as exports_bench
 from tests.bench import report, servers
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -86,6 +89,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
     )
     parser.add_argument("--skip-broadcast", action="store_true", help="no broadcast run")
+    parser.add_argument(
+        "--inbox-submissions", type=int, default=100_000, help="submissions in the inbox run"
+    )
+    parser.add_argument("--inbox-requests", type=int, default=30, help="timed GETs per page")
+    parser.add_argument("--skip-inbox", action="store_true", help="no inbox run")
+    parser.add_argument("--export-rows", type=int, default=100_000, help="submissions exported")
+    parser.add_argument("--skip-exports", action="store_true", help="no export run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -228,6 +238,19 @@ def broadcast(args: argparse.Namespace) -> dict:
     }
 
 
+def inbox(args: argparse.Namespace) -> dict:
+    """The reviewer's list pages at ``--inbox-submissions`` submissions (tests.bench.inbox)."""
+    from tests.bench.inbox import run_inbox_bench
+
+    return run_inbox_bench(
+        submissions=args.inbox_submissions,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        requests=args.inbox_requests,
+        logs=args.logs,
+    )
+
+
 def broadcast_table(figures: dict) -> str:
     keys = ("freeze_seconds", "send_seconds", "floor_seconds", "ratio_to_floor")
     keys += ("worker_rss_idle_mib", "worker_rss_peak_mib", "sent", "failed")
@@ -275,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         bursting = None if args.skip_burst else burst(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
+        inboxing = None if args.skip_inbox else inbox(args)
+        exporting = (
+            None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
+        )
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -293,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["bookings"] = booking
     if casting is not None:
         figures["broadcast"] = casting
+    if inboxing is not None:
+        figures["inbox"] = inboxing
+    if exporting is not None:
+        figures["exports"] = exporting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -305,14 +336,20 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + bookings_table(booking))
     if casting is not None:
         print("\n" + broadcast_table(casting))
+    if inboxing is not None:
+        from tests.bench.inbox import table as inbox_table
+
+        print("\n" + inbox_table(inboxing))
+    if exporting is not None:
+        print("\n" + exports_bench.table(exporting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
 
 
 def healthy(figures: dict) -> bool:
-    """Every request answered 200, every event stored, every conversation completed, the
-    burst accepted (its timing is a figure, not a failure)."""
+    """Every request answered 200 (the inbox's pages too), every event stored, every
+    conversation completed, the burst accepted (its timing is a figure, not a failure)."""
     ack, talk = figures["acknowledgement"], figures["conversations"]
     answered = all(set(ack[k]["statuses"]) == {"200"} for k in ("bare", "webhook"))
     stored = ack["events_stored"] == ack["webhook"]["requests"]
@@ -325,7 +362,12 @@ def healthy(figures: dict) -> bool:
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
     bursting = figures.get("burst")
     burst_accepted = bursting is None or bursting["webhook_status"] == 200
-    return answered and stored and talked and booked and cast and burst_accepted
+    inboxing = figures.get("inbox")
+    listed = inboxing is None or all(
+        set(run["statuses"]) == {"200"} for run in inboxing["pages"].values()
+    )
+    exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
+    return all((answered, stored, talked, booked, cast, burst_accepted, listed, exported))
 
 
 if __name__ == "__main__":

@@ -113,8 +113,9 @@ def seed(friends: int, site_url: str, *, lean: bool = False):
             cursor.execute(
                 "WITH people AS (INSERT INTO procedures_resident (municipality_id, handle,"
                 " display_name, language, attributes, consents, is_test, created_at)"
-                " SELECT %s, 'bench:' || n, '', 'ja', '{\"area\": \"north\"}'::jsonb, '{}'::jsonb,"
-                " false, now() FROM generate_series(%s, %s - 1) n RETURNING id, handle)"
+                " SELECT %s, 'bench:' || n, 'bench', 'ja', '{\"area\": \"north\"}'::jsonb,"
+                " '{}'::jsonb, false, now() FROM generate_series(%s, %s - 1) n"
+                " RETURNING id, handle)"
                 " INSERT INTO delivery_friend (municipality_id, channel_id, line_user_id,"
                 " resident_id, display_name, language, picture_url, is_following, is_test,"
                 " created_at) SELECT %s, %s,"

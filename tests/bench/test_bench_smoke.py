@@ -59,6 +59,8 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     tiny = ["--seconds", "0.5", "--warmup", "0", "--max-requests", "100", "--concurrency", "2"]
     processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
+    processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
+    processes += ["--export-rows", "200"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(
@@ -66,7 +68,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -79,3 +81,5 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert "webhook / bare throughput" in done.stdout
     assert (figures["burst"]["events"], figures["burst"]["burst_total"]) == (30, 31)
     assert "One resident's burst" in done.stdout
+    assert all(run["statuses"] == {"200": 2} for run in figures["inbox"]["pages"].values())
+    assert "Reviewer's inbox at 200 submissions" in done.stdout

@@ -9,7 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.test import Client
 from PIL import Image
+
+from govtech.models import User
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -89,3 +94,27 @@ def screenshot():
         return path
 
     return take
+
+
+def signed_in(browser, live_server, email: str):
+    """A browser tab of its own, signed in as ``email`` (the login and two-factor pages
+    have their own browser tests; here the session is made by Django's test client)."""
+    user = User.objects.get(email=email)
+    Authenticator.objects.get_or_create(
+        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
+    )
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    return tab

@@ -5,10 +5,7 @@ admin's approval on the broadcast's own page, as two people in two browsers."""
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
@@ -18,10 +15,10 @@ from delivery.broadcasts.models import Broadcast, BroadcastStatus
 from delivery.models import EventStatus, LineChannel, WebhookEvent
 from govtech.models import Municipality, User
 from govtech.tenancy import tenant_scope
-from procedures.models import Procedure, Submission, SubmissionStatus
+from procedures.models import Procedure
 from procedures.services import procedure_create
+from tests.browser.conftest import signed_in
 from tests.factories import line_friend
-from tests.factories import resident as resident_of
 from tests.procedures.docs import pet_registration
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -38,30 +35,6 @@ STAFF = {
 @pytest.fixture
 def shoot(doc_screenshot):
     return doc_screenshot
-
-
-def signed_in(browser, live_server, email: str):
-    """A browser tab of its own, signed in as ``email`` (the login and two-factor pages
-    have their own browser tests; here the session is made by Django's test client)."""
-    user = User.objects.get(email=email)
-    Authenticator.objects.get_or_create(
-        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
-    )
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    return tab
 
 
 @pytest.fixture
@@ -86,19 +59,7 @@ def _work(city) -> None:
     )
     changed = Procedure.objects.filter(key="juminhyo-by-mail")
     changed.update(draft={**changed.get().draft, "category": "戸籍・住民票（改定中）"})
-    live = Procedure.objects.get(key="road-damage")
-    for number, status in enumerate(
-        [SubmissionStatus.SUBMITTED] * 3 + [SubmissionStatus.IN_REVIEW] * 2, start=1
-    ):
-        Submission.objects.create(
-            municipality=city,
-            reference=f"DC-2026-{number:06d}",
-            procedure=live,
-            version=live.live_version,
-            resident=resident_of(city, f"test:U{number}"),
-            answers={},
-            status=status,
-        )
+    # Submissions new and in review: seed_demo's reviewer's day has them.
     for n in range(40):
         line_friend(channel, f"U{n:032d}", is_following=True)
     tomorrow = timezone.now() + timedelta(days=1)

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from govtech.management.commands.seed_demo import demo_logins
+from govtech.management.commands.seed_demo import demo_logins, embedded_folders_ensure
 
 WEB_WORKERS = 2  # processes; each answers WEB_THREADS requests at once
 # The simulator's `say` waits for the product's webhook, which this same server answers:
@@ -61,8 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
 
     def handle(self, *args, addr, **options):
-        for folder in ("celery/queue", "celery/processed", "celery/results", "celery/control"):
-            (settings.VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
+        embedded_folders_ensure()
         logs = settings.VAR_DIR / "log"
         logs.mkdir(parents=True, exist_ok=True)
         commands = {"web": web_command(addr), "worker": worker_command(), "beat": beat_command()}

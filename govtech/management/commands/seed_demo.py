@@ -1,5 +1,6 @@
 """Create (or bring up to date) the demo installation. Safe to run any number of times."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -9,6 +10,7 @@ from delivery.simulator_adapter import simulator_enabled
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
+from procedures.casework.demo import demo_casework_ensure
 from procedures.catalog.services import template_import, template_publish
 from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents, starter_metadata
 from procedures.models import Procedure
@@ -70,6 +72,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]  # 0: say nothing (make demo: rundemo says it)
+        embedded_folders_ensure()  # the demo's notices are published to the queue on commit
         municipalities = {spec["slug"]: self._municipality(spec) for spec in MUNICIPALITIES}
         for slug, email, name, roles in STAFF:
             self._staff(municipalities[slug], email, name, roles)
@@ -79,6 +82,7 @@ class Command(BaseCommand):
         self._reservation_resources(municipalities["demo-city"])
         self._procedures(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
+        self._casework(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -149,6 +153,16 @@ class Command(BaseCommand):
         for key in demo_resources_ensure(municipality=municipality):
             self._say(f"reservation resource {key}")
 
+    def _casework(self, municipality: Municipality) -> None:
+        """A reviewer's working day: residents' submissions in every state (once)."""
+        staff = {
+            "reviewer": User.objects.get(email="reviewer@demo-city.example"),
+            "admin": User.objects.get(email="admin@demo-city.example"),
+        }
+        made = demo_casework_ensure(municipality=municipality, staff=staff)
+        if made:
+            self._say(f"{made} submissions in the reviewers' inbox")
+
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""
         if simulator_enabled():
@@ -186,6 +200,13 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         for line in demo_logins():
             self._say(line)
+
+
+def embedded_folders_ensure() -> None:
+    """The folders of the filesystem Celery transport and results: rundemo's processes
+    need them, and so does seed_demo, whose notices are published as tasks on commit."""
+    for folder in ("celery/queue", "celery/processed", "celery/results", "celery/control"):
+        (settings.VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
 
 
 def demo_logins() -> list[str]:

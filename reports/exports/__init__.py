@@ -1,0 +1,1 @@
+"""Exports of submissions for staff: columns, the CSV/XLSX/PDF writers, jobs, schedules."""

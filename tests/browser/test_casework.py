@@ -1,0 +1,178 @@
+"""A reviewer's day in two browsers: the inbox, a road-damage report with its photo and
+map, a return asking for a new photo; the resident corrects it in the LINE simulator's
+chat page; the reviewer sees what changed and approves; the resident is told.
+
+Every step goes the production path (console → casework services → outbox → the real
+SDK → the emulated Messaging API; the chat page → signed webhook → engine). The map's
+tiles come from a tile server the test answers itself (a closed network has no OSM).
+The screenshots are the reviewers' guide's (docs/reviewers-guide.md).
+"""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django_scopes import scopes_disabled
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from delivery.simulator.models import SimulatorUser
+from procedures.models import ResidentUpload, Submission
+from procedures.services import procedure_create, procedure_publish
+from tests.browser.conftest import signed_in
+from tests.delivery.line_world import CHANNEL_ID, SimResident, line_world  # noqa: F401
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("line_world", "eager_celery"),
+]
+
+STARTER = Path(__file__).resolve().parents[2] / "procedures" / "starter" / "road-damage.json"
+TILES = "https://tiles.example.jp/{z}/{x}/{y}.png"
+PLACE = (35.4887, 139.4075, "デモ市中央1丁目 市役所前")
+
+
+def photo(colour: str) -> bytes:
+    """A road with a dark hole in it, in ``colour`` light."""
+    image = Image.new("RGB", (640, 480), colour)
+    ImageDraw.Draw(image).ellipse((220, 180, 420, 300), fill="#222")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def tile() -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (256, 256), "#e8eef2")
+    ImageDraw.Draw(image).line((0, 128, 256, 128), fill="#ffffff", width=14)
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def road_damage(city, designer, settings):
+    settings.MAP_TILE_URL = TILES
+    document = json.loads(STARTER.read_text(encoding="utf-8"))
+    procedure = procedure_create(actor=designer, municipality=city, document=document)
+    procedure_publish(actor=designer, procedure=procedure)
+    return procedure
+
+
+def resident_tab(browser, live_server):
+    """The LINE simulator's chat page, as 山田 花子 who has added the city's account."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.goto(f"{live_server.url}/simulator/")
+    tab.get_by_test_id("channel-select").select_option(CHANNEL_ID)
+    tab.get_by_test_id("new-user-name").fill("山田 花子")
+    tab.get_by_test_id("create-user").click()
+    tab.get_by_test_id("follow-button").click()
+    expect(tab.get_by_test_id("friendship-status")).to_have_text("友だち")
+    return tab
+
+
+def report_by_api(live_server, user_id: str) -> None:
+    """What the resident sent first (quickly, through the simulator's API)."""
+    hanako = SimResident(live_server.url, CHANNEL_ID, user_id)
+    hanako.say("道路")
+    hanako.received()
+    hanako.tap("路面の穴・陥没")
+    hanako.received()
+    hanako.location(*PLACE)
+    hanako.received()
+    hanako.photo(photo("#9a9a9a"))
+    hanako.received()
+    hanako.tap("いいえ")  # no danger to traffic
+    hanako.received()
+    hanako.tap("いいえ")  # no call back
+    hanako.received()
+    hanako.tap("送信")
+
+
+def last_bot_message(tab):
+    return tab.locator("[data-testid=message][data-direction=out]").last
+
+
+def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_approved(
+    browser,
+    live_server,
+    city,
+    reviewer,
+    road_damage,
+    doc_screenshot,
+):
+    resident = resident_tab(browser, live_server)
+    with scopes_disabled():
+        user_id = SimulatorUser.objects.get(display_name="山田 花子").user_id
+    report_by_api(live_server, user_id)
+    with scopes_disabled():
+        submission = Submission.objects.get()
+    expect(resident.get_by_test_id("message-list")).to_contain_text(submission.reference)
+
+    clerk = signed_in(browser, live_server, reviewer.email)
+    clerk.route(
+        "https://tiles.example.jp/**",
+        lambda route: route.fulfill(body=tile(), content_type="image/png"),
+    )
+    clerk.goto(f"{live_server.url}/admin/procedures/submission/")
+    expect(clerk.locator("[data-queue=new] .cw-count")).to_have_text("1")
+    doc_screenshot(clerk, "reviewers-inbox")
+
+    clerk.get_by_role("link", name=submission.reference).click()
+    expect(clerk.locator("tr[data-step=damage]")).to_contain_text("路面の穴・陥没")
+    expect(clerk.locator(".cw-answers").get_by_text("市役所前")).to_be_visible()
+    expect(clerk.locator("img.leaflet-tile-loaded").first).to_be_visible()
+    expect(clerk.locator(".leaflet-marker-icon")).to_have_count(1)
+    thumbnail = clerk.locator(".cw-answers ~ * img, .cw-photos img").first
+    expect(thumbnail).to_be_visible()
+    doc_screenshot(clerk, "reviewers-case")
+
+    returning = clerk.locator("#cw-return")
+    returning.get_by_label("写真", exact=False).first.check()
+    returning.locator("textarea").fill("穴の全体が写るように、少し離れて撮り直してください。")
+    doc_screenshot(clerk, "reviewers-return")
+    returning.get_by_role("button", name="返戻").click()
+    expect(clerk.locator(".cw-status")).to_have_text("返戻")
+
+    message = last_bot_message(resident)
+    expect(message).to_contain_text("穴の全体が写るように")
+    doc_screenshot(resident, "reviewers-line-correction-request")
+    resident.get_by_test_id("quick-reply").filter(has_text="修正する").click()
+    expect(last_bot_message(resident)).to_contain_text("現場の写真を送ってください")
+    with resident.expect_file_chooser() as chooser:
+        resident.get_by_test_id("quick-reply").and_(
+            resident.locator("[data-action-type=cameraRoll]")
+        ).click()
+    chooser.value.set_files(
+        files=[{"name": "road.jpg", "mimeType": "image/jpeg", "buffer": photo("#bdbdbd")}]
+    )
+    summary = resident.get_by_test_id("flex-bubble").last
+    expect(summary).to_be_visible()
+    summary.get_by_test_id("flex-button").filter(has_text="送信").click()
+    expect(last_bot_message(resident)).to_contain_text("修正を受け付けました")
+    doc_screenshot(resident, "reviewers-line-corrected")
+
+    clerk.reload()
+    expect(clerk.locator(".cw-status")).to_have_text("審査中")
+    corrected = clerk.locator("[data-kind=corrected]")
+    expect(corrected.locator(".cw-before img")).to_be_visible()
+    expect(corrected.locator(".cw-after img")).to_be_visible()
+    corrected.scroll_into_view_if_needed()
+    doc_screenshot(clerk, "reviewers-revision")
+
+    status = clerk.locator("#cw-status")
+    status.locator("select").select_option("accepted")
+    status.get_by_role("button", name="変更").click()
+    expect(clerk.locator(".cw-status")).to_have_text("承認")
+
+    expect(last_bot_message(resident)).to_contain_text("承認しました")
+    expect(last_bot_message(resident)).to_contain_text(submission.reference)
+    doc_screenshot(resident, "reviewers-line-approved")
+    with scopes_disabled():
+        submission.refresh_from_db()
+        assert submission.status == "accepted"
+        assert submission.revisions.count() == 2
+        assert ResidentUpload.objects.filter(submission=submission).count() == 2

@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -21,8 +20,9 @@ from govtech.access import staff_context
 from govtech.console import PersonalDataAdminMixin, TenantModelAdmin, console
 from govtech.services import ServiceError
 from procedures.builder.urls import builder_urls
+from procedures.casework import views as casework_views
 from procedures.casework.media import media_urls
-from procedures.engine.steps import StepContext, localize, step_type
+from procedures.casework.urls import casework_urls
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
 from procedures.services import (
@@ -150,6 +150,7 @@ class ProcedureAdmin(TenantModelAdmin):
             (reverse("admin:procedures_procedure_builder", args=[obj.pk]), _("Builder")),
             (reverse("admin:procedures_procedure_publish", args=[obj.pk]), _("Publish")),
             (reverse("admin:procedures_procedure_versions", args=[obj.pk]), _("History")),
+            (reverse("admin:procedures_submission_workflow", args=[obj.pk]), _("Workflow")),
         ]
         return format_html_join(" | ", '<a href="{}">{}</a>', links)
 
@@ -262,55 +263,17 @@ class ProcedureVersionAdmin(TenantModelAdmin):
             )
 
 
-class SubmissionOriginFilter(admin.SimpleListFilter):
-    """Residents' submissions by default; designers' tries of a draft only when asked for."""
+class CasePageAdmin(TenantModelAdmin):
+    """The casework case page in place of Django's change form; PersonalDataAdminMixin
+    (before it in SubmissionAdmin's bases) audits every view of it."""
 
-    title = _("origin")
-    parameter_name = "origin"
-
-    def lookups(self, request, model_admin):
-        return [("test", _("Test submissions only")), ("all", _("Residents' and tests"))]
-
-    def choices(self, changelist):
-        choices = list(super().choices(changelist))
-        choices[0]["display"] = _("Residents' submissions")
-        return choices
-
-    def queryset(self, request, queryset):
-        if self.value() == "test":
-            return queryset.filter(is_test=True)
-        if self.value() == "all":
-            return queryset
-        return queryset.filter(is_test=False)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return casework_views.case_page(request, object_id)
 
 
 @admin.register(Submission, site=console)
-class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
+class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
     viewed_action = "procedures.submission.viewed"
-    list_display = ["reference", "procedure", "status", "submitted_at", "fee", "is_test"]
-    list_filter = [SubmissionOriginFilter, "status", "procedure", "submitted_at"]
-    search_fields = ["reference"]
-    date_hierarchy = "submitted_at"
-    list_select_related = ["procedure"]
-    readonly_fields = [
-        "reference",
-        "procedure",
-        "version",
-        "submitted_at",
-        "fee",
-        "language",
-        "answers_table",
-    ]
-    fields = [
-        "reference",
-        "procedure",
-        "version",
-        "status",
-        "submitted_at",
-        "fee",
-        "language",
-        "answers_table",
-    ]
     view_roles = REVIEW_ROLES
     edit_roles = REVIEW_ROLES
 
@@ -320,37 +283,19 @@ class SubmissionAdmin(PersonalDataAdminMixin, TenantModelAdmin):
         )
 
     def get_urls(self):
-        # Before the admin's own: its "<path:object_id>/" would take the photo URLs.
-        return media_urls(self.admin_site.admin_view) + super().get_urls()
+        # Before the admin's own: its "<path:object_id>/" would take the case's actions
+        # and the photo URLs.
+        admin_view = self.admin_site.admin_view
+        return casework_urls(admin_view) + media_urls(admin_view) + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        return casework_views.inbox(request)
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=_("answers"))
-    def answers_table(self, obj: Submission):
-        document = obj.definition
-        rows = []
-        for step in document.get("steps", []):
-            if step["id"] not in obj.answers:
-                continue
-            label = localize(step.get("label") or step.get("prompt"), "ja", step["id"])
-            value = _summarize(step, obj.answers[step["id"]], document)
-            rows.append((label, value))
-        return format_html(
-            "<table>{}</table>",
-            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
-        )
-
-
-def _summarize(step, value, document) -> str:
-    ctx = StepContext(document, "ja", timezone.now())
-    try:
-        return step_type(step["type"]).summarize(step, value, ctx)
-    except (KeyError, TypeError, ValueError):
-        return json.dumps(value, ensure_ascii=False)
 
 
 from procedures.catalog import admin as catalog_admin  # noqa: E402, F401 - catalog pages

@@ -19,7 +19,8 @@ from govtech.access import StaffContext
 from govtech.models import Role, StaffMembership, User
 from procedures.casework import workflow
 from procedures.casework.models import CaseEvent, SubmissionRevision
-from procedures.models import Submission
+from procedures.models import Procedure, Submission
+from procedures.reservations.models import Booking
 from procedures.selectors import submissions_for_reviewer
 
 REVIEW_ROLES = frozenset({Role.ADMIN, Role.REVIEWER})
@@ -172,5 +173,46 @@ def assignable_staff(*, submission: Submission) -> list[User]:
     memberships = memberships.annotate(department_count=Count("departments")).filter(
         Q(role=Role.ADMIN) | Q(department_count=0) | Q(departments=department_id)
     )
+    users = {m.user_id: m.user for m in memberships.select_related("user")}
+    return sorted(users.values(), key=lambda user: user.email)
+
+
+def submission_bookings(*, submission: Submission) -> list[Booking]:
+    """The bookings made with the submission (a reservation procedure), by slot time."""
+    return list(
+        Booking.objects.filter(submission=submission)
+        .select_related("slot", "resource")
+        .order_by("slot__starts_at", "pk")
+    )
+
+
+def _limited_to_departments(staff: StaffContext) -> bool:
+    # The rule of ``submissions_for_reviewer``: admins and unlimited reviewers see all.
+    return not (staff.is_operator or staff.is_admin) and bool(staff.reviewer_department_ids)
+
+
+def inbox_procedures(*, staff: StaffContext) -> list[tuple[int, str]]:
+    """(pk, title) of the procedures whose submissions the staff member reviews, for the
+    inbox's procedure filter."""
+    procedures = Procedure.objects.all()
+    if _limited_to_departments(staff):
+        procedures = procedures.filter(department__in=staff.reviewer_department_ids)
+    return sorted(((p.pk, p.title) for p in procedures.only("pk", "key", "draft")), key=_second)
+
+
+def _second(pair: tuple[int, str]) -> str:
+    return pair[1]
+
+
+def inbox_staff(*, staff: StaffContext) -> list[User]:
+    """Who may work the staff member's submissions (the inbox's assignee filter and bulk
+    assignment): admins, and reviewers of the same departments or of all of them."""
+    memberships = StaffMembership.objects.filter(role__in=REVIEW_ROLES, user__is_active=True)
+    if _limited_to_departments(staff):
+        memberships = memberships.filter(
+            Q(role=Role.ADMIN)
+            | Q(departments__isnull=True)
+            | Q(departments__in=staff.reviewer_department_ids)
+        )
     users = {m.user_id: m.user for m in memberships.select_related("user")}
     return sorted(users.values(), key=lambda user: user.email)

@@ -31,11 +31,12 @@ from procedures.casework.models import (
     CaseEventKind,
     CorrectionRequest,
     CorrectionStatus,
+    ProcedureWorkflow,
     SubmissionRevision,
 )
 from procedures.casework.postbacks import case_postback
 from procedures.engine.steps import localize
-from procedures.models import Conversation, ResidentUpload, Submission
+from procedures.models import Conversation, Procedure, ResidentUpload, Submission
 from procedures.residents.models import Notice, Resident
 from procedures.residents.services import resident_notify
 
@@ -538,3 +539,59 @@ def corrections_due_for_reminder(*, now: datetime) -> list[int]:
         if deadline - now <= lead:
             due.append(pk)
     return due
+
+
+# --- workflows ---------------------------------------------------------------------------------
+
+
+def procedure_workflow_save(
+    *,
+    actor: User,
+    procedure: Procedure,
+    transitions: Mapping[str, Iterable[str]],
+    messages: Mapping[str, Any],
+    target_days: int | None,
+    correction_days: int,
+    allow_withdraw: bool,
+) -> tuple[ProcedureWorkflow, list[str]]:
+    """Store how ``procedure``'s submissions are worked, and audit it. Every status is
+    written in ``transitions`` (an empty list: a final status), so an all-unticked grid is
+    kept as such instead of falling back to the default.
+
+    Returns the workflow and the statuses its grid leaves unreachable (allowed: the
+    console warns). Raises CaseRefused for a status that does not exist.
+    """
+    known = set(workflow.DEFAULT_TRANSITIONS)
+    named = set(transitions) | {t for targets in transitions.values() for t in targets}
+    unknown = sorted((named | set(messages)) - known)
+    if unknown:
+        raise CaseRefused(_("Unknown statuses: %(statuses)s") % {"statuses": ", ".join(unknown)})
+    grid = {
+        status: [t for t in workflow.DEFAULT_TRANSITIONS if t in set(transitions.get(status, ()))]
+        for status in workflow.DEFAULT_TRANSITIONS
+    }
+    with transaction.atomic():
+        flow, _created = ProcedureWorkflow.objects.update_or_create(
+            procedure=procedure,
+            defaults={
+                "municipality_id": procedure.municipality_id,
+                "transitions": grid,
+                "messages": dict(messages),
+                "target_days": target_days,
+                "correction_days": correction_days,
+                "allow_withdraw": allow_withdraw,
+            },
+        )
+        audit_log(
+            actor,
+            "procedures.procedure.workflow_changed",
+            procedure,
+            {
+                "transitions": grid,
+                "messages": dict(messages),
+                "target_days": target_days,
+                "correction_days": correction_days,
+                "allow_withdraw": allow_withdraw,
+            },
+        )
+    return flow, workflow.unreachable_statuses(grid, allow_withdraw=allow_withdraw)

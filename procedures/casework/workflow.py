@@ -97,3 +97,24 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
         template = template.replace("{" + name + "}", value)
     return template
+
+
+def unreachable_statuses(
+    transitions: Mapping[str, tuple[str, ...] | list[str]], *, allow_withdraw: bool
+) -> list[str]:
+    """Statuses no submission can reach from 受付 under ``transitions`` (a grid that is
+    allowed, but probably a mistake). A returned submission comes back to 審査中 when
+    corrected, and 取下げ is reached by residents when the procedure allows it."""
+    reached, todo = {SUBMITTED}, [SUBMITTED]
+    while todo:
+        status = todo.pop()
+        following = list(transitions.get(status, ()))
+        if status == RETURNED:
+            following.append(IN_REVIEW)
+        if allow_withdraw and status in WITHDRAWABLE:
+            following.append(WITHDRAWN)
+        for target in following:
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    return [status for status in DEFAULT_TRANSITIONS if status not in reached]

@@ -129,6 +129,7 @@ def _custom_pages() -> list[str]:
         reverse("admin:procedures_procedure_versions", args=[procedure.pk]),
         reverse("admin:procedures_procedure_version", args=[procedure.pk, 1]),
         reverse("admin:procedures_procedure_change", args=[procedure.pk]) + "?advanced=1",
+        reverse("admin:procedures_submission_workflow", args=[procedure.pk]),
         f"{catalog}publish/",
         f"{catalog}upload/",
         f"{catalog}updates/",

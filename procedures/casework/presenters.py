@@ -1,0 +1,273 @@
+"""What the console's casework pages show, built from the selectors' rows: an inbox row
+with its due badge, and the case page (answers, timeline with revision differences,
+the reviewer's forms). No queries of its own beyond the selectors it calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
+
+from govtech.access import StaffContext
+from procedures.casework import workflow
+from procedures.casework.answers import (
+    answer_rows,
+    answer_text,
+    changed_fields,
+    question_steps,
+    step_labels,
+)
+from procedures.casework.forms import AssignForm, CorrectionForm, MessageForm, NoteForm, StatusForm
+from procedures.casework.media import (
+    PhotoLink,
+    map_context,
+    photo_link,
+    submission_locations,
+    submission_photos,
+)
+from procedures.casework.models import CaseEvent, CaseEventKind, CorrectionStatus
+from procedures.casework.selectors import (
+    OPEN_STATUSES,
+    assignable_staff,
+    case_revisions,
+    case_timeline,
+    resident_submissions,
+    submission_bookings,
+)
+from procedures.models import Submission, SubmissionStatus
+from procedures.selectors import submissions_for_reviewer
+
+DESIGN_ROLES = frozenset({"admin", "designer"})
+
+
+def status_label(status: str) -> str:
+    try:
+        return str(SubmissionStatus(status).label)
+    except ValueError:
+        return status
+
+
+def language_name(code: str) -> str:
+    """The language's name in the console's language (日本語, 英語…); the code if unknown."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def resident_name(submission: Submission) -> str:
+    resident = submission.resident
+    return resident.display_name or str(resident)
+
+
+# --- inbox ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    submission: Submission
+    procedure_title: str
+    resident_name: str
+    due: datetime | None
+    overdue: bool
+    next_statuses: str  # space-separated, for the bulk form's script
+
+
+def inbox_row(
+    submission: Submission, *, now: datetime, titles: dict[int, str] | None = None
+) -> InboxRow:
+    """One row of the inbox; the procedure's workflow is joined in by the caller, its
+    title comes from ``titles`` (by procedure id)."""
+    returned = submission.status == workflow.RETURNED and submission.correction_due_at
+    due = submission.correction_due_at if returned else submission.due_at
+    overdue = bool(due and due < now and submission.status in OPEN_STATUSES)
+    flow = workflow.workflow_for(submission.procedure)
+    return InboxRow(
+        submission=submission,
+        procedure_title=(titles or {}).get(submission.procedure_id) or submission.procedure.key,
+        resident_name=resident_name(submission),
+        due=due,
+        overdue=overdue,
+        next_statuses=" ".join(workflow.next_statuses(flow, submission.status)),
+    )
+
+
+# --- the case page -------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    label: str
+    before: str
+    after: str
+    before_photos: list[PhotoLink] = field(default_factory=list)
+    after_photos: list[PhotoLink] = field(default_factory=list)
+
+
+@dataclass
+class TimelineEntry:
+    event: CaseEvent
+    title: str
+    lines: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    notice_status: str = ""
+    notice_label: str = ""
+    photos: list[PhotoLink] = field(default_factory=list)
+
+
+def case_context(submission: Submission, *, staff: StaffContext, now: datetime) -> dict[str, Any]:
+    """Everything the case page shows of ``submission`` for ``staff``."""
+    lang = get_language() or "ja"
+    definition = submission.definition
+    revisions = case_revisions(submission=submission)
+    flow = workflow.workflow_for(submission.procedure)
+    rows = answer_rows(definition, submission.answers, lang=lang)
+    kinds = {row.step_type for row in rows}
+    return {
+        "submission": submission,
+        "resident_name": resident_name(submission),
+        "resident_language": language_name(submission.resident.language),
+        "answers": rows,
+        "photos": submission_photos(submission) if "image" in kinds else None,
+        "map": map_context(submission_locations(submission)) if "location" in kinds else None,
+        "bookings": submission_bookings(submission=submission),
+        "others": _other_submissions(submission, staff),
+        "timeline": _timeline(submission, definition, revisions, lang),
+        "revisions": revisions,
+        "open_correction": submission.corrections.filter(status=CorrectionStatus.OPEN).first(),
+        "overdue": inbox_row(submission, now=now).overdue,
+        "can_edit_workflow": staff.has_any(DESIGN_ROLES),
+        **_forms(submission, flow, definition, lang),
+    }
+
+
+def _other_submissions(submission: Submission, staff: StaffContext) -> list[Submission]:
+    """The resident's other submissions that this staff member may open."""
+    others = resident_submissions(resident_id=submission.resident_id, exclude=submission.pk)
+    visible = set(
+        submissions_for_reviewer(staff=staff)
+        .filter(pk__in=[other.pk for other in others])
+        .values_list("pk", flat=True)
+    )
+    return [other for other in others if other.pk in visible]
+
+
+def _forms(submission: Submission, flow, definition: dict, lang: str) -> dict[str, Any]:
+    following = workflow.next_statuses(flow, submission.status)
+    choices = [(s, status_label(s)) for s in following if s != workflow.RETURNED]
+    labels = step_labels(definition, lang)
+    steps = [(s["id"], labels.get(s["id"], s["id"])) for s in question_steps(definition)]
+    expected = {"expected": submission.status}
+    return {
+        "status_form": StatusForm(choices=choices, initial=expected) if choices else None,
+        "correction_form": (
+            CorrectionForm(steps=steps, initial=expected)
+            if workflow.RETURNED in following and steps
+            else None
+        ),
+        "assign_form": AssignForm(
+            staff=assignable_staff(submission=submission),
+            initial={"assignee": submission.assignee_id},
+        ),
+        "note_form": NoteForm(),
+        "message_form": MessageForm(),
+    }
+
+
+def _timeline(submission: Submission, definition: dict, revisions, lang: str):
+    labels = step_labels(definition, lang)
+    by_number = {revision.number: revision.answers for revision in revisions}
+    steps = {step["id"]: step for step in definition.get("steps", []) if "id" in step}
+    events = case_timeline(submission=submission)
+    photos = _PhotoFinder(submission, needed=any(e.kind in _WITH_PHOTOS for e in events))
+    entries = []
+    for event in events:
+        entry = TimelineEntry(event, str(CaseEventKind(event.kind).label))
+        _describe(entry, event.data, labels)
+        entry.photos = photos.links(event.data.get("upload"))
+        if event.kind == CaseEventKind.CORRECTED:
+            number = event.data.get("revision") or 0
+            before, after = by_number.get(number - 1, {}), by_number.get(number, {})
+            entry.changes = _changes(definition, steps, labels, before, after, photos)
+        if event.notice is not None:
+            entry.notice_status = event.notice.status
+            entry.notice_label = event.notice.get_status_display()
+        entries.append(entry)
+    return entries
+
+
+_WITH_PHOTOS = frozenset({CaseEventKind.CORRECTED, CaseEventKind.MESSAGE_IN})
+
+
+class _PhotoFinder:
+    """Links to the photos a timeline shows, for uploads attached to the submission only
+    (the photo views serve nothing else); one query, and only when the timeline needs it."""
+
+    def __init__(self, submission: Submission, *, needed: bool) -> None:
+        self.submission = submission
+        self.attached: set[str] = (
+            {str(pk) for pk in submission.uploads.values_list("pk", flat=True)} if needed else set()
+        )
+
+    def links(self, ref: Any) -> list[PhotoLink]:
+        ref = ref.get("ref") if isinstance(ref, dict) else ref
+        if not ref or str(ref) not in self.attached:
+            return []
+        return [photo_link(self.submission, str(ref))]
+
+
+def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
+    kind = entry.event.kind
+    if kind == CaseEventKind.STATUS:
+        moved = (status_label(data.get("from", "")), status_label(data.get("to", "")))
+        entry.lines.append(" → ".join(moved))
+    elif kind == CaseEventKind.ASSIGNED:
+        entry.lines.append(data.get("to") or _("nobody"))
+    elif kind == CaseEventKind.CORRECTION_REQUESTED:
+        fields = "、".join(labels.get(f, f) for f in data.get("fields", []))
+        entry.lines.append(_("Fields: %(fields)s") % {"fields": fields})
+        deadline = parse_datetime(data.get("deadline") or "")
+        if deadline is not None:
+            entry.lines.append(_("Deadline: %(date)s") % {"date": _local(deadline)})
+    elif kind == CaseEventKind.WITHDRAWN:
+        entry.lines.append(status_label(data.get("from", "")) + " → " + status_label("withdrawn"))
+    if data.get("reason"):
+        entry.lines.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
+    if data.get("text"):
+        entry.lines.append(data["text"])
+
+
+def _local(when: datetime) -> str:
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+
+
+def _changes(
+    definition, steps, labels, before: dict, after: dict, photos: _PhotoFinder
+) -> list[Change]:
+    def text(key: str, answers: dict) -> str:
+        if key not in answers:
+            return "—"
+        step = steps.get(key)
+        if step is None:
+            return str(answers[key])
+        return answer_text(definition, step, answers[key], get_language() or "ja")
+
+    order = list(steps)
+    keys = sorted(
+        changed_fields(before, after), key=lambda k: order.index(k) if k in steps else len(order)
+    )
+    return [
+        Change(
+            labels.get(key, key),
+            text(key, before),
+            text(key, after),
+            before_photos=photos.links(before.get(key)),
+            after_photos=photos.links(after.get(key)),
+        )
+        for key in keys
+    ]

@@ -40,10 +40,9 @@ class Todo:
     url: str
 
 
-def submissions_url(status: str) -> str:
-    """Where a reviewer works a status's submissions (the casework inbox, once it exists)."""
-    query = urlencode({"status__exact": status, "is_test__exact": "0"})
-    return f"{reverse('admin:procedures_submission_changelist')}?{query}"
+def inbox_url(queue: str) -> str:
+    """The reviewer's inbox opened on ``queue``."""
+    return f"{reverse('admin:procedures_submission_changelist')}?{urlencode({'queue': queue})}"
 
 
 def broadcasts_url(status: str) -> str:
@@ -73,8 +72,9 @@ def _blocks(request: HttpRequest, staff: StaffContext) -> dict[str, Any]:
         user = cast(User, request.user)  # the console admits only signed-in staff
         blocks["approvals"] = home.approvals_for(municipality=municipality, user=user)
     if _shows(staff, "submissions"):
-        counts = home.reviewer_submission_counts(municipality=municipality, staff=staff)
-        blocks["submissions"] = [(row, submissions_url(row.status)) for row in counts]
+        user = cast(User, request.user)
+        counts = home.reviewer_queue_counts(staff=staff, user=user, now=timezone.now())
+        blocks["submissions"] = [(row, inbox_url(row.queue)) for row in counts]
     if _shows(staff, "drafts"):
         blocks["drafts"] = home.designer_drafts(municipality=municipality)
     if _shows(staff, "broadcasts"):
@@ -103,7 +103,7 @@ def _todos(blocks: dict[str, Any]) -> list[Todo]:
         )
         todos.append(Todo(text % {"count": approvals.count}, broadcasts_url("awaiting")))
     for row, url in blocks.get("submissions", []):
-        if row.count:
+        if row.count and row.queue != "in_review":  # being worked on: not a to-do itself
             text = _("Submissions “%(status)s”: %(count)s") % {
                 "status": row.label,
                 "count": row.count,

@@ -20,8 +20,9 @@ from delivery.line_api import LineApiError, LineClient
 from delivery.models import EventStatus, LineChannel, OutboundMessage, OutboundStatus, WebhookEvent
 from govtech.access import StaffContext
 from govtech.models import Municipality, StaffMembership, User
+from procedures.casework.presenters import queue_label
+from procedures.casework.selectors import InboxFilters, inbox_counts
 from procedures.models import Procedure, Submission, SubmissionStatus
-from procedures.selectors import submissions_for_reviewer
 
 LISTED = 5  # rows shown per list; the counts cover all of them
 OPEN_SUBMISSION_STATUSES = (
@@ -58,25 +59,21 @@ def designer_drafts(*, municipality: Municipality) -> DraftWork:
 
 
 @dataclass
-class SubmissionCount:
-    status: str
+class QueueCount:
+    queue: str
     label: str
     count: int
 
 
-def reviewer_submission_counts(
-    *, municipality: Municipality, staff: StaffContext
-) -> list[SubmissionCount]:
-    """Real (not test) submissions still open, by status, in the reviewer's departments."""
-    open_ones = Submission.objects.filter(
-        municipality=municipality, is_test=False, status__in=OPEN_SUBMISSION_STATUSES
-    )
-    queryset = submissions_for_reviewer(staff=staff, submissions=open_ones)
-    counts = dict(queryset.values_list("status").annotate(n=Count("pk")).order_by())
-    return [
-        SubmissionCount(status, str(SubmissionStatus(status).label), counts.get(status, 0))
-        for status in OPEN_SUBMISSION_STATUSES
-    ]
+# The inbox's queues a reviewer's home page counts, most urgent first, with their labels.
+HOME_QUEUES = ("overdue", "new", "mine", "returned", "in_review")
+
+
+def reviewer_queue_counts(*, staff: StaffContext, user: User, now: datetime) -> list[QueueCount]:
+    """Real (not test) submissions in the reviewer's departments, per inbox queue that
+    needs them (the inbox's own counts: one query)."""
+    counts = inbox_counts(staff=staff, user=user, filters=InboxFilters(), now=now)
+    return [QueueCount(queue, queue_label(queue), counts[queue]) for queue in HOME_QUEUES]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, pgettext
 from django.utils.translation import gettext as _
 
 from govtech.access import StaffContext
@@ -271,3 +271,16 @@ def _changes(
         )
         for key in keys
     ]
+
+
+def queue_label(name: str) -> str:
+    """The inbox queue's name as staff read it (新着, 自分の担当…)."""
+    return {
+        "new": pgettext("inbox queue", "New"),
+        "mine": pgettext("inbox queue", "Mine"),
+        "in_review": pgettext("inbox queue", "In review"),
+        "returned": pgettext("inbox queue", "Waiting for the resident"),
+        "overdue": pgettext("inbox queue", "Overdue"),
+        "done": pgettext("inbox queue", "Done"),
+        "all": pgettext("inbox queue", "All"),
+    }[name]

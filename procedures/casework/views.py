@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import override, pgettext
+from django.utils.translation import override
 from django.views.decorators.http import require_POST
 
 from govtech.access import StaffContext, staff_context
@@ -48,7 +48,7 @@ from procedures.casework.forms import (
     silent_field,
     transition_field,
 )
-from procedures.casework.presenters import case_context, inbox_row, language_name
+from procedures.casework.presenters import case_context, inbox_row, language_name, queue_label
 from procedures.casework.selectors import (
     QUEUES,
     REVIEW_ROLES,
@@ -172,7 +172,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "form": form,
             "queue": queue,
             "sort": sort,
-            "queues": [(name, _queue_label(name), counts[name]) for name in QUEUES],
+            "queues": [(name, queue_label(name), counts[name]) for name in QUEUES],
             "page": page,
             "rows": [inbox_row(s, now=now, titles=titles) for s in page.object_list],
             "query": _query_without(request, "page"),
@@ -199,18 +199,6 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
-
-
-def _queue_label(name: str) -> str:
-    return {
-        "new": pgettext("inbox queue", "New"),
-        "mine": pgettext("inbox queue", "Mine"),
-        "in_review": pgettext("inbox queue", "In review"),
-        "returned": pgettext("inbox queue", "Waiting for the resident"),
-        "overdue": pgettext("inbox queue", "Overdue"),
-        "done": pgettext("inbox queue", "Done"),
-        "all": pgettext("inbox queue", "All"),
-    }[name]
 
 
 def _bulk(request: HttpRequest, staff: StaffContext, colleagues: list[User]) -> HttpResponse:

@@ -71,8 +71,8 @@ def doc_screenshot(screenshot):
     (256 colours, to keep the repository small). A test run never changes tracked files
     unless asked to."""
 
-    def take(tab, name: str) -> None:
-        path = screenshot(tab, name)
+    def take(tab, name: str, *, full_page: bool = False) -> None:
+        path = screenshot(tab, name, full_page=full_page)
         if os.environ.get("GOVTECH_UPDATE_DOCS_IMAGES") != "1":
             return
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)

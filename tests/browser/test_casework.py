@@ -9,17 +9,16 @@ The screenshots are the reviewers' guide's (docs/reviewers-guide.md).
 """
 
 import io
-import json
-from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django_scopes import scopes_disabled
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from delivery.simulator.models import SimulatorUser
-from procedures.models import ResidentUpload, Submission
-from procedures.services import procedure_create, procedure_publish
+from govtech.models import User
+from procedures.models import Procedure, ResidentUpload, Submission
 from tests.browser.conftest import signed_in
 from tests.delivery.line_world import CHANNEL_ID, SimResident, line_world  # noqa: F401
 
@@ -29,7 +28,7 @@ pytestmark = [
     pytest.mark.usefixtures("line_world", "eager_celery"),
 ]
 
-STARTER = Path(__file__).resolve().parents[2] / "procedures" / "starter" / "road-damage.json"
+NAME = "森 さくら"
 TILES = "https://tiles.example.jp/{z}/{x}/{y}.png"
 PLACE = (35.4887, 139.4075, "デモ市中央1丁目 市役所前")
 
@@ -52,24 +51,26 @@ def tile() -> bytes:
 
 
 @pytest.fixture
-def road_damage(city, designer, settings):
+def demo_day(city, settings):
+    """demo-city as `make demo` seeds it: starters published, a working day in the
+    reviewer's inbox; the map's tiles from the test's own tile server."""
     settings.MAP_TILE_URL = TILES
-    document = json.loads(STARTER.read_text(encoding="utf-8"))
-    procedure = procedure_create(actor=designer, municipality=city, document=document)
-    procedure_publish(actor=designer, procedure=procedure)
-    return procedure
+    call_command("seed_demo", verbosity=0)
+    with scopes_disabled():
+        assert Procedure.objects.get(municipality=city, key="road-damage").live_version_id
+    return User.objects.get(email="reviewer@demo-city.example")
 
 
 def resident_tab(browser, live_server):
-    """The LINE simulator's chat page, as 山田 花子 who has added the city's account."""
+    """The LINE simulator's chat page, as a resident who has added the city's account."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     tab.goto(f"{live_server.url}/simulator/")
     tab.get_by_test_id("channel-select").select_option(CHANNEL_ID)
-    tab.get_by_test_id("new-user-name").fill("山田 花子")
+    tab.get_by_test_id("new-user-name").fill(NAME)
     tab.get_by_test_id("create-user").click()
-    expect(tab.get_by_test_id("user-select").locator("option:checked")).to_have_text("山田 花子")
+    expect(tab.get_by_test_id("user-select").locator("option:checked")).to_have_text(NAME)
     expect(tab.get_by_test_id("friendship-status")).to_have_text("未追加")
     tab.get_by_test_id("follow-button").click()
     expect(tab.get_by_test_id("friendship-status")).to_have_text("友だち")
@@ -99,19 +100,15 @@ def last_bot_message(tab):
 
 
 def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_approved(
-    browser,
-    live_server,
-    city,
-    reviewer,
-    road_damage,
-    doc_screenshot,
+    browser, live_server, demo_day, doc_screenshot
 ):
+    reviewer = demo_day
     resident = resident_tab(browser, live_server)
     with scopes_disabled():
-        user_id = SimulatorUser.objects.get(display_name="山田 花子").user_id
+        user_id = SimulatorUser.objects.get(display_name=NAME).user_id
     report_by_api(live_server, user_id)
     with scopes_disabled():
-        submission = Submission.objects.get()
+        submission = Submission.objects.get(resident__display_name=NAME)
     expect(resident.get_by_test_id("message-list")).to_contain_text(submission.reference)
 
     clerk = signed_in(browser, live_server, reviewer.email)
@@ -120,8 +117,12 @@ def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_
         lambda route: route.fulfill(body=tile(), content_type="image/png"),
     )
     clerk.goto(f"{live_server.url}/admin/procedures/submission/")
-    expect(clerk.locator("[data-queue=new] .cw-count")).to_have_text("1")
+    expect(clerk.locator("[data-queue=new]")).to_have_attribute("aria-current", "page")
+    expect(clerk.get_by_role("link", name=submission.reference)).to_be_visible()
     doc_screenshot(clerk, "reviewers-inbox")
+    clerk.get_by_label("検索").fill("さくら")
+    clerk.get_by_role("button", name="フィルター").click()
+    expect(clerk.locator(".cw-list tbody tr")).to_have_count(1)
 
     clerk.get_by_role("link", name=submission.reference).click()
     expect(clerk.locator("tr[data-step=damage]")).to_contain_text("路面の穴・陥没")
@@ -130,7 +131,7 @@ def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_
     expect(clerk.locator(".leaflet-marker-icon")).to_have_count(1)
     thumbnail = clerk.locator(".cw-answers ~ * img, .cw-photos img").first
     expect(thumbnail).to_be_visible()
-    doc_screenshot(clerk, "reviewers-case")
+    doc_screenshot(clerk, "reviewers-case", full_page=True)
 
     returning = clerk.locator("#cw-return")
     returning.get_by_label("写真", exact=False).first.check()
@@ -165,7 +166,7 @@ def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_
     expect(corrected.locator(".cw-before img")).to_be_visible()
     expect(corrected.locator(".cw-after img")).to_be_visible()
     corrected.scroll_into_view_if_needed()
-    doc_screenshot(clerk, "reviewers-revision")
+    doc_screenshot(clerk, "reviewers-revision", full_page=True)
 
     status = clerk.locator("#cw-status")
     status.locator("select").select_option("accepted")

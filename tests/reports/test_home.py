@@ -149,19 +149,21 @@ def test_the_first_screen_says_what_needs_doing(client, city, admin_user):
     client.force_login(admin_user)
     body = client.get(HOME).content.decode()
     assert "2件の配信があなたの承認を待っています" in body
-    assert "申請「受付済み」：2件" in body or "申請「受付」：2件" in body
+    assert "申請「新着」：2件" in body
     assert "デモ市公式：直近24時間のエラーを確認してください" in body
-    assert reverse("admin:procedures_submission_changelist") + "?status__exact=submitted" in body
+    assert reverse("admin:procedures_submission_changelist") + "?queue=new" in body
 
 
-def test_reviewer_counts_link_to_the_submissions_of_that_status(client, city, reviewer):
+def test_reviewer_counts_link_to_the_inbox_queues(client, city, reviewer):
     author = staff_member(city, Role.DESIGNER, email="author@demo.example")
     _world(city, author, size=3, channel_id="2000000901")
     client.force_login(reviewer)
     body = client.get(HOME).content.decode()
-    link = "/admin/procedures/submission/?status__exact=submitted&amp;is_test__exact=0"
-    assert f'data-status="submitted"><td><a href="{link}">' in body
-    assert '<td class="home-number">3</td>' in body
+    link = "/admin/procedures/submission/?queue=new"
+    assert (
+        f'data-queue="new"><td><a href="{link}">新着</a></td><td class="home-number">3</td>' in body
+    )
+    assert 'data-queue="overdue"><td><a href="/admin/procedures/submission/?queue=overdue">' in body
 
 
 def test_nothing_to_do_says_so(client, city, designer):

@@ -20,7 +20,7 @@ from django.utils.translation import override
 
 from delivery.friends import friend_ensure
 from delivery.images import ImageRejected, clean_image
-from delivery.line_api import LineApiError, LineClient
+from delivery.line_api import LineApiError, LineClient, shared_client
 from delivery.models import (
     EventStatus,
     Friend,
@@ -311,8 +311,13 @@ def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
     The friend row is locked for the transaction, so two tasks for the same resident run
     one after the other and the second finds nothing pending (a no-op). Events are
     marked done in the same transaction as their effects. Returns how many were applied.
+
+    The LINE client is the worker thread's kept-alive one (``shared_client``): a turn
+    neither builds a client nor opens a connection to LINE (measured in
+    docs/decisions/0016-a-turn-profiled.md).
     """
-    with tenant_scope(channel.municipality), LineClient(channel.access_token) as client:
+    client = shared_client(channel.access_token)
+    with tenant_scope(channel.municipality):
         friend = _prepare(channel, line_user_id, client)
         with transaction.atomic():
             friend = (

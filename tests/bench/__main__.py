@@ -8,8 +8,15 @@
    acknowledged events in PostgreSQL as production does; every event must be stored once
    the inbox is empty. The residents' processing tasks pile up in Redis, unrun, and are
    flushed afterwards.
-2. Conversation turns: a second gunicorn serves the simulator (LINE's side), a Celery
-   worker consumes ``engine``; ``--residents`` residents each complete an application.
+2. Conversation turns: the production stack — the product's gunicorn, the inbox's one
+   consumer, a Celery worker consuming ``engine`` — and the simulator (LINE's side) in a
+   gunicorn of its own; ``--residents`` residents at once each complete
+   ``--conversation-rounds`` applications (thousands of turns by default). Turns/s,
+   p50/p95/p99 from input to the reply's arrival at the emulated API, and, read from
+   ``/proc`` before and after the window (tests.bench.cpu), CPU ms per turn of each
+   product process apart from the rig's (simulator, PostgreSQL, Redis, this driver);
+   SQL statements per turn per process (tests.bench.instrument), Redis commands and
+   PostgreSQL transactions per turn. ``--profile-dir`` cProfiles the engine's tasks.
 3. One resident's burst (tests.bench.stack_burst): one worker per queue as README
    deploys them (``--burst-engine`` engine processes); a body of ``--burst-events``
    events from one resident, then a new resident's こんにちは, whose reply time is set
@@ -62,7 +69,19 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-requests", type=int, default=60000, help="cap per measured run")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
     parser.add_argument("--users", type=int, default=200, help="residents the events spread over")
-    parser.add_argument("--residents", type=int, default=20, help="conversations at once")
+    parser.add_argument("--residents", type=int, default=200, help="conversations at once")
+    parser.add_argument(
+        "--conversation-rounds",
+        type=int,
+        default=3,
+        help="applications per resident (5 turns for the first, 4 for each further one)",
+    )
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        default=None,
+        help="cProfile each engine task into DIR/<pid>.prof (slows the turns: a profile run)",
+    )
     parser.add_argument("--web-workers", type=int, default=cpus, help="gunicorn workers")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--worker-concurrency", type=int, default=cpus, help="Celery processes")
@@ -171,15 +190,23 @@ def inbox_drained(*, timeout: float) -> float | None:
 
 
 def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
-    from tests.bench import turns
+    """``--residents`` residents at once, ``--conversation-rounds`` applications each, on
+    the production stack; latency percentiles, and CPU ms and SQL per turn per process."""
+    from tests.bench import cpu, instrument, turns
     from tests.bench.world import submissions_count
 
-    env, world = prepared.env, prepared.world
+    world = prepared.world
     product_port, line_port = prepared.product_port, prepared.line_port
+    counters_dir = Path(tempfile.mkdtemp(prefix="govtech-bench-counters-"))
+    env = {**prepared.env, "BENCH_COUNTERS_DIR": str(counters_dir)}
+    if args.profile_dir:
+        args.profile_dir.mkdir(parents=True, exist_ok=True)
+        env["BENCH_PROFILE_DIR"] = str(args.profile_dir.resolve())
     product = servers.gunicorn_command(
         port=product_port, workers=args.web_workers, threads=args.web_threads
     )
-    line = servers.gunicorn_command(port=line_port, workers=1, threads=16)
+    # LINE's side in a gunicorn of its own (never the product's): its CPU is the rig's.
+    line = servers.gunicorn_command(port=line_port, workers=1, threads=32)
     # As README "Running in production": the inbox's one consumer in a process of its own,
     # so that its store loop never takes a process the conversations need.
     worker = servers.celery_command(concurrency=args.worker_concurrency, queues="engine,default")
@@ -188,17 +215,109 @@ def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
         servers.process("product-web", product, env=env, logs=args.logs) as web,
         servers.process("line-simulator", line, env=env, logs=args.logs) as simulator,
         servers.process("celery-worker", worker, env=env, logs=args.logs) as celery,
-        servers.process("inbox-worker", inbox_worker, env=env, logs=args.logs),
+        servers.process("inbox-worker", inbox_worker, env=env, logs=args.logs) as inbox_consumer,
     ):
         servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
         servers.wait_for_http(f"http://127.0.0.1:{line_port}/simulator/api/channels/", simulator)
         servers.wait_for_worker(celery)
-        before = submissions_count(world)
+        roots = {
+            "web": web.pid,
+            "inbox_consumer": inbox_consumer.pid,
+            "engine_workers": celery.pid,
+            "simulator": simulator.pid,
+            "postgresql": cpu.postgres_root(args.database_url),
+            "redis": cpu.redis_root(args.redis_url),
+        }
+        before_submissions = submissions_count(world)
+        time.sleep(2 * instrument.FLUSH_INTERVAL)  # start-up's queries written out
+        sql_before, cpu_before = instrument.read(counters_dir), cpu.snapshot(roots)
+        driver_before, rig_before = os.times(), rig_counters(args)
         figures = turns.run_conversations(
-            host="127.0.0.1", port=line_port, channel_id=world.channel_id, residents=args.residents
+            host="127.0.0.1",
+            port=line_port,
+            channel_id=world.channel_id,
+            residents=args.residents,
+            rounds=args.conversation_rounds,
         )
-        figures["submissions"] = submissions_count(world) - before
-    return figures
+        # The turns' tail (a send marked done after the reply) and the counters' last
+        # writes land; idle servers spend next to nothing meanwhile.
+        time.sleep(1.0 + 2 * instrument.FLUSH_INTERVAL)
+        cpu_after, driver_after = cpu.snapshot(roots), os.times()
+        sql_after = instrument.read(counters_dir)
+        members = {name: cpu.tree(pid) for name, pid in roots.items() if pid}
+        figures["submissions"] = submissions_count(world) - before_submissions
+    # After the servers stopped: their backends have exited and flushed their statistics.
+    rig_after = rig_counters(args)
+    shutil.rmtree(counters_dir, ignore_errors=True)
+    done = figures["turns"]
+    per_turn = cpu.per_unit_ms(cpu_before, cpu_after, done)
+    driver = (driver_after.user + driver_after.system) - (driver_before.user + driver_before.system)
+    product_names = ("web", "inbox_consumer", "engine_workers")
+    product_cpu = {name: per_turn[name] for name in product_names if name in per_turn}
+    rig_cpu = {name: value for name, value in per_turn.items() if name not in product_names}
+    rig_cpu["bench_driver"] = round(driver * 1000 / done, 2) if done else 0.0
+    counted = {k: v for k, v in members.items() if k not in ("postgresql", "redis")}
+    sql = instrument.sql_per_unit(sql_before, sql_after, counted, done)
+    load = os.getloadavg()
+    return {
+        **figures,
+        "cpu_ms_per_turn": {
+            "product": product_cpu,
+            "product_total": round(sum(product_cpu.values()), 2),
+            "rig": rig_cpu,
+        },
+        "sql_per_turn": sql,
+        "broker_and_database": rig_per_turn(rig_before, rig_after, figures, done),
+        "load_average": [round(value, 2) for value in load],
+    }
+
+
+def rig_counters(args: argparse.Namespace) -> dict:
+    """Redis commands by name (INFO commandstats) and PostgreSQL transactions so far."""
+    import dj_database_url
+    import psycopg
+    import redis
+
+    client = redis.Redis.from_url(args.redis_url)
+    try:
+        commands = {
+            name.removeprefix("cmdstat_"): int(stats["calls"])
+            for name, stats in client.info("commandstats").items()
+        }
+    finally:
+        client.close()
+    params = dj_database_url.parse(args.database_url)
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname=params["NAME"],
+        autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
+            [params["NAME"]],
+        ).fetchone()
+    return {"redis": commands, "transactions": int(row[0]) if row else 0}
+
+
+def rig_per_turn(before: dict, after: dict, figures: dict, done: int) -> dict:
+    """Redis commands per turn (by name, the frequent ones) and PostgreSQL transactions
+    per turn, less the bench's own transcript polls."""
+    per = max(done, 1)
+    commands = {
+        name: round((calls - before["redis"].get(name, 0)) / per, 2)
+        for name, calls in after["redis"].items()
+        if calls - before["redis"].get(name, 0) > 0 and name not in ("info",)
+    }
+    transactions = after["transactions"] - before["transactions"] - figures["watcher_queries"]
+    return {
+        "redis_commands_per_turn": round(sum(commands.values()), 2),
+        "redis_commands": dict(sorted(commands.items(), key=lambda item: -item[1])),
+        "pg_transactions_per_turn": round(transactions / per, 2),
+    }
 
 
 def burst(args: argparse.Namespace, prepared: Prepared) -> dict:

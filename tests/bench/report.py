@@ -46,18 +46,52 @@ def table(figures: dict) -> str:
     ]
     if turns is None:
         return "\n".join(lines)
-    lines += [
-        "",
+    lines += ["", *conversation_lines(turns, setup)]
+    return "\n".join(lines)
+
+
+def conversation_lines(turns: dict, setup: dict) -> list[str]:
+    lines = [
         f"Conversation turns end to end: {turns['residents']} residents at once, "
-        f"simulator → webhook → Celery worker ({setup['worker']}) → emulated Messaging API",
-        f"  {'turns':>7}{'seconds':>9}{'turns/s':>9}{'turn p50 ms':>13}{'turn p99 ms':>13}"
-        f"{'completed':>11}{'submissions':>13}",
+        f"{turns['rounds']} application(s) each, simulator (own gunicorn) → webhook → "
+        f"inbox consumer → engine workers ({setup['worker']}) → emulated Messaging API",
+        f"  {'turns':>7}{'seconds':>9}{'turns/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'completed':>12}{'submissions':>13}",
         f"  {turns['turns']:>7}{turns['seconds']:>9.2f}{turns['turns_per_s']:>9.1f}"
-        f"{turns['turn_p50_ms']:>13.1f}{turns['turn_p99_ms']:>13.1f}"
-        f"{turns['completed']:>7} / {turns['residents']:<3}{turns['submissions']:>11}",
+        f"{turns['turn_p50_ms']:>9.1f}{turns['turn_p95_ms']:>9.1f}{turns['turn_p99_ms']:>9.1f}"
+        f"{turns['completed']:>8} / {turns['residents']:<3}{turns['submissions']:>11}",
+        "  (latency: the resident's input sent → the reply received by the emulated API)",
     ]
     lines += [f"  error: {error}" for error in turns["errors"][:5]]
-    return "\n".join(lines)
+    used = turns.get("cpu_ms_per_turn")
+    if used is None:
+        return lines
+    sql = turns["sql_per_turn"]
+    lines += [
+        f"  CPU ms per turn (load average {' '.join(f'{v:g}' for v in turns['load_average'])}"
+        f" during the run: the robust figure on a shared machine)",
+        f"    {'product':<18}{'CPU ms':>8}{'queries':>9}{'SQL ms':>8}"
+        f"      {'rig':<14}{'CPU ms':>8}",
+    ]
+    product, rig = list(used["product"].items()), list(used["rig"].items())
+    product.append(("= product total", used["product_total"]))
+    for row in range(max(len(product), len(rig))):
+        left = " " * 43
+        if row < len(product):
+            name, ms = product[row]
+            counted = sql.get(name)
+            queries = f"{counted['queries_per_turn']:>9.1f}" if counted else " " * 9
+            sql_ms = f"{counted['sql_ms_per_turn']:>8.2f}" if counted else " " * 8
+            left = f"    {name:<18}{ms:>8.2f}{queries}{sql_ms}"
+        right = f"      {rig[row][0]:<14}{rig[row][1]:>8.2f}" if row < len(rig) else ""
+        lines.append(left + right)
+    hops = turns["broker_and_database"]
+    top = ", ".join(f"{name} {n:g}" for name, n in list(hops["redis_commands"].items())[:6])
+    lines.append(
+        f"  per turn: {hops['redis_commands_per_turn']:g} Redis commands ({top}); "
+        f"{hops['pg_transactions_per_turn']:g} PostgreSQL transactions"
+    )
+    return lines
 
 
 def _drained(ack: dict) -> str:

@@ -57,7 +57,8 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     database_url, redis_url = bench_services
     figures_path = tmp_path / "bench.json"
     tiny = ["--seconds", "0.5", "--warmup", "0", "--max-requests", "100", "--concurrency", "2"]
-    processes = ["--residents", "2", "--web-workers", "1", "--worker-concurrency", "1"]
+    processes = ["--residents", "2", "--conversation-rounds", "2"]
+    processes += ["--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
     processes += ["--export-rows", "200"]
@@ -76,8 +77,22 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     ack, talk = figures["acknowledgement"], figures["conversations"]
     assert ack["events_stored"] == ack["webhook"]["requests"] > 0
     assert ack["bare"]["requests"] > 0
-    assert (talk["residents"], talk["completed"], talk["submissions"]) == (2, 2, 2)
-    assert talk["turns"] == 10
+    assert (talk["residents"], talk["completed"], talk["submissions"]) == (2, 2, 4)
+    assert talk["turns"] == 18  # 5 turns for the first application, 4 for the second
+    percentiles = [talk[f"turn_{p}_ms"] for p in ("p50", "p95", "p99")]
+    assert 0 < percentiles[0] <= percentiles[1] <= percentiles[2]
+    assert talk["turns_per_s"] > 0
+    used = talk["cpu_ms_per_turn"]
+    assert set(used["product"]) == {"web", "inbox_consumer", "engine_workers"}
+    assert all(ms > 0 for ms in used["product"].values())
+    assert {"simulator", "bench_driver"} <= set(used["rig"])
+    assert all(ms > 0 for ms in used["rig"].values())
+    # The engine's turn reads and writes the database; its statements are listed.
+    assert talk["sql_per_turn"]["engine_workers"]["queries_per_turn"] > 0
+    assert talk["sql_per_turn"]["engine_workers"]["statements"]
+    assert talk["broker_and_database"]["redis_commands_per_turn"] > 0
+    assert talk["broker_and_database"]["pg_transactions_per_turn"] > 0
+    assert "CPU ms per turn" in done.stdout
     assert "webhook / bare throughput" in done.stdout
     assert (figures["burst"]["events"], figures["burst"]["burst_total"]) == (30, 31)
     assert "One resident's burst" in done.stdout

@@ -19,6 +19,9 @@ RESEND_AFTER_SECONDS = 30
 
 @shared_task(
     name="delivery.tasks.process_resident_events",
+    # Nobody reads the count it returns: storing it cost two Redis commands a turn
+    # (docs/decisions/0016-a-turn-profiled.md).
+    ignore_result=True,
     acks_late=True,
     autoretry_for=DATABASE_UNAVAILABLE,
     retry_backoff=1,

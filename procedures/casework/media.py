@@ -40,11 +40,11 @@ from PIL import Image, UnidentifiedImageError
 from govtech.access import staff_context
 from govtech.models import User
 from govtech.services import audit_log
+from procedures.casework.selectors import REVIEW_ROLES
 from procedures.engine.steps import localize
 from procedures.models import ResidentUpload, Submission, upload_thumbnail_name
 from procedures.selectors import submissions_for_reviewer
 
-REVIEW_ROLES = frozenset({"admin", "reviewer"})
 THUMB_EDGE = 320
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})  # what delivery/images.py stores
 VIEWED = "procedures.submission.photo_viewed"

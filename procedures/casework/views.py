@@ -335,36 +335,32 @@ def case_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_case(submission)
 
 
-@require_POST
-def case_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _written(request: HttpRequest, pk: int, form_class, service, done: str) -> HttpResponse:
+    """A text the reviewer wrote about the case (a note, a message): form, service, back."""
     submission = case_for_staff(request, pk)
-    form = NoteForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return _back_to_case(submission)
     try:
-        case_note(actor=_user(request), submission=submission, text=form.cleaned_data["text"])
+        service(actor=_user(request), submission=submission, text=form.cleaned_data["text"])
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The note was added."))
+        messages.success(request, done)
     return _back_to_case(submission)
+
+
+@require_POST
+def case_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _written(request, pk, NoteForm, case_note, _("The note was added."))
 
 
 @require_POST
 def case_message_view(request: HttpRequest, pk: int) -> HttpResponse:
-    submission = case_for_staff(request, pk)
-    form = MessageForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _back_to_case(submission)
-    try:
-        case_message(actor=_user(request), submission=submission, text=form.cleaned_data["text"])
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The message was sent to the resident."))
-    return _back_to_case(submission)
+    return _written(
+        request, pk, MessageForm, case_message, _("The message was sent to the resident.")
+    )
 
 
 # --- workflow ------------------------------------------------------------------------------

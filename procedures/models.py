@@ -307,6 +307,15 @@ class Submission(TenantOwned):
     channel = models.CharField(
         _("channel"), max_length=20, blank=True, help_text=_("Where it was sent from (LINE, web…).")
     )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
+        help_text=_("Who handles it: the procedure's department, or where a report was routed."),
+    )
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     search_text = models.TextField(
         _("search text"),
@@ -436,5 +445,12 @@ from procedures.casework.models import (  # noqa: E402, F401
     SubmissionRevision,
 )
 from procedures.catalog.models import Template, TemplateVersion  # noqa: E402, F401
+from procedures.incidents.models import (  # noqa: E402, F401
+    Report,
+    ReportArea,
+    ReportCategory,
+    ReportPhoto,
+    ReportSettings,
+)
 from procedures.reservations.models import Booking, Resource, Slot  # noqa: E402, F401
 from procedures.residents.models import Notice, Resident  # noqa: E402, F401

@@ -21,11 +21,12 @@ def submissions_for_reviewer(
 ) -> QuerySet[Submission]:
     """The ``submissions`` (default: all in the current scope) a staff member reviews:
     every one for admins and operators, otherwise those of the departments they review
-    (every one when no department is assigned to them)."""
+    (every one when no department is assigned to them). A submission's department is its
+    procedure's unless a report was routed elsewhere."""
     queryset = Submission.objects.all() if submissions is None else submissions
     if staff.is_operator or staff.is_admin or not staff.reviewer_department_ids:
         return queryset
-    return queryset.filter(procedure__department__in=staff.reviewer_department_ids)
+    return queryset.filter(department__in=staff.reviewer_department_ids)
 
 
 def live_procedures() -> QuerySet[Procedure]:

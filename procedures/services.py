@@ -18,6 +18,7 @@ from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
 from procedures.casework.services import case_open, submission_uploads_attach
 from procedures.format import FormatError, validate_document
+from procedures.incidents.services import report_register, submission_is_report
 from procedures.models import (
     Conversation,
     Procedure,
@@ -282,9 +283,10 @@ def submission_create(
 ) -> Submission:
     """Store what the resident sent, pinned to the conversation's version.
 
-    Gives it the next reference number, attaches the resident's uploads it refers to and
-    opens its case (revision 1, timeline, due date). Called once per conversation (the
-    one-to-one link refuses a second submission).
+    Gives it the next reference number and its procedure's department, attaches the
+    resident's uploads it refers to, registers a report (routed by category and area) for
+    a ``report``-kind procedure and opens its case (revision 1, timeline, due date).
+    Called once per conversation (the one-to-one link refuses a second submission).
     """
     municipality = conversation.municipality
     version = conversation.version
@@ -299,11 +301,14 @@ def submission_create(
         fee=fee,
         language=conversation.language,
         channel=conversation.channel,
+        department_id=conversation.procedure.department_id,
         is_test=conversation.is_test,
         last_activity_at=now,
     )
     with tenant_scope(municipality):
         submission_uploads_attach(submission=submission, answers=answers)
+        if submission_is_report(submission):
+            report_register(submission=submission, now=now)
         case_open(submission=submission, now=now)
     return submission
 

@@ -168,7 +168,7 @@ def resident_submissions(
 def assignable_staff(*, submission: Submission) -> list[User]:
     """Staff who may be assigned the submission: admins, and reviewers of its department
     (or of every department when they have none)."""
-    department_id = submission.procedure.department_id
+    department_id = submission.department_id
     memberships = StaffMembership.objects.filter(role__in=REVIEW_ROLES, user__is_active=True)
     memberships = memberships.annotate(department_count=Count("departments")).filter(
         Q(role=Role.ADMIN) | Q(department_count=0) | Q(departments=department_id)

@@ -149,6 +149,7 @@ def _submission(city, procedure, versions, resident, n: int, start):
         answers=answers,
         fee=400,
         channel="line",
+        department_id=procedure.department_id,
         search_text=f"B-{n:07d} 山田{n}郎",
         submitted_at=start + timedelta(seconds=n),
     )

@@ -320,6 +320,7 @@ def _insert(city, procedures, total: int) -> None:
                     language="ja",
                     status=status,
                     channel="line" if rng.random() < 0.85 else "web",
+                    department_id=procedure.department_id,
                     last_activity_at=submitted + timedelta(hours=rng.uniform(0, 72)),
                 )
                 if status != "submitted" or rng.random() < 0.3:

@@ -105,6 +105,7 @@ def submit(procedure, version: int, answers: dict, *, when=SUBMITTED, **fields) 
             answers=answers,
             fee=pinned.document.get("fee"),
             channel=fields.pop("channel", "line"),
+            department_id=procedure.department_id,
             **fields,
         )
         Submission.objects.filter(pk=submission.pk).update(submitted_at=when)

@@ -381,6 +381,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "scheduled-exports": {"task": "reports.run_scheduled_exports", "schedule": 300.0},
     "exports-purge-expired": {"task": "reports.purge_expired_exports", "schedule": 3600.0},
+    "exports-recover-stalled": {"task": "reports.recover_stalled_exports", "schedule": 300.0},
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

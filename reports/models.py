@@ -73,6 +73,10 @@ class ExportJob(TenantOwned):
     replaced_characters = models.PositiveIntegerField(_("characters replaced"), default=0)
     file = models.FileField(_("file"), upload_to=_export_path, blank=True, max_length=200)
     error = models.TextField(_("error"), blank=True)
+    # A running job's worker touches this with every batch; a job whose worker died (OOM,
+    # a deploy) stops touching it and is run again or given up (``export_jobs_recover``).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)

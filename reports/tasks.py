@@ -9,7 +9,7 @@ from django.utils import timezone
 from govtech.models import Municipality
 from govtech.tasks import TenantTask
 from govtech.tenancy import tenant_scope
-from reports.exports.jobs import export_job_run, export_jobs_purge_expired
+from reports.exports.jobs import export_job_run, export_jobs_purge_expired, export_jobs_recover
 from reports.exports.schedules import active_schedule_ids, scheduled_export_run
 
 
@@ -27,6 +27,17 @@ def purge_expired_exports() -> int:
         with tenant_scope(municipality):
             purged += export_jobs_purge_expired(now=now)
     return purged
+
+
+@shared_task(name="reports.recover_stalled_exports", ignore_result=True)
+def recover_stalled_exports() -> int:
+    """Beat, every 5 minutes: jobs whose worker died mid-run are run again (once) or
+    marked failed with a reason, instead of showing "running" forever. Returns how many."""
+    now, handled = timezone.now(), 0
+    for municipality in Municipality.objects.all():
+        with tenant_scope(municipality):
+            handled += sum(export_jobs_recover(now=now))
+    return handled
 
 
 @shared_task(name="reports.run_scheduled_exports", ignore_result=True)

@@ -3,7 +3,9 @@ when expired. Every function runs inside the job's tenant scope.
 
 A job is claimed with a conditional update (pending → running), so a second delivery of
 the task writes nothing. The rows are read ``BATCH`` at a time and written to a temporary
-file as they come; progress is stored after each batch; the file then goes to storage.
+file as they come; progress (and a heartbeat) is stored after each batch; the file then
+goes to storage. A job whose heartbeat stopped (its worker was killed) is run again,
+once, then given up.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govtech.access import staff_context_for
 from govtech.models import User
@@ -40,6 +43,9 @@ from reports.models import ExportFormat, ExportJob, ExportStatus
 
 RUN_TASK = "reports.run_export_job"
 EXPIRY = timedelta(days=7)
+# No heartbeat for this long: the worker is gone (a batch takes seconds, not minutes).
+STALLED_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 2
 EXTENSIONS = {"csv_utf8": "csv", "csv_cp932": "csv", "xlsx": "xlsx", "pdf_zip": "zip"}
 
 
@@ -85,7 +91,9 @@ def export_job_run(*, job_id: int, now: datetime | None = None) -> bool:
     """Write the job's file. Returns False when another run claimed it first (or it is
     done): a second run is a no-op. A failure is stored on the job and re-raised."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING)
-    if not claimed.update(status=ExportStatus.RUNNING):
+    if not claimed.update(
+        status=ExportStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
+    ):
         return False
     job = ExportJob.objects.select_related("procedure", "created_by").get(pk=job_id)
     try:
@@ -136,7 +144,7 @@ def _write(job: ExportJob, now: datetime) -> None:
 
 def _progress(job_id: int) -> Callable[[int], None]:
     def update(count: int) -> None:
-        ExportJob.objects.filter(pk=job_id).update(progress=count)
+        ExportJob.objects.filter(pk=job_id).update(progress=count, heartbeat_at=timezone.now())
 
     return update
 
@@ -197,3 +205,29 @@ def export_jobs_purge_expired(*, now: datetime) -> int:
                 job.file.storage.delete(job.file.name)
             purged += 1
     return purged
+
+
+def export_jobs_recover(*, now: datetime) -> tuple[int, int]:
+    """Jobs whose worker died mid-run (no heartbeat for ``STALLED_AFTER``): run again
+    when they have attempts left, failed with a reason otherwise. Returns (requeued,
+    failed). Conditional updates on the heartbeat seen, so parallel runs act once."""
+    requeued = failed = 0
+    stalled = ExportJob.objects.filter(
+        status=ExportStatus.RUNNING, heartbeat_at__lt=now - STALLED_AFTER
+    )
+    for job in list(stalled.only("pk", "attempts", "heartbeat_at", "municipality_id")):
+        still = ExportJob.objects.filter(
+            pk=job.pk, status=ExportStatus.RUNNING, heartbeat_at=job.heartbeat_at
+        )
+        if job.attempts < MAX_ATTEMPTS:
+            with transaction.atomic():
+                if still.update(status=ExportStatus.PENDING, progress=0):
+                    publish_task_on_commit(RUN_TASK, job.pk, municipality_id=job.municipality_id)
+                    requeued += 1
+        elif still.update(
+            status=ExportStatus.FAILED,
+            error=_("The export stopped twice before it was finished. Try a smaller one."),
+            finished_at=now,
+        ):
+            failed += 1
+    return requeued, failed

@@ -22,7 +22,12 @@ from django.utils import timezone
 from govtech.models import AuditLogEntry
 from govtech.tenancy import tenant_scope
 from procedures.casework.selectors import InboxFilters
-from reports.exports.jobs import export_job_create, export_job_run, export_jobs_purge_expired
+from reports.exports.jobs import (
+    export_job_create,
+    export_job_run,
+    export_jobs_purge_expired,
+    export_jobs_recover,
+)
 from reports.exports.pdf import submission_pdf
 from reports.models import ExportJob, ExportStatus
 from tests.reports.conftest import SUBMITTED, submit
@@ -219,3 +224,32 @@ def test_an_expired_download_is_gone(
     assert not os.path.exists(path)
     assert client.get(download).status_code == 404
     response.close()  # last: on PostgreSQL it ends the test's database connection
+
+
+def test_a_job_whose_worker_died_runs_again_once_then_fails_with_a_reason(
+    city, admin_user, pets, django_capture_on_commit_callbacks
+):
+    submit(pets, 3, {"owner": "山田太郎"})
+    with tenant_scope(city):  # created, claimed by a worker that was then killed
+        job = ExportJob.objects.create(
+            municipality=city, created_by=admin_user, procedure=pets, format="csv_utf8"
+        )
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.RUNNING, heartbeat_at=NOW - timedelta(minutes=5), attempts=1
+        )
+        assert export_jobs_recover(now=NOW) == (0, 0)  # five minutes: maybe still working
+
+        later = NOW + timedelta(minutes=6)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert export_jobs_recover(now=later) == (1, 0)  # run again, to the end
+        job.refresh_from_db()
+        assert (job.status, job.row_count, job.attempts) == (ExportStatus.DONE, 1, 2)
+        assert export_jobs_recover(now=later) == (0, 0)
+
+        ExportJob.objects.filter(pk=job.pk).update(  # the second worker died too
+            status=ExportStatus.RUNNING, heartbeat_at=NOW - timedelta(minutes=11), file=""
+        )
+        assert export_jobs_recover(now=NOW) == (0, 1)
+        job.refresh_from_db()
+        assert export_job_run(job_id=job.pk) is False  # a late redelivery writes nothing
+    assert job.status == ExportStatus.FAILED and job.error

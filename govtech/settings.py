@@ -157,6 +157,8 @@ else:
     # a transaction begins, so a transaction waits its turn (the busy timeout) instead
     # of failing halfway when it first writes; synchronous=NORMAL is WAL's durable-enough
     # mode (a power cut may lose the last commits, never the file). docs/decisions/0011.
+    # A fresh clone has no var/ yet: SQLite creates the file, not its folder.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

@@ -171,3 +171,12 @@ def test_celery_runs_a_task_on_redis(tmp_path):
     client_app = Celery("test-client", broker=redis_url, backend=redis_url)
     worker_env = {"GOVTECH_VAR_DIR": str(tmp_path), "REDIS_URL": redis_url, "DATABASE_URL": ""}
     assert _run_ping_through_worker(worker_env, client_app, tmp_path / "worker.log") == "pong:hello"
+
+
+def test_the_embedded_default_migrates_on_a_fresh_clone_without_var(tmp_path):
+    """`make demo` on a fresh clone: var/ does not exist yet (it is not in git)."""
+    var = tmp_path / "fresh" / "var"
+    env = {"GOVTECH_VAR_DIR": str(var), "DATABASE_URL": "", "REDIS_URL": ""}
+    migrated = run_python("manage.py migrate --noinput -v 0", env)
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    assert (var / "govtech.sqlite3").stat().st_size > 0

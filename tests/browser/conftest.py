@@ -13,6 +13,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.test import Client
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from govtech.models import User
 
@@ -90,7 +91,15 @@ def screenshot():
 
     def take(tab, name: str, *, full_page: bool = False) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        tab.screenshot(path=str(path), full_page=full_page)
+        try:
+            tab.screenshot(path=str(path), full_page=full_page)
+        except PlaywrightError as error:
+            # Chromium under load now and then answers "Unable to capture screenshot"
+            # while it is still compositing; the page is fine, a second try takes it.
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            tab.wait_for_timeout(500)
+            tab.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take

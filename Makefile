@@ -99,7 +99,8 @@ TYPECHECK_PATHS := \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \
 	delivery/broadcasts/tasks.py \
 	delivery/simulator/services.py delivery/simulator/selectors.py delivery/simulator_adapter.py \
-	delivery/inbox.py delivery/line_api.py
+	delivery/inbox.py delivery/line_api.py \
+	delivery/spots/services.py delivery/spots/standard.py procedures/incidents/services.py
 
 typecheck: install
 	$(PY) -m mypy $(TYPECHECK_PATHS)

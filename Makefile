@@ -100,7 +100,8 @@ TYPECHECK_PATHS := \
 	delivery/broadcasts/tasks.py \
 	delivery/simulator/services.py delivery/simulator/selectors.py delivery/simulator_adapter.py \
 	delivery/inbox.py delivery/line_api.py \
-	delivery/spots/services.py delivery/spots/standard.py procedures/incidents/services.py
+	delivery/spots/services.py delivery/spots/standard.py delivery/spots/selectors.py \
+	delivery/spots/chat.py procedures/incidents/services.py procedures/residents/registry.py
 
 typecheck: install
 	$(PY) -m mypy $(TYPECHECK_PATHS)

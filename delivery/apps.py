@@ -15,12 +15,14 @@ class DeliveryConfig(AppConfig):
         from delivery.notices import LineNoticeChannel, LineResidentData
         from delivery.rendering import render_prompts
         from delivery.simulator_adapter import simulator_enabled
+        from delivery.spots.chat import SpotSearch
         from govtech.health import health_check_register
         from procedures.builder.registry import (
             preview_renderer_register,
             trial_resident_provider_register,
         )
         from procedures.residents.registry import (
+            input_answerer_register,
             notice_channel_register,
             resident_data_contributor_register,
         )
@@ -33,3 +35,4 @@ class DeliveryConfig(AppConfig):
         if simulator_enabled():  # Try it runs the draft in the simulator; none in production
             trial_resident_provider_register(SimulatorTrialResidents())
         submit_effect_register("profile", profile_submitted)
+        input_answerer_register(SpotSearch())

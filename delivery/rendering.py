@@ -32,6 +32,7 @@ from linebot.v3.messaging import (
     QuickReply,
     QuickReplyItem,
     TextMessage,
+    URIAction,
 )
 
 from procedures import engine
@@ -227,6 +228,15 @@ def _card_bubble(card: engine.Card) -> FlexBubble:
     buttons = [
         FlexButton(action=postback_action(choice), style="secondary", height="sm", margin="sm")
         for choice in card.buttons[:BUTTONS_PER_BUBBLE]
+    ]
+    buttons += [
+        FlexButton(
+            action=URIAction(label=label(link.label, 40), uri=link.url),
+            style="link",
+            height="sm",
+            margin="sm",
+        )
+        for link in card.links[: max(0, BUTTONS_PER_BUBBLE - len(buttons))]
     ]
     footer = FlexBox(layout="vertical", contents=buttons) if buttons else None
     return FlexBubble(body=FlexBox(layout="vertical", contents=body), footer=footer)

@@ -36,6 +36,7 @@ from procedures.models import (
 )
 from procedures.reservations import chat as reservation_chat
 from procedures.residents.models import Resident
+from procedures.residents.registry import input_answerer
 from procedures.selectors import live_procedures, procedure_for_keyword
 from procedures.services import DocumentRejected, publishable_errors, submission_create
 from procedures.steptypes import (
@@ -332,6 +333,30 @@ def continue_conversation(ctx: InputContext) -> Reply | None:
     return Reply(result.prompts, conversation, submission)
 
 
+def _answered_by(name: str) -> Callable[[InputContext], Reply | None]:
+    """A handler asking the input answerer registered as ``name`` (by another app)."""
+
+    def handler(ctx: InputContext) -> Reply | None:
+        answerer = input_answerer(name)
+        if answerer is None:
+            return None
+        prompts = answerer.answer(
+            municipality=ctx.municipality,
+            resident=ctx.resident,
+            inp=ctx.inp,
+            lang=ctx.lang,
+            now=ctx.now,
+        )
+        return Reply(prompts, ctx.conversation) if prompts is not None else None
+
+    handler.__name__ = name
+    return handler
+
+
+# A location (or a spot category) outside a conversation: the nearest spots.
+spot_search = _answered_by("spot_search")
+
+
 def fallback_menu(ctx: InputContext) -> Reply | None:
     """Anything else: the procedures the resident can start."""
     return _menu(ctx.lang)
@@ -343,6 +368,7 @@ HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
     bookings_menu,
     start_or_resume,
     continue_conversation,
+    spot_search,
     fallback_menu,
 )
 

@@ -186,16 +186,35 @@ class CompletionPrompt:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A button that opens an address: a web page, a map, ``tel:`` to call."""
+
+    label: str
+    url: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Link:
+        return cls(label=data["label"], url=data["url"])
+
+
+@dataclass(frozen=True)
 class Card:
-    """One card of a `CardsPrompt`: a title, a few lines of text, buttons."""
+    """One card of a `CardsPrompt`: a title, a few lines of text, buttons (postbacks)
+    and links (addresses to open)."""
 
     title: str
     lines: tuple[str, ...] = ()
     buttons: tuple[Choice, ...] = ()
+    links: tuple[Link, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
-        return cls(data["title"], tuple(data.get("lines", [])), _choices(data.get("buttons", [])))
+        return cls(
+            data["title"],
+            tuple(data.get("lines", [])),
+            _choices(data.get("buttons", [])),
+            tuple(Link.from_dict(link) for link in data.get("links", [])),
+        )
 
 
 @dataclass(frozen=True)

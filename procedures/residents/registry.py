@@ -1,6 +1,6 @@
 """What other apps plug into residents, without procedures importing them.
 
-Two kinds of plug-in, each registered by the app that provides it (in its
+Three kinds of plug-in, each registered by the app that provides it (in its
 ``AppConfig.ready``), so the dependency points from that app to procedures:
 
 - **notice channels** send a Notice to a resident by one transport (LINE in delivery,
@@ -8,6 +8,8 @@ Two kinds of plug-in, each registered by the app that provides it (in its
 - **resident data contributors** export and erase what their app keeps about a
   resident (delivery: LINE friends, webhook events, sent messages), so that
   ``resident_export`` / ``resident_erase`` cover everything in one call.
+- **input answerers** answer a resident's input that no procedure takes (delivery: spot
+  search, the FAQ). ``procedures.runtime.HANDLERS`` names each by its place in the order.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ class NoticeChannel(Protocol):
         Called outside any database transaction: it may call the network."""
 
 
+class InputAnswerer(Protocol):
+    name: str
+
+    def answer(
+        self, *, municipality: Any, resident: Resident, inp: Any, lang: str, now: Any
+    ) -> list | None:
+        """Transport-neutral prompts answering ``inp`` (an ``engine.Input``), or None when
+        it is not for this answerer. Runs in the input's transaction: no network."""
+
+
 class ResidentDataContributor(Protocol):
     name: str
 
@@ -48,6 +60,7 @@ class ResidentDataContributor(Protocol):
 
 _channels: dict[str, NoticeChannel] = {}
 _contributors: dict[str, ResidentDataContributor] = {}
+_answerers: dict[str, InputAnswerer] = {}
 
 
 def notice_channel_register(channel: NoticeChannel) -> None:
@@ -64,3 +77,11 @@ def resident_data_contributor_register(contributor: ResidentDataContributor) -> 
 
 def resident_data_contributors() -> list[ResidentDataContributor]:
     return list(_contributors.values())
+
+
+def input_answerer_register(answerer: InputAnswerer) -> None:
+    _answerers[answerer.name] = answerer
+
+
+def input_answerer(name: str) -> InputAnswerer | None:
+    return _answerers.get(name)

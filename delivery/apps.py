@@ -11,6 +11,7 @@ class DeliveryConfig(AppConfig):
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
         from delivery.broadcasts.services import profile_submitted
         from delivery.broadcasts.testers import SimulatorTrialResidents
+        from delivery.faq.chat import FaqAnswers
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
         from delivery.rendering import render_prompts
@@ -36,3 +37,4 @@ class DeliveryConfig(AppConfig):
             trial_resident_provider_register(SimulatorTrialResidents())
         submit_effect_register("profile", profile_submitted)
         input_answerer_register(SpotSearch())
+        input_answerer_register(FaqAnswers())

@@ -355,6 +355,8 @@ def _answered_by(name: str) -> Callable[[InputContext], Reply | None]:
 
 # A location (or a spot category) outside a conversation: the nearest spots.
 spot_search = _answered_by("spot_search")
+# Free text no keyword started: the FAQ's answer, or 「もしかして」.
+faq = _answered_by("faq")
 
 
 def fallback_menu(ctx: InputContext) -> Reply | None:
@@ -369,6 +371,7 @@ HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
     start_or_resume,
     continue_conversation,
     spot_search,
+    faq,
     fallback_menu,
 )
 

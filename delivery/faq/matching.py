@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 ANSWER_SCORE = 88.0  # at least this similar, and clearly ahead: answered directly
 SUGGEST_SCORE = 65.0  # at least this similar: offered 「もしかして」
+CANDIDATE_SCORE = 45.0  # rapidfuzz's plain ratio: what is looked at again
 CLEAR_LEAD = 6.0  # the best must lead the next entry by this much to be answered
 SUGGESTIONS = 3
 PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -83,13 +84,18 @@ class FaqIndex:
             return []
         if query in self.exact:
             return [Match(self.exact[query], 100.0)]
+        # rapidfuzz's ratio (in C) over every key picks candidates; the few are scored
+        # again with the containment bonus (in Python).
         found = process.extract(
-            query, self.keys, scorer=_similarity, limit=limit * 4, score_cutoff=SUGGEST_SCORE
+            query, self.keys, scorer=fuzz.ratio, limit=limit * 8, score_cutoff=CANDIDATE_SCORE
         )
         best: dict[int, float] = {}
-        for _key, score, index in found:
+        for key, _ratio, index in found:
+            score = _similarity(query, key)
+            if score < SUGGEST_SCORE:
+                continue
             entry = self.entries[index]
-            best[entry] = max(best.get(entry, 0.0), float(score))
+            best[entry] = max(best.get(entry, 0.0), score)
         ranked = sorted(best.items(), key=lambda pair: -pair[1])[:limit]
         return [Match(entry, score) for entry, score in ranked]
 

@@ -220,3 +220,4 @@ class WebhookEventAdmin(TenantModelAdmin):
 
 
 from delivery.broadcasts import admin as _broadcasts_admin  # noqa: E402, F401
+from delivery.spots import admin as _spots_admin  # noqa: E402, F401

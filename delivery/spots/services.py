@@ -183,8 +183,13 @@ def spot_delete(*, actor: User, spot: Spot) -> None:
 def spots_csv(*, municipality: Municipality, kind: str) -> Iterator[str]:
     """The dataset in the current standard schema (UTF-8 with BOM for Excel), one line at
     a time: what the import read, the hazards as 災害種別_ columns of 1 and blank, and
-    every other column the file had."""
+    every other column the file had. The spots are read now, in the caller's tenant
+    scope; the lines are made as they are consumed (a streamed response)."""
     spots = list(Spot.objects.filter(kind=kind).order_by("source_id"))
+    return _csv_lines(municipality, spots)
+
+
+def _csv_lines(municipality: Municipality, spots: list[Spot]) -> Iterator[str]:
     hazards = list(HAZARD_HEADERS) if any(spot.hazards for spot in spots) else []
     extra: list[str] = []
     for spot in spots:

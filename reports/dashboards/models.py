@@ -46,6 +46,10 @@ class BroadcastBlocks(TenantOwned):
         ordering = ["started_at"]
         indexes = [models.Index(fields=["municipality", "day"], name="broadcast_blocks_day")]
 
+    @property
+    def block_rate(self) -> float | None:
+        return self.blocks / self.recipients if self.recipients else None
+
 
 class DailyProcedure(TenantOwned):
     """The conversations of a procedure started that day (residents', not tests or
@@ -53,7 +57,7 @@ class DailyProcedure(TenantOwned):
     submission; and the submissions made that day, per channel."""
 
     procedure = models.ForeignKey(
-        "procedures.Procedure", on_delete=models.CASCADE, related_name="+"
+        "procedures.Procedure", on_delete=models.CASCADE, related_name="dashboard_days"
     )
     day = models.DateField(_("day"))
     started = models.PositiveIntegerField(_("started"))

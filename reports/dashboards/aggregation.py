@@ -186,14 +186,15 @@ def _broadcast_blocks(
         BroadcastBlocks(
             municipality=municipality,
             broadcast=b,
-            day=b.started_at.astimezone(TOKYO).date(),
-            started_at=b.started_at,
+            day=started.astimezone(TOKYO).date(),
+            started_at=started,
             title=b.title,
             recipients=b.recipients_count,
             blocks=counts.get(b.pk, 0),
             hours=BLOCK_WINDOW_HOURS,
         )
         for b in broadcasts
+        if (started := b.started_at) is not None  # always: filtered on it above
     ]
 
 
@@ -379,7 +380,7 @@ def _places(slots) -> int:
 
 def _bookings_per_day(
     municipality: Municipality, low: datetime, high: datetime
-) -> dict[tuple[int, date], dict[str, int]]:
+) -> dict[tuple[int, date], dict[str, Any]]:
     holding = Q(status__in=HOLDING_STATUSES)
     rows = (
         Booking.objects.filter(
@@ -394,4 +395,4 @@ def _bookings_per_day(
         )
         .order_by()
     )
-    return {(row["resource_id"], row["day"]): row for row in rows}
+    return {(row["resource_id"], row["day"]): dict(row) for row in rows}

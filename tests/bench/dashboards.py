@@ -37,9 +37,6 @@ from pathlib import Path
 
 from tests.bench import servers
 
-CITY = "bench-dashboards"
-ADMIN = "dashboards@bench.example"
-CHANNEL_ID = "2000009901"
 PROCEDURES = ("bench-dash-a", "bench-dash-b", "bench-dash-c")
 STEPS = ["name", "address", "item", "photo", "day", "confirm"]
 BROADCASTS = 6
@@ -76,21 +73,29 @@ def _sql(statement: str, params: list | None = None) -> int:
         return cursor.rowcount
 
 
+def names(friends: int, conversations: int) -> tuple[str, str, str]:
+    """The city's slug, its admin's e-mail and its channel ID: one city per pair of
+    counts, so that a run with other numbers seeds a city of its own beside it."""
+    tag = f"{friends}-{conversations}"
+    return f"bench-dash-{tag}", f"dashboards-{tag}@bench.example", f"d{tag}"[:20]
+
+
 def seed(friends: int, conversations: int):
-    """The city and its year of activity; reused when the counts match, else redone."""
+    """The city and its year of activity; reused when it is there complete."""
     from django.db import transaction
     from django.utils import timezone
 
     from govtech.models import Municipality
 
-    city = Municipality.objects.filter(slug=CITY).first()
+    slug, admin, channel_id = names(friends, conversations)
+    city = Municipality.objects.filter(slug=slug).first()
     if city is not None and _seeded_counts(city) == (friends, conversations):
         return city
+    if city is not None:
+        raise RuntimeError(f"{slug} is there but incomplete: drop the bench database")
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
-        if city is not None:
-            _wipe(city)
-        city = _city_and_staff(now)
+        city = _city_and_staff(now, slug, admin, channel_id)
         _seed_friends(city, friends, now)
         procedures = _procedures(city)
         _seed_conversations(city, procedures, conversations, friends, now)
@@ -121,37 +126,7 @@ def _seeded_counts(city) -> tuple[int, int]:
         )
 
 
-def _wipe(city) -> None:
-    """An earlier run's city, with counts that differ: deleted table by table in SQL (the
-    ORM's cascade would load a million rows)."""
-    pk = city.pk
-    _sql(
-        "DELETE FROM delivery_broadcastrecipient r USING delivery_broadcast b"
-        " WHERE r.broadcast_id = b.id AND b.municipality_id = %s",
-        [pk],
-    )
-    for table in (
-        "reports_broadcastblocks",
-        "reports_dailyfriends",
-        "reports_dailyprocedure",
-        "reports_dailystep",
-        "reports_dailyresource",
-        "delivery_broadcast",
-        "procedures_booking",
-        "procedures_slot",
-        "procedures_submission",
-        "procedures_conversation",
-        "delivery_friend",
-        "procedures_resident",
-    ):
-        _sql(f"DELETE FROM {table} WHERE municipality_id = %s", [pk])  # noqa: S608 (names above)
-    from django_scopes import scopes_disabled
-
-    with scopes_disabled():
-        city.delete()
-
-
-def _city_and_staff(now):
+def _city_and_staff(now, slug: str, admin: str, channel_id: str):
     from allauth.mfa.models import Authenticator
 
     from delivery.services import line_channel_create
@@ -159,10 +134,10 @@ def _city_and_staff(now):
     from govtech.services import municipality_create
     from govtech.tenancy import tenant_scope
 
-    city = municipality_create(actor=None, slug=CITY, name="ベンチ集計市", prefecture="東京都")
+    city = municipality_create(actor=None, slug=slug, name="ベンチ集計市", prefecture="東京都")
     city.population = 1_800_000
     city.save(update_fields=["population"])
-    user, _ = User.objects.get_or_create(email=ADMIN, defaults={"username": ADMIN})
+    user, _ = User.objects.get_or_create(email=admin, defaults={"username": admin})
     Authenticator.objects.get_or_create(
         user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
     )
@@ -172,7 +147,7 @@ def _city_and_staff(now):
         actor=None,
         municipality=city,
         name="ベンチ集計市",
-        channel_id=CHANNEL_ID,
+        channel_id=channel_id,
         channel_secret="s" * 32,
         access_token="t" * 40,
     )
@@ -184,7 +159,7 @@ def _seed_friends(city, friends: int, now) -> None:
     blocked (n*13 mod 60) days later when that has passed."""
     from delivery.models import LineChannel
 
-    channel = LineChannel.objects.with_scope(municipality=city).get(channel_id=CHANNEL_ID)
+    channel = LineChannel.objects.with_scope(municipality=city).get()
     start = now - timedelta(days=YEAR)
     _sql(
         "WITH people AS (INSERT INTO procedures_resident (municipality_id, handle,"
@@ -236,7 +211,7 @@ def _seed_conversations(city, procedures, conversations: int, friends: int, now)
         "  FROM delivery_friend WHERE municipality_id = %s),"
         " runs AS (SELECT n, (n * 7919) %% 100 AS h,"
         "  %s + make_interval(secs => n::float8 * %s / %s) AS started"
-        "  FROM generate_series(0, %s - 1) n),"
+        "  FROM generate_series(0::bigint, %s - 1) n),"
         " shaped AS (SELECT r.n, r.started, p.resident_id,"
         "  CASE WHEN h < 45 THEN 'submitted' WHEN h < 75 THEN 'cancelled'"
         "   WHEN h < 97 THEN 'expired' ELSE 'active' END AS status,"
@@ -273,7 +248,7 @@ def _seed_broadcasts(city, now) -> None:
     from govtech.tenancy import tenant_scope
 
     with tenant_scope(city):
-        channel = LineChannel.objects.get(channel_id=CHANNEL_ID)
+        channel = LineChannel.objects.get()
         for number in range(BROADCASTS):
             started = now - timedelta(days=YEAR - 30 - 60 * number, hours=3)
             sent = Broadcast.objects.create(
@@ -367,7 +342,7 @@ def aggregate(city) -> dict:
     }
 
 
-def pages(city, *, loads: int) -> dict:
+def pages(city, admin: str, *, loads: int) -> dict:
     """Each page's median milliseconds over ``loads`` loads and its query count."""
     from django.db import connection
     from django.test import Client
@@ -393,7 +368,7 @@ def pages(city, *, loads: int) -> dict:
         "reservations_year": f"{reverse('admin:reports_dashboard_reservations')}?{year}",
     }
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.get(email=ADMIN))
+    client.force_login(User.objects.get(email=admin))
     found = {}
     for name, url in urls.items():
         timings, status = [], 200
@@ -425,7 +400,7 @@ def run_dashboards_bench(*, friends: int, conversations: int, loads: int = 10) -
         "seed_seconds": round(time.monotonic() - started, 1),
     }
     figures["aggregation"] = aggregate(city)
-    figures["pages"] = pages(city, loads=loads)
+    figures["pages"] = pages(city, names(friends, conversations)[1], loads=loads)
     return figures
 
 

@@ -204,19 +204,22 @@ def _seed_conversations(city, procedures, conversations: int, friends: int, now)
     reached. Then a submission for each submitted one."""
     start = now - timedelta(days=YEAR)
     flat = [v for i, (p, ver, key) in enumerate(procedures) for v in (i, p, ver, key)]
+    # Driven from the friends (a known million rows) rather than joined to a
+    # generate_series, whose estimate of 1,000 rows made the planner loop over every pair.
     statement = (
         "WITH procs (i, procedure_id, version_id, key) AS"
         " (VALUES (%s, %s, %s, %s), (%s, %s, %s, %s), (%s, %s, %s, %s)),"
         " people AS (SELECT resident_id, row_number() OVER (ORDER BY id) - 1 AS n"
         "  FROM delivery_friend WHERE municipality_id = %s),"
-        " runs AS (SELECT n, (n * 7919) %% 100 AS h,"
-        "  %s + make_interval(secs => n::float8 * %s / %s) AS started"
-        "  FROM generate_series(0::bigint, %s - 1) n),"
-        " shaped AS (SELECT r.n, r.started, p.resident_id,"
-        "  CASE WHEN h < 45 THEN 'submitted' WHEN h < 75 THEN 'cancelled'"
-        "   WHEN h < 97 THEN 'expired' ELSE 'active' END AS status,"
-        "  CASE WHEN h < 45 THEN 5 ELSE h %% 6 END AS k, %s::text[] AS steps"
-        "  FROM runs r JOIN people p ON p.n = r.n %% %s)"
+        " runs AS (SELECT p.resident_id, p.n + k * %s AS n FROM people p"
+        "  CROSS JOIN generate_series(0, (%s - 1) / %s) k WHERE p.n + k * %s < %s),"
+        " shaped AS (SELECT n, resident_id,"
+        "  %s + make_interval(secs => n::float8 * %s / %s) AS started,"
+        "  CASE WHEN (n * 7919) %% 100 < 45 THEN 'submitted'"
+        "   WHEN (n * 7919) %% 100 < 75 THEN 'cancelled'"
+        "   WHEN (n * 7919) %% 100 < 97 OR n >= %s THEN 'expired' ELSE 'active' END AS status,"
+        "  CASE WHEN (n * 7919) %% 100 < 45 THEN 5 ELSE (n * 7919) %% 100 %% 6 END AS k,"
+        "  %s::text[] AS steps FROM runs)"
         " INSERT INTO procedures_conversation (municipality_id, resident_id, procedure_id,"
         " version_id, status, state, language, is_test, channel, started_at, updated_at)"
         " SELECT %s, s.resident_id, c.procedure_id, c.version_id, s.status,"
@@ -225,10 +228,11 @@ def _seed_conversations(city, procedures, conversations: int, friends: int, now)
         "  'history', to_jsonb(s.steps[1:s.k]), 'answers', '{}'::jsonb),"
         " 'ja', false, 'line', s.started, s.started"
         " FROM shaped s JOIN procs c ON c.i = s.n %% 3"
-        " WHERE s.status <> 'active' OR s.n < %s"
     )
-    counts = [conversations, conversations, STEPS, friends, city.pk, friends]
-    _sql(statement, [*flat, city.pk, start, YEAR * 86400, *counts])
+    runs = [friends, conversations, friends, friends, conversations]
+    # One open conversation per resident at most: only a resident's first can be open.
+    shape = [start, YEAR * 86400, conversations, friends, STEPS]
+    _sql(statement, [*flat, city.pk, *runs, *shape, city.pk])
     _sql(
         "INSERT INTO procedures_submission (municipality_id, reference, procedure_id,"
         " version_id, conversation_id, resident_id, answers, language, status, is_test,"

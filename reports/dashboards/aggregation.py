@@ -88,11 +88,16 @@ class Aggregates:
 
 def aggregates_compute(*, municipality: Municipality, first: date, last: date) -> dict[str, int]:
     """Recompute the aggregates of ``first``..``last`` (Tokyo days, both included) and
-    replace that range's rows in one transaction. Idempotent; a day without activity
-    still gets its friends row (the count carries on). Returns the rows written per kind."""
+    replace that range's rows in one transaction, under a lock on the municipality's row.
+    Idempotent; a day without activity still gets its friends row (the count carries on).
+    Returns the rows written per kind."""
     with tenant_scope(municipality):
         rows = _compute(municipality, first, last)
         with transaction.atomic():
+            # Two runs over the same days (the nightly task and a backfill) take turns:
+            # otherwise the second's delete would miss the first's new rows and its insert
+            # would break the unique constraints.
+            Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
             _replace(municipality, first, last, rows)
     return rows.counts()
 

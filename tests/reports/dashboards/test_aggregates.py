@@ -149,3 +149,11 @@ def _snapshot(city) -> dict:
             model.__name__: sorted(model.objects.values_list(*names))
             for model, names in fields.items()
         }
+
+
+def test_beat_runs_the_aggregation_every_night(settings):
+    from celery.schedules import crontab
+
+    entry = settings.CELERY_BEAT_SCHEDULE["dashboard-aggregates"]
+    assert entry["task"] == compute_daily_aggregates.name
+    assert entry["schedule"] == crontab(hour=2, minute=30)

@@ -274,39 +274,44 @@ def _conversations(municipality: Municipality, low: datetime, high: datetime) ->
     ).iterator(chunk_size=5000)
 
 
+@dataclass(frozen=True)
+class _Steps:
+    ids: list[str]
+    index: dict[str, int]
+
+
 class _VersionSteps:
     """The step ids of each version, in order, loaded once per version."""
 
     def __init__(self) -> None:
-        self.known: dict[int, list[str]] = {}
+        self.known: dict[int, _Steps] = {}
 
-    def __call__(self, version_id: int) -> list[str]:
+    def __call__(self, version_id: int) -> _Steps:
         if version_id not in self.known:
             document = ProcedureVersion.objects.filter(pk=version_id).values_list(
                 "document", flat=True
             )
-            steps = (document.first() or {}).get("steps", [])
-            self.known[version_id] = [step["id"] for step in steps]
+            ids = [step["id"] for step in (document.first() or {}).get("steps", [])]
+            self.known[version_id] = _Steps(ids, {step_id: i for i, step_id in enumerate(ids)})
         return self.known[version_id]
 
 
-def _count_funnel(cohort: _Cohort, steps: list[str], status: str, seen: list[Any]) -> None:
+def _count_funnel(cohort: _Cohort, steps: _Steps, status: str, seen: list[Any]) -> None:
     """A conversation reached every step up to the furthest it was at (all of them when
     submitted) and, unless submitted, stopped at that furthest one."""
-    index = {step_id: i for i, step_id in enumerate(steps)}
-    for step_id in steps:
-        cohort.positions.setdefault(step_id, index[step_id])
+    index = steps.index
+    for step_id, position in index.items():
+        cohort.positions.setdefault(step_id, position)
     at = [index[s] for s in seen if isinstance(s, str) and s in index]
     if status == "submitted":
-        furthest = len(steps) - 1
+        furthest = len(steps.ids) - 1
     elif at:
         furthest = max(at)
     else:
         return
-    for step_id in steps[: furthest + 1]:
-        cohort.reached[step_id] += 1
+    cohort.reached.update(steps.ids[: furthest + 1])
     if status != "submitted":
-        cohort.stopped[steps[furthest]] += 1
+        cohort.stopped[steps.ids[furthest]] += 1
 
 
 def _submissions_per_day(

@@ -157,3 +157,40 @@ def test_beat_runs_the_aggregation_every_night(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["dashboard-aggregates"]
     assert entry["task"] == compute_daily_aggregates.name
     assert entry["schedule"] == crontab(hour=2, minute=30)
+
+
+def test_a_funnel_over_two_versions_adds_up_by_step_in_the_latest_order(city, bulky):
+    from procedures.models import Conversation, ProcedureVersion
+    from reports.dashboards.selectors import DateRange, funnel
+    from tests.reports.dashboards.fixtures import DOCUMENT
+    from tests.reports.dashboards.fixtures import _conversation as conversation
+
+    steps = list(DOCUMENT["steps"])
+    address = {"id": "address", "type": "text", "label": {"ja": "住所"}, "prompt": {"ja": "住所"}}
+    second = {**DOCUMENT, "steps": [*steps[:2], address, *steps[2:]]}
+    with tenant_scope(city):
+        version = ProcedureVersion.objects.create(
+            municipality=city, procedure=bulky, number=2, document=second
+        )
+        conversation(
+            city, bulky, version, at(DAY, 12), "expired", ["name", "kind"], "address", None, ""
+        )
+        assert Conversation.objects.filter(version=version).count() == 1
+    compute(city)
+    found = {s.step_id: (s.reached, s.stopped) for s in rows(city, DailyStep, day=DAY)}
+    assert found == {
+        "name": (8, 2),
+        "kind": (6, 1),
+        "address": (1, 1),
+        "photo": (4, 1),
+        "confirm": (3, 1),
+    }
+    with tenant_scope(city):
+        shown = funnel(procedure=bulky, period=DateRange(DAY, DAY), started=8)
+    assert [(s.step_id, s.label, s.reached) for s in shown] == [
+        ("name", "氏名", 8),
+        ("kind", "品目", 6),
+        ("address", "住所", 1),
+        ("photo", "写真", 4),
+        ("confirm", "確認（内容の表示と送信）", 3),
+    ]

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -384,6 +385,11 @@ CELERY_BEAT_SCHEDULE = {
     "scheduled-exports": {"task": "reports.run_scheduled_exports", "schedule": 300.0},
     "exports-purge-expired": {"task": "reports.purge_expired_exports", "schedule": 3600.0},
     "exports-recover-stalled": {"task": "reports.recover_stalled_exports", "schedule": 300.0},
+    # Nightly in Tokyo (CELERY_TIMEZONE): the dashboards' aggregates of the last days.
+    "dashboard-aggregates": {
+        "task": "reports.compute_daily_aggregates",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # How old the last worker heartbeat may be before /healthz calls the worker stale.
 CELERY_HEARTBEAT_MAX_AGE = timedelta(seconds=int(os.environ.get("CELERY_HEARTBEAT_MAX_AGE", "90")))

@@ -152,3 +152,12 @@ class ScheduledExport(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.procedure} ({self.get_frequency_display()})"
+
+
+from reports.dashboards.models import (  # noqa: E402, F401
+    BroadcastBlocks,
+    DailyFriends,
+    DailyProcedure,
+    DailyResource,
+    DailyStep,
+)

@@ -1,7 +1,10 @@
-"""Celery tasks of reports: export jobs, their expiry, scheduled exports. Each can run
-twice (a job is claimed before it is written; a schedule's window is unique)."""
+"""Celery tasks of reports: export jobs, their expiry, scheduled exports, the dashboards'
+daily aggregates. Each can run twice (a job is claimed before it is written; a schedule's
+window is unique; a day's aggregates are replaced, not added)."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -9,6 +12,7 @@ from django.utils import timezone
 from govtech.models import Municipality
 from govtech.tasks import TenantTask
 from govtech.tenancy import tenant_scope
+from reports.dashboards.aggregation import SETTLE_DAYS, aggregates_compute, tokyo_today
 from reports.exports.jobs import export_job_run, export_jobs_purge_expired, export_jobs_recover
 from reports.exports.schedules import active_schedule_ids, scheduled_export_run
 
@@ -50,3 +54,17 @@ def run_scheduled_exports() -> int:
             for schedule_id in active_schedule_ids():
                 created += scheduled_export_run(schedule_id=schedule_id, now=now) is not None
     return created
+
+
+@shared_task(name="reports.compute_daily_aggregates", ignore_result=True)
+def compute_daily_aggregates(first: str | None = None, last: str | None = None) -> int:
+    """Beat, nightly: every municipality's dashboard aggregates of the last
+    ``SETTLE_DAYS`` days up to yesterday (Tokyo), or of ``first``..``last`` (ISO dates).
+    Each municipality's range replaces its rows in one transaction, so a second run (or
+    an overlapping one) leaves the same rows. Returns the municipalities computed."""
+    last_day = date.fromisoformat(last) if last else tokyo_today() - timedelta(days=1)
+    first_day = date.fromisoformat(first) if first else last_day - timedelta(days=SETTLE_DAYS - 1)
+    municipalities = list(Municipality.objects.order_by("pk"))
+    for municipality in municipalities:
+        aggregates_compute(municipality=municipality, first=first_day, last=last_day)
+    return len(municipalities)

@@ -43,4 +43,7 @@ vendor leaflet.markercluster MIT-LICENCE.txt \
   dist/leaflet.markercluster.js dist/leaflet.markercluster.js.map \
   dist/MarkerCluster.css dist/MarkerCluster.Default.css
 
-cat "$vendor/leaflet/VERSION" "$vendor/leaflet.markercluster/VERSION"
+# Chart.js: its UMD build bundles its one dependency (@kurkle/color), so one file serves.
+vendor chart.js LICENSE.md dist/chart.umd.min.js dist/chart.umd.min.js.map
+
+cat "$vendor/leaflet/VERSION" "$vendor/leaflet.markercluster/VERSION" "$vendor/chart.js/VERSION"

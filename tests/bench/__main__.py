@@ -23,6 +23,10 @@
    next to another's with no burst.
 4. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
    p95 of its list pages next to the bare view, and their query counts.
+5. Exports (tests.bench.exports) and dashboards (tests.bench.dashboards): ``--dashboard-friends``
+   friends and ``--dashboard-conversations`` conversations over a year, the aggregation's
+   seconds (the year's backfill, a nightly run), each dashboard page's median time and
+   query count.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.bench import dashboards as dashboards_bench
 from tests.bench import exports as exports_bench
 from tests.bench import report, servers
 
@@ -115,6 +120,16 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-inbox", action="store_true", help="no inbox run")
     parser.add_argument("--export-rows", type=int, default=100_000, help="submissions exported")
     parser.add_argument("--skip-exports", action="store_true", help="no export run")
+    parser.add_argument(
+        "--dashboard-friends", type=int, default=1_000_000, help="friends in the dashboard run"
+    )
+    parser.add_argument(
+        "--dashboard-conversations",
+        type=int,
+        default=1_000_000,
+        help="conversations in the dashboard run",
+    )
+    parser.add_argument("--skip-dashboards", action="store_true", help="no dashboard run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -421,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
         exporting = (
             None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
         )
+        dashboarding = None
+        if not args.skip_dashboards:
+            dashboarding = dashboards_bench.run_dashboards_bench(
+                friends=args.dashboard_friends, conversations=args.dashboard_conversations
+            )
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -443,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["inbox"] = inboxing
     if exporting is not None:
         figures["exports"] = exporting
+    if dashboarding is not None:
+        figures["dashboards"] = dashboarding
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -461,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + inbox_table(inboxing))
     if exporting is not None:
         print("\n" + exports_bench.table(exporting))
+    if dashboarding is not None:
+        print("\n" + dashboards_bench.table(dashboarding))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -486,7 +510,9 @@ def healthy(figures: dict) -> bool:
         set(run["statuses"]) == {"200"} for run in inboxing["pages"].values()
     )
     exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
-    return all((answered, stored, talked, booked, cast, burst_accepted, listed, exported))
+    shown = "dashboards" not in figures or dashboards_bench.healthy(figures["dashboards"])
+    checks = (answered, stored, talked, booked, cast, burst_accepted, listed, exported, shown)
+    return all(checks)
 
 
 if __name__ == "__main__":

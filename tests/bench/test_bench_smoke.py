@@ -62,6 +62,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
     processes += ["--export-rows", "200"]
+    processes += ["--dashboard-friends", "2000", "--dashboard-conversations", "2000"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(
@@ -98,3 +99,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert "One resident's burst" in done.stdout
     assert all(run["statuses"] == {"200": 2} for run in figures["inbox"]["pages"].values())
     assert "Reviewer's inbox at 200 submissions" in done.stdout
+    dashboards = figures["dashboards"]
+    assert all(page["status"] == 200 for page in dashboards["pages"].values())
+    assert dashboards["aggregation"]["rows"]["friends"] == 365
+    assert "dashboards with 2,000 friends and 2,000 conversations" in done.stdout

@@ -208,3 +208,8 @@ class ScheduledExportAdmin(TenantModelAdmin):
             obj.created_by = request.user
             obj.municipality = staff_context(request).municipality or obj.procedure.municipality
         super().save_model(request, obj, form, change)
+
+
+# --- Open311 clients (reports.open311.admin registers itself on import) ---------------------
+
+from reports.open311 import admin as open311_admin  # noqa: E402, F401

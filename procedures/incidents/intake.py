@@ -211,7 +211,7 @@ def report_submit_from_api(
     ApiReportRejected when the category takes no reports or an answer is refused."""
     procedure = category.procedure
     version = procedure.live_version if procedure is not None else None
-    if not category.is_active or version is None:
+    if procedure is None or version is None or not category.is_active:
         raise ApiReportRejected(_("This category does not take reports now."))
     municipality = category.municipality
     answers = api_report_answers(version.document, report, now=now)

@@ -43,7 +43,10 @@ def open_services() -> QuerySet[ReportCategory]:
 
 
 def service_attributes(category: ReportCategory) -> list[ApiAttribute]:
-    return api_attributes(category.procedure.live_version.document)
+    """The attributes of a category from ``open_services`` (its procedure is live)."""
+    procedure = category.procedure
+    version = procedure.live_version if procedure is not None else None
+    return api_attributes(version.document) if version is not None else []
 
 
 def service_json(category: ReportCategory) -> dict[str, Any]:

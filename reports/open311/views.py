@@ -61,7 +61,7 @@ def _jurisdiction(request: HttpRequest) -> tuple[Municipality, ReportSettings]:
         raise Open311Error(400, _("jurisdiction_id is required."))
     municipality = Municipality.objects.filter(slug=slug).first()
     found = public_settings(municipality) if municipality is not None else None
-    if found is None:
+    if municipality is None or found is None:
         raise Open311Error(404, _("jurisdiction_id %(id)s was not found.") % {"id": slug})
     return municipality, found
 

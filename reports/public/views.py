@@ -44,7 +44,7 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 def _publishing(slug: str) -> tuple[Municipality, ReportSettings]:
     municipality = Municipality.objects.filter(slug=slug).first()
     found = public_settings(municipality) if municipality is not None else None
-    if found is None:
+    if municipality is None or found is None:
         raise Http404
     return municipality, found
 
@@ -151,8 +151,9 @@ def report_photo(request: HttpRequest, slug: str, photo_id: int) -> FileResponse
         photo = public_photo(photo_id)
         if photo is None:
             raise Http404
-        file = photo.upload.file if photo.upload_id else photo.file
-        content_type = photo.upload.content_type if photo.upload_id else photo.content_type
+        upload = photo.upload
+        file = upload.file if upload is not None else photo.file
+        content_type = upload.content_type if upload is not None else photo.content_type
     if content_type not in PHOTO_TYPES:
         raise Http404
     response = FileResponse(file.open("rb"), content_type=content_type)

@@ -23,6 +23,9 @@
    next to another's with no burst.
 4. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
    p95 of its list pages next to the bare view, and their query counts.
+5. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
+   p95 per page (JSON, XML, filters, ids, a deep page, the public report page) next to the
+   bare view, and their query counts.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -42,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import exports as exports_bench
+from tests.bench import open311 as open311_bench
 from tests.bench import report, servers
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -115,6 +119,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-inbox", action="store_true", help="no inbox run")
     parser.add_argument("--export-rows", type=int, default=100_000, help="submissions exported")
     parser.add_argument("--skip-exports", action="store_true", help="no export run")
+    parser.add_argument(
+        "--open311-reports", type=int, default=100_000, help="reports in the Open311 run"
+    )
+    parser.add_argument("--skip-open311", action="store_true", help="no Open311 run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -370,6 +378,17 @@ def inbox(args: argparse.Namespace) -> dict:
     )
 
 
+def open311(args: argparse.Namespace) -> dict:
+    """Open311 GET requests at ``--open311-reports`` reports (tests.bench.open311)."""
+    return open311_bench.run_open311_bench(
+        reports=args.open311_reports,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        requests=args.inbox_requests,
+        logs=args.logs,
+    )
+
+
 def broadcast_table(figures: dict) -> str:
     keys = ("freeze_seconds", "send_seconds", "floor_seconds", "ratio_to_floor")
     keys += ("worker_rss_idle_mib", "worker_rss_peak_mib", "sent", "failed")
@@ -421,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         exporting = (
             None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
         )
+        reporting = None if args.skip_open311 else open311(args)
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -443,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["inbox"] = inboxing
     if exporting is not None:
         figures["exports"] = exporting
+    if reporting is not None:
+        figures["open311"] = reporting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -461,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + inbox_table(inboxing))
     if exporting is not None:
         print("\n" + exports_bench.table(exporting))
+    if reporting is not None:
+        print("\n" + open311_bench.table(reporting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -486,7 +510,10 @@ def healthy(figures: dict) -> bool:
         set(run["statuses"]) == {"200"} for run in inboxing["pages"].values()
     )
     exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
-    return all((answered, stored, talked, booked, cast, burst_accepted, listed, exported))
+    reported = "open311" not in figures or open311_bench.healthy(figures["open311"])
+    return all(
+        (answered, stored, talked, booked, cast, burst_accepted, listed, exported, reported)
+    )
 
 
 if __name__ == "__main__":

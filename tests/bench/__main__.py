@@ -511,9 +511,7 @@ def healthy(figures: dict) -> bool:
     )
     exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
     reported = "open311" not in figures or open311_bench.healthy(figures["open311"])
-    return all(
-        (answered, stored, talked, booked, cast, burst_accepted, listed, exported, reported)
-    )
+    return all((answered, stored, talked, booked, cast, burst_accepted, listed, exported, reported))
 
 
 if __name__ == "__main__":

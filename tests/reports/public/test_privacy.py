@@ -206,6 +206,6 @@ def test_an_open311_post_leaves_no_trace_of_its_reporter(world, admin_user):
 def test_another_citys_reports_never_show(world, other_town, designer):
     theirs = build_world(other_town, designer)
     report_by_api(theirs.roads, 36.123456, 140.123456)
-    lat, lon = rounded_point(36.123456, 140.123456, 100)
+    lat, _lon = rounded_point(36.123456, 140.123456, 100)
     for name, text in public_documents(world).items():
         assert f"{lat}" not in text and "36.12" not in text, name

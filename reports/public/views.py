@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -37,6 +36,7 @@ from reports.public.selectors import (
 )
 
 PAGE_SIZE = 30
+MAX_PAGE = 10_000
 MAP_POINTS = 1000  # the most recent reports of the filter drawn on the map
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
@@ -85,6 +85,10 @@ def _map_config(reports, precision_m: int) -> dict[str, Any] | None:
     }
 
 
+def _page_number(raw: str) -> int:
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+
+
 def _page_context(request: HttpRequest, municipality, report_settings, *, embed: bool) -> dict:
     categories = list(public_categories().only("key", "name"))
     chosen_category = request.GET.get("category", "")
@@ -94,9 +98,17 @@ def _page_context(request: HttpRequest, municipality, report_settings, *, embed:
         category_keys=[chosen_category] if chosen_category else [],
         statuses=[chosen_status] if chosen_status in PUBLIC_STATUS_LABELS else [],
     )
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = _page_number(request.GET.get("page", ""))
+    # One row more than a page says whether there is a next one: no count of every
+    # report (the sort is the newest-first index's; a count would read them all).
+    rows = list(reports[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     precision = report_settings.public_precision_m
-    shown: list[PublicReport] = [present(report, precision_m=precision) for report in page]
+    shown: list[PublicReport] = [present(r, precision_m=precision) for r in rows[:PAGE_SIZE]]
+    page = {
+        "number": number,
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if len(rows) > PAGE_SIZE else None,
+    }
     filters = {k: v for k, v in (("category", chosen_category), ("status", chosen_status)) if v}
     return {
         "municipality": municipality,

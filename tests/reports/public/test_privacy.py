@@ -12,6 +12,7 @@ from procedures.models import ResidentUpload
 from reports.open311.clients import open311_client_create
 from reports.public.selectors import rounded_point
 from tests.reports.open311.conftest import Open311
+from tests.reports.public.test_public_page import photo_status
 from tests.reports.public.world import (
     HANAKO,
     NOW,
@@ -156,9 +157,7 @@ def test_nothing_of_a_private_category_is_published(world, published):
         assert open311.get("requests", service_request_id=str(private.pk)).json() == []
         assert open311.get("requests", service_code="harassment").json() == []
     url = reverse("public-report-photo", args=["demo-city", published["private_photo"].pk])
-    response = Client().get(url)
-    response.close()
-    assert response.status_code == 404
+    assert photo_status(url) == 404
 
 
 def test_only_approved_photos_are_published(world, published):
@@ -174,9 +173,7 @@ def test_only_approved_photos_are_published(world, published):
             assert str(upload.pk) not in text, name
             assert upload.file.name not in text, name
         assert "/media/" not in text, name
-    response = Client().get(unapproved_url)
-    response.close()
-    assert response.status_code == 404
+    assert photo_status(unapproved_url) == 404
 
 
 def test_an_open311_post_leaves_no_trace_of_its_reporter(world, admin_user):

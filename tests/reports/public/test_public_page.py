@@ -4,6 +4,8 @@ the public may see, with rounded places and approved photos only; an embeddable 
 import re
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
 
@@ -35,9 +37,18 @@ def page(slug="demo-city", **params):
 
 def photo_status(url: str) -> int:
     """The status of a photo URL, the file closed again."""
-    response = Client().get(url)
-    response.close()
-    return response.status_code
+    return closed(Client().get(url)).status_code
+
+
+def closed(response):
+    """``response`` with its file closed, as the test client closes a streamed response:
+    without request_finished closing the test's database connection."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    return response
 
 
 def listed_ids(response) -> list[int]:
@@ -118,7 +129,7 @@ def test_it_shows_approved_photos_only_through_its_own_view(world):
     response = Client().get(photo_url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
-    response.close()
+    closed(response)
     for photo in (hidden, resident_photo):
         assert photo_status(reverse("public-report-photo", args=["demo-city", photo.pk])) == 404
 

@@ -286,6 +286,14 @@ MAP_LINK_URL = os.environ.get(
     "MAP_LINK_URL", "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
 )
 
+# --- public report page and Open311 (reports.public, reports.open311) -------------------
+
+# Calls per minute one Open311 caller may make (per API key, else per address).
+OPEN311_REQUESTS_PER_MINUTE = int(os.environ.get("OPEN311_REQUESTS_PER_MINUTE", "120"))
+# Who may frame the embeddable public report page (/r/<slug>/reports/embed/): a CSP
+# frame-ancestors source list, e.g. "https://www.city.example.lg.jp". Only that page.
+REPORTS_EMBED_FRAME_ANCESTORS = os.environ.get("REPORTS_EMBED_FRAME_ANCESTORS", "*")
+
 # --- security (production) --------------------------------------------------
 
 if PRODUCTION:

@@ -210,4 +210,6 @@ class ScheduledExportAdmin(TenantModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-from reports.dashboards import admin as dashboards_admin  # noqa: E402, F401  (registers them)
+# Dashboards and Open311 clients register themselves on import.
+from reports.dashboards import admin as dashboards_admin  # noqa: E402, F401
+from reports.open311 import admin as open311_admin  # noqa: E402, F401

@@ -154,6 +154,45 @@ class ScheduledExport(TenantOwned):
         return f"{self.procedure} ({self.get_frequency_display()})"
 
 
+class Open311Client(TenantOwned):
+    """An application allowed to post reports through Open311 (GeoReport v2) for one
+    municipality: a named client with an API key. Only the key's SHA-256 is stored (the
+    key is 256 random bits, so a fast hash is enough); the key itself is shown once, when
+    created. A revoked client's key is refused."""
+
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(
+        _("key starts with"),
+        max_length=12,
+        editable=False,
+        help_text=_("The first characters of the key, to tell keys apart."),
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
 from reports.dashboards.models import (  # noqa: E402, F401
     BroadcastBlocks,
     DailyFriends,

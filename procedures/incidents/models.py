@@ -200,6 +200,9 @@ class Report(TenantOwned):
         indexes = [
             models.Index(fields=["municipality", "category", "created_at"], name="report_recent"),
             models.Index(fields=["municipality", "latitude", "longitude"], name="report_place"),
+            # The public page and Open311 list a city's reports newest first, a page at a
+            # time: without it, every page sorted all of them (decision 0017).
+            models.Index(fields=["municipality", "-created_at", "-id"], name="report_newest_first"),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,9 @@
    friends and ``--dashboard-conversations`` conversations over a year, the aggregation's
    seconds (the year's backfill, a nightly run), each dashboard page's median time and
    query count.
+6. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
+   p95 per page (JSON, XML, filters, ids, a deep page, the public report page) next to the
+   bare view, and their query counts.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -47,6 +50,7 @@ from typing import Any
 
 from tests.bench import dashboards as dashboards_bench
 from tests.bench import exports as exports_bench
+from tests.bench import open311 as open311_bench
 from tests.bench import report, servers
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -130,6 +134,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         help="conversations in the dashboard run",
     )
     parser.add_argument("--skip-dashboards", action="store_true", help="no dashboard run")
+    parser.add_argument(
+        "--open311-reports", type=int, default=100_000, help="reports in the Open311 run"
+    )
+    parser.add_argument("--skip-open311", action="store_true", help="no Open311 run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -385,6 +393,17 @@ def inbox(args: argparse.Namespace) -> dict:
     )
 
 
+def open311(args: argparse.Namespace) -> dict:
+    """Open311 GET requests at ``--open311-reports`` reports (tests.bench.open311)."""
+    return open311_bench.run_open311_bench(
+        reports=args.open311_reports,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        requests=args.inbox_requests,
+        logs=args.logs,
+    )
+
+
 def broadcast_table(figures: dict) -> str:
     keys = ("freeze_seconds", "send_seconds", "floor_seconds", "ratio_to_floor")
     keys += ("worker_rss_idle_mib", "worker_rss_peak_mib", "sent", "failed")
@@ -441,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             dashboarding = dashboards_bench.run_dashboards_bench(
                 friends=args.dashboard_friends, conversations=args.dashboard_conversations
             )
+        reporting = None if args.skip_open311 else open311(args)
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -465,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["exports"] = exporting
     if dashboarding is not None:
         figures["dashboards"] = dashboarding
+    if reporting is not None:
+        figures["open311"] = reporting
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -485,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + exports_bench.table(exporting))
     if dashboarding is not None:
         print("\n" + dashboards_bench.table(dashboarding))
+    if reporting is not None:
+        print("\n" + open311_bench.table(reporting))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -511,7 +535,19 @@ def healthy(figures: dict) -> bool:
     )
     exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
     shown = "dashboards" not in figures or dashboards_bench.healthy(figures["dashboards"])
-    checks = (answered, stored, talked, booked, cast, burst_accepted, listed, exported, shown)
+    reported = "open311" not in figures or open311_bench.healthy(figures["open311"])
+    checks = (
+        answered,
+        stored,
+        talked,
+        booked,
+        cast,
+        burst_accepted,
+        listed,
+        exported,
+        shown,
+        reported,
+    )
     return all(checks)
 
 

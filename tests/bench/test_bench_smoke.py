@@ -61,7 +61,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes += ["--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
-    processes += ["--export-rows", "200"]
+    processes += ["--export-rows", "200", "--parallel-channels", "2", "--parallel-friends", "600"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(
@@ -98,3 +98,8 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert "One resident's burst" in done.stdout
     assert all(run["statuses"] == {"200": 2} for run in figures["inbox"]["pages"].values())
     assert "Reviewer's inbox at 200 submissions" in done.stdout
+    parallel = figures["broadcasts_in_parallel"]
+    assert [(row["friends"], row["sent"], row["requests"]) for row in parallel["rows"]] == [
+        (600, 600, 2)
+    ] * 2
+    assert "2 channels broadcasting at once" in done.stdout

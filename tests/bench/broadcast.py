@@ -428,11 +428,13 @@ def parallel_table(figures: dict) -> str:
             f"{row['floor_seconds']:>9.2f}{row['start_lag_seconds']:>7.2f}"
             f"{row['send_seconds']:>10.2f}{row['ratio_to_floor']:>7.3f}"
         )
-    lines.append(
-        f"  max ratio {figures['max_ratio']:.3f} (target ≤ 1.2); all {figures['channels']}"
-        f" done {figures['all_seconds']:.2f} s after they were submitted"
-        " (lag: submitted → frozen; actual: frozen → finished)",
-        f"  load average at the end: {figures['load_average_1min']:g} on {figures['cpus']} CPUs",
+    lines.extend(
+        [
+            f"  max ratio {figures['max_ratio']:.3f} (target ≤ 1.2); all {figures['channels']}"
+            f" done {figures['all_seconds']:.2f} s after they were submitted"
+            " (lag: submitted → frozen; actual: frozen → finished)",
+            f"  load average at the end: {figures['load_average_1min']:g} on {figures['cpus']} CPUs",
+        ]
     )
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.bench import servers
+from tests.bench import cpu, servers
 
 CITY = "bench-broadcast"
 CHANNEL_ID = "2000000888"
@@ -380,12 +380,20 @@ def run_parallel_bench(
         _warm_up(f"{site}/simulator/api/channels/", requests=8 * web_workers)
         servers.wait_for_worker(worker)
         drafts = _drafts(world)
+        roots = {
+            "worker": worker.pid,
+            "simulator": web.pid,
+            "postgresql": cpu.postgres_root(database_url),
+            "redis": cpu.redis_root(redis_url),
+        }
+        before = cpu.snapshot(roots)
         submitted = timezone.now()
         for draft in drafts:  # due now: frozen and sent by the worker
             broadcast_submit(actor=None, broadcast=draft)
         floor = -(-friends // 500) / rate
         deadline = time.monotonic() + WAIT_SECONDS + floor * 10
         done = _wait_all_sent([draft.pk for draft in drafts], worker, deadline)
+        used = cpu.per_unit_ms(before, cpu.snapshot(roots), sum(b.requests for b in done))
         load = os.getloadavg()[0]  # the last minute: others' work on a shared machine
     rows = [_channel_row(broadcast, rate, submitted) for broadcast in done]
     last = max(broadcast.finished_at for broadcast in done)
@@ -401,6 +409,7 @@ def run_parallel_bench(
         "worker": f"threads × {concurrency}",
         "simulator": f"lean, gthread {web_workers} × 4",
         "load_average_1min": round(load, 2),
+        "cpu_ms_per_request": {**used, "total": round(sum(used.values()), 2)},
         "cpus": os.cpu_count(),
     }
 
@@ -433,7 +442,9 @@ def parallel_table(figures: dict) -> str:
             f"  max ratio {figures['max_ratio']:.3f} (target ≤ 1.2); all {figures['channels']}"
             f" done {figures['all_seconds']:.2f} s after they were submitted"
             " (lag: submitted → frozen; actual: frozen → finished)",
-            f"  load average at the end: {figures['load_average_1min']:g} on {figures['cpus']} CPUs",
+            f"  load average at the end: {figures['load_average_1min']:g}"
+            f" on {figures['cpus']} CPUs; CPU ms per multicast (freezes included): "
+            + ", ".join(f"{name} {ms:g}" for name, ms in figures["cpu_ms_per_request"].items()),
         ]
     )
     return "\n".join(lines)

@@ -26,6 +26,7 @@ CHANNEL_ID = "2000000888"
 RATE = 200  # LINE's multicast limit, requests per second
 WAIT_SECONDS = 60  # beyond ten times the floor, a broadcast that has not finished is stuck
 LOGS = servers.ROOT / "artifacts" / "bench-logs"
+STARTUP_SECONDS = 120  # a machine shared with other runs took over 30 s to start gunicorn
 
 
 def _tree_rss_kib(pid: int) -> int:
@@ -230,7 +231,7 @@ def run_broadcast_bench(
         servers.process("broadcast-simulator", web_cmd, env=env, logs=logs) as web,
         servers.process("broadcast-worker", worker_cmd, env=env, logs=logs) as worker,
     ):
-        servers.wait_for_http(f"{site}/simulator/api/channels/", web)
+        servers.wait_for_http(f"{site}/simulator/api/channels/", web, timeout=STARTUP_SECONDS)
         _warm_up(f"{site}/simulator/api/channels/", requests=8 * web_workers)
         servers.wait_for_worker(worker)
         peak = PeakRss(worker.pid)
@@ -375,8 +376,7 @@ def run_parallel_bench(
         servers.process("parallel-simulator", web_cmd, env=env, logs=logs) as web,
         servers.process("parallel-worker", worker_cmd, env=env, logs=logs) as worker,
     ):
-        # A loaded machine may take more than 30 s to start four gunicorn workers.
-        servers.wait_for_http(f"{site}/simulator/api/channels/", web, timeout=120)
+        servers.wait_for_http(f"{site}/simulator/api/channels/", web, timeout=STARTUP_SECONDS)
         _warm_up(f"{site}/simulator/api/channels/", requests=8 * web_workers)
         servers.wait_for_worker(worker)
         drafts = _drafts(world)

@@ -69,7 +69,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,  # every part of make bench; a machine shared with other runs is slow
     )
 
     assert done.returncode == 0, done.stdout + done.stderr

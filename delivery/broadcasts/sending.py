@@ -65,10 +65,10 @@ def senders_for(per_second: int) -> int:
 @dataclass
 class SenderRun:
     """What a sender task did: the chunks it ``claimed`` and sent or failed (not those it
-    gave back untried); ``more`` are waiting for a
-    successor; or it stopped on a transient LINE error and a successor should come back
-    after ``backoff`` seconds; or the channel's window was used up and a successor should
-    come back after ``wait`` seconds, when the next one opens."""
+    gave back untried); ``more`` are waiting for a successor; or it stopped on a transient
+    LINE error and a successor should come back after ``backoff`` seconds; or the
+    channel's window was used up and a successor should come back after ``wait`` seconds,
+    when the next one opens."""
 
     claimed: int = 0
     more: bool = False
@@ -250,7 +250,7 @@ def _send_batch(sender: _Sender, chunks: list[BroadcastChunk], run: SenderRun) -
 
     Residents who unfollowed since the freeze are left out (counted as skipped). A
     transient error (429, 5xx, network, after the client's own retries) puts that chunk
-    back to pending, or fails it after MAX_ATTEMPTS, and stops the batch (``run.backoff``)
+    back to pending, or fails it after MAX_ATTEMPTS, and stops the batch (``run.backoff``):
     the chunks not tried yet go back to pending with their attempt given back. A full rate
     window gives back that chunk too and stops the batch (``run.wait``): nothing was sent,
     and the worker should serve another channel instead of waiting. Any other error fails

@@ -56,8 +56,8 @@ def broadcast_send(broadcast_id: int, *, municipality_id: int) -> int:
     again_in = run.again_in
     if again_in is None:
         return run.claimed
-    if again_in and broadcast_send.request.is_eager:  # run in the caller: no queue to wait in
-        time.sleep(again_in)
+    if run.wait is not None and broadcast_send.request.is_eager:  # no queue to wait in
+        time.sleep(run.wait)  # else the successor, run in place, finds the same full window
     broadcast_send.apply_async(
         (broadcast_id,), {"municipality_id": municipality_id}, countdown=again_in or None
     )

@@ -15,7 +15,8 @@ from delivery.broadcasts import sending
 from delivery.broadcasts import services as broadcasts
 from delivery.broadcasts.models import Broadcast, BroadcastChunk, BroadcastStatus, ChunkStatus
 from delivery.services import line_channel_bind_simulator
-from delivery.simulator.models import SimulatorApiCall
+from delivery.simulator.models import SimulatorApiCall, SimulatorChannel
+from delivery.simulator.services import simulator_channel_configure
 from govtech.celery import app as celery_app
 from govtech.tenancy import tenant_scope
 from tests.delivery.broadcast_world import make_friends, received
@@ -134,6 +135,24 @@ def test_a_window_filling_up_mid_batch_gives_the_untried_chunks_back(
         done = Broadcast.objects.get(pk=broadcast.pk)
     assert (done.status, done.sent_count) == (BroadcastStatus.SENT, 3)
     assert set(received(broadcast.friends).values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_broadcast_kept_to_the_channels_rate_is_never_answered_429(two_channels, broadcaster):
+    city_channel, _town_channel = two_channels
+    sim = SimulatorChannel.objects.get(channel_id=city_channel.channel_id)
+    simulator_channel_configure(channel=sim, rate_limits={"multicast": [2, 1]})  # as LINE's
+    friends = make_friends(city_channel, "k", 5)
+    draft = broadcasts.broadcast_create(actor=None, channel=city_channel, title="k", items=TEXT)
+    with scopes_disabled():
+        Broadcast.objects.filter(pk=draft.pk).update(chunk_size=1)
+
+    broadcast = broadcasts.broadcast_submit(actor=broadcaster, broadcast=draft)  # eager
+
+    assert _status(broadcast) == BroadcastStatus.SENT
+    assert set(received(friends).values()) == {1}
+    multicasts = SimulatorApiCall.objects.filter(path__endswith="/multicast")
+    assert list(multicasts.values_list("status", flat=True)) == [200] * 5
 
 
 def test_senders_per_broadcast_follow_the_channels_rate():

@@ -1,10 +1,13 @@
 """Sending a broadcast's chunks exactly once, at the channel's rate, and finishing it.
 
-A few sender tasks per broadcast (``SENDERS``) share its chunks. A sender claims a handful
-of pending chunks in one transaction (``SELECT … FOR UPDATE SKIP LOCKED``, then pending →
-sending), sends each as one multicast at the channel's rate, records their outcomes in one
-statement, and claims again. After ``SENDER_BUDGET`` chunks it hands over to a successor
-task at the back of the queue, so that other broadcasts get their turn on the workers.
+A few sender tasks per broadcast (``senders_for`` its channel's rate) share its chunks. A
+sender claims a handful of pending chunks in one transaction (``SELECT … FOR UPDATE SKIP
+LOCKED``, then pending → sending), sends each as one multicast within the channel's rate,
+records their outcomes in one statement, and claims again. It never sleeps for the rate:
+when its channel's one-second window is used up, it stops and a successor comes back when
+the next window opens, so the worker serves other channels meanwhile. After
+``SENDER_BUDGET`` chunks it hands over to a successor task at the back of the queue, so
+that other broadcasts get their turn on the workers when they are the bottleneck.
 A chunk is in one sender's hands at a time; its multicast carries the chunk's stored
 retry key, so a chunk re-sent after a worker died mid-request is answered 409 by LINE
 and counted as sent. Per chunk this costs one recipient read and one multicast; the
@@ -44,22 +47,40 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 RETRY_BACKOFF_MAX = 60  # seconds; never a long ETA (schedules live in the database)
-SENDERS = 8  # sender tasks per broadcast: enough multicasts in flight to reach 200/s
+SENDERS = 8  # sender tasks per broadcast at most: enough multicasts in flight to reach 200/s
+SENDER_RATE = 25  # multicasts per second one sender is counted on for (8 reach 200/s)
 SENDER_BUDGET = 100  # chunks a sender task sends before its successor takes over
 CLAIM_BATCH = 20  # chunks claimed (and recorded) at once, at most
 CLAIM_LEASE = timedelta(minutes=2)  # a chunk "sending" longer than this lost its worker
 IDLE_AFTER = timedelta(minutes=1)  # no chunk claimed for this long: the senders were lost
+WINDOW_MARGIN = 0.005  # seconds past a window's start, so a successor never lands before it
+
+
+def senders_for(per_second: int) -> int:
+    """Sender tasks a broadcast gets at a channel rate of ``per_second`` multicasts: enough
+    to reach it, no more (an extra sender would only wake up to find the window full)."""
+    return max(1, min(SENDERS, -(-per_second // SENDER_RATE)))
 
 
 @dataclass
 class SenderRun:
-    """What a sender task did: the chunks it ``claimed``; ``more`` are waiting for a
-    successor, or it stopped on a transient LINE error and a successor should come back
-    after ``backoff`` seconds."""
+    """What a sender task did: the chunks it ``claimed`` and sent or failed (not those it
+    gave back untried); ``more`` are waiting for a successor; or it stopped on a transient
+    LINE error and a successor should come back after ``backoff`` seconds; or the
+    channel's window was used up and a successor should come back after ``wait`` seconds,
+    when the next one opens."""
 
     claimed: int = 0
     more: bool = False
     backoff: float | None = None
+    wait: float | None = None
+
+    @property
+    def again_in(self) -> float | None:
+        """Seconds after which a successor should carry on (0: now), None when done."""
+        if self.more:
+            return 0.0
+        return self.backoff if self.backoff is not None else self.wait
 
 
 @dataclass
@@ -78,7 +99,7 @@ class _Sender:
         one for personal messages (500 pushes a chunk)."""
         if self.messages is None:
             return 1
-        return max(1, min(CLAIM_BATCH, self.per_second // SENDERS))
+        return max(1, min(CLAIM_BATCH, self.per_second // senders_for(self.per_second)))
 
 
 def _claim(broadcast_id: int, limit: int) -> list[BroadcastChunk]:
@@ -133,17 +154,46 @@ def _chunk_recipients(chunk: BroadcastChunk) -> list[tuple[str, bool, str]]:
         return [(user_id, bool(following), name) for user_id, following, name in cursor.fetchall()]
 
 
-def rate_wait(*, channel_id: int, per_second: int) -> None:
-    """Block until this process may make one more multicast request for the channel.
+class WindowFull(Exception):
+    """The channel's current one-second window is used up; the next opens in ``wait`` s."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate window full for {wait:.3f} s")
+        self.wait = wait
+
+
+def _window(channel_id: int) -> tuple[str, float]:
+    """The key of the channel's current one-second window, and the seconds until the next."""
+    now = time.time()
+    return f"broadcast-rate:{channel_id}:{int(now)}", int(now) + 1 - now + WINDOW_MARGIN
+
+
+def rate_take(*, channel_id: int, per_second: int) -> None:
+    """Count one multicast request for the channel, or raise WindowFull without waiting.
 
     Fixed one-second windows counted in Redis (the cache in local runs), the way LINE
-    counts them, so every worker together stays under the channel's limit.
+    counts them, so every worker and every broadcast of the channel together stay under
+    its limit. A refused request leaves the window full (its count is over the limit).
     """
-    while True:
-        now = time.time()
-        if _window_count(f"broadcast-rate:{channel_id}:{int(now)}") <= per_second:
-            return
-        time.sleep(int(now) + 1 - now)
+    key, wait = _window(channel_id)
+    if _window_count(key) > per_second:
+        raise WindowFull(wait)
+
+
+def rate_room(*, channel_id: int, per_second: int) -> int:
+    """Requests the channel may still make in its current window, or raise WindowFull
+    (a read only: a sender claims no more chunks than this, and none when it is full)."""
+    key, wait = _window(channel_id)
+    room = per_second - _window_used(key)
+    if room <= 0:
+        raise WindowFull(wait)
+    return room
+
+
+def _window_used(key: str) -> int:
+    if settings.REDIS_URL:
+        return int(_redis().get(key) or 0)
+    return cache.get(key, 0)
 
 
 def _window_count(key: str) -> int:
@@ -170,7 +220,7 @@ def _redis() -> redis.Redis:
 def _send(sender: _Sender, chunk: BroadcastChunk, following: list[tuple[str, str]]) -> None:
     """One multicast to the chunk's followers (user id, display name), with its retry key."""
     if sender.messages is not None:
-        rate_wait(channel_id=sender.broadcast.channel_id, per_second=sender.per_second)
+        rate_take(channel_id=sender.broadcast.channel_id, per_second=sender.per_second)
         user_ids = [user_id for user_id, _name in following]
         with contextlib.suppress(AlreadyAccepted):  # 409: this chunk reached LINE before
             sender.client.multicast(user_ids, sender.messages, retry_key=str(chunk.retry_key))
@@ -188,14 +238,23 @@ def _outcome(chunk: BroadcastChunk, status: str, sent: int, skipped: int, error:
     chunk.error = error[:2000]
 
 
-def _send_batch(sender: _Sender, chunks: list[BroadcastChunk]) -> float | None:
+def _give_back(chunks: list[BroadcastChunk]) -> None:
+    """Chunks claimed but not tried go back to pending, their attempt given back."""
+    for chunk in chunks:
+        _outcome(chunk, ChunkStatus.PENDING, 0, 0, "")
+        chunk.attempts -= 1
+
+
+def _send_batch(sender: _Sender, chunks: list[BroadcastChunk], run: SenderRun) -> None:
     """Send claimed chunks in turn, setting each one's outcome on the object.
 
     Residents who unfollowed since the freeze are left out (counted as skipped). A
     transient error (429, 5xx, network, after the client's own retries) puts that chunk
-    back to pending, or fails it after MAX_ATTEMPTS, and stops the batch: the chunks not
-    tried yet go back to pending with their attempt given back. Returns the backoff in
-    seconds after such a stop, else None. Any other error fails the chunk.
+    back to pending, or fails it after MAX_ATTEMPTS, and stops the batch (``run.backoff``):
+    the chunks not tried yet go back to pending with their attempt given back. A full rate
+    window gives back that chunk too and stops the batch (``run.wait``): nothing was sent,
+    and the worker should serve another channel instead of waiting. Any other error fails
+    the chunk.
     """
     for position, chunk in enumerate(chunks):
         recipients = _chunk_recipients(chunk)
@@ -204,17 +263,19 @@ def _send_batch(sender: _Sender, chunks: list[BroadcastChunk]) -> float | None:
         try:
             if following:
                 _send(sender, chunk, following)
+        except WindowFull as full:
+            _give_back(chunks[position:])
+            run.wait = full.wait
+            return
         except LineApiError as exc:
             if exc.retryable and chunk.attempts < MAX_ATTEMPTS:
                 _outcome(chunk, ChunkStatus.PENDING, 0, 0, str(exc))
-                for untried in chunks[position + 1 :]:
-                    _outcome(untried, ChunkStatus.PENDING, 0, 0, "")
-                    untried.attempts -= 1
-                return min(RETRY_BACKOFF_MAX, 2**chunk.attempts)
+                _give_back(chunks[position + 1 :])
+                run.backoff = min(RETRY_BACKOFF_MAX, 2**chunk.attempts)
+                return
             _outcome(chunk, ChunkStatus.FAILED, 0, skipped, str(exc))
             continue
         _outcome(chunk, ChunkStatus.SENT, len(following), skipped, "")
-    return None
 
 
 def _record(chunks: list[BroadcastChunk]) -> None:
@@ -253,13 +314,25 @@ def _sender(broadcast: Broadcast) -> _Sender:
     )
 
 
+def _room(sender: _Sender) -> int:
+    """Chunks this sender may claim now: a batch, no more than the channel's window has
+    room for (raises WindowFull when it has none). Pushes (personal messages) are not
+    rate-limited here: LINE allows 2,000 a second, far more than a sender makes."""
+    if sender.messages is None:
+        return sender.batch
+    room = rate_room(channel_id=sender.broadcast.channel_id, per_second=sender.per_second)
+    return min(sender.batch, room)
+
+
 def broadcast_chunks_send(*, broadcast_id: int, budget: int = SENDER_BUDGET) -> SenderRun:
     """One sender's run: claim, send and record pending chunks of a sending broadcast.
 
     Stops when no chunk is left to claim (then finishes the broadcast if it is done),
-    after ``budget`` chunks (``more``: a successor should carry on), or on a transient
-    LINE error (``backoff``: a successor should come back later). Safe to run many
-    times at once: each chunk is claimed by one sender, and a duplicated task finds
+    after ``budget`` chunks (``more``: a successor should carry on), on a transient LINE
+    error (``backoff``: a successor should come back later), or when the channel's rate
+    window is used up (``wait``: a successor should come back when the next one opens;
+    nothing is claimed for a full window, and the worker never sleeps on it). Safe to run
+    many times at once: each chunk is claimed by one sender, and a duplicated task finds
     nothing to claim. In the broadcast's tenant scope (another's broadcast: nothing).
     """
     broadcast = selectors.broadcast_for_sending(pk=broadcast_id)
@@ -268,14 +341,19 @@ def broadcast_chunks_send(*, broadcast_id: int, budget: int = SENDER_BUDGET) -> 
     run = SenderRun()
     sender = _sender(broadcast)
     while run.claimed < budget:
-        chunks = _claim(broadcast_id, min(sender.batch, budget - run.claimed))
+        try:
+            room = _room(sender)
+        except WindowFull as full:
+            run.wait = full.wait
+            return run
+        chunks = _claim(broadcast_id, min(room, budget - run.claimed))
         if not chunks:
             broadcast_finish_if_done(broadcast_id=broadcast_id)
             return run
-        run.backoff = _send_batch(sender, chunks)
+        _send_batch(sender, chunks, run)
         _record(chunks)
-        run.claimed += len(chunks)
-        if run.backoff is not None:
+        run.claimed += sum(chunk.status != ChunkStatus.PENDING for chunk in chunks)
+        if run.again_in is not None:
             return run
     run.more = True
     return run

@@ -5,6 +5,8 @@ they run in its scope. Beat's ``broadcast_dispatch`` sweeps every municipality a
 each broadcast's scope itself.
 """
 
+import time
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -12,10 +14,10 @@ from delivery.broadcasts import selectors
 from delivery.broadcasts.models import Broadcast
 from delivery.broadcasts.reminders import reminders_schedule
 from delivery.broadcasts.sending import (
-    SENDERS,
     broadcast_chunks_resume,
     broadcast_chunks_send,
     broadcast_finish_if_done,
+    senders_for,
 )
 from delivery.broadcasts.services import broadcast_start as start_service
 from govtech.tasks import TenantTask
@@ -45,21 +47,27 @@ def broadcast_start(broadcast_id: int, *, municipality_id: int) -> bool:
 )
 def broadcast_send(broadcast_id: int, *, municipality_id: int) -> int:
     """Send a broadcast's pending chunks for a while (claimed, stored retry keys), then
-    hand over to a successor at the back of the queue; after a transient LINE error the
-    successor comes back after the backoff (≤ 60 s). Returns the chunks this run claimed.
-    Duplicates are harmless: each chunk is claimed by one sender."""
+    hand over to a successor at the back of the queue; when the channel's rate window is
+    full the successor comes back as the next one opens (< 1 s), after a transient LINE
+    error after the backoff (≤ 60 s). The worker is free for other channels meanwhile.
+    Returns the chunks this run sent or failed. Duplicates are harmless: each chunk is
+    claimed by one sender."""
     run = broadcast_chunks_send(broadcast_id=broadcast_id)
-    successor = {"municipality_id": municipality_id}
-    if run.more:
-        broadcast_send.delay(broadcast_id, **successor)
-    elif run.backoff is not None:
-        broadcast_send.apply_async((broadcast_id,), successor, countdown=run.backoff)
+    again_in = run.again_in
+    if again_in is None:
+        return run.claimed
+    if run.wait is not None and broadcast_send.request.is_eager:  # no queue to wait in
+        time.sleep(run.wait)  # else the successor, run in place, finds the same full window
+    broadcast_send.apply_async(
+        (broadcast_id,), {"municipality_id": municipality_id}, countdown=again_in or None
+    )
     return run.claimed
 
 
 def broadcast_senders_start(broadcast: Broadcast) -> None:
-    """Enqueue the broadcast's senders (``SENDERS`` tasks sharing its chunks)."""
-    for _ in range(SENDERS):
+    """Enqueue the broadcast's senders (as many as its channel's rate needs)."""
+    policy = selectors.broadcast_policy(municipality=broadcast.municipality)
+    for _ in range(senders_for(policy.requests_per_second)):
         broadcast_send.delay(broadcast.pk, municipality_id=broadcast.municipality_id)
 
 

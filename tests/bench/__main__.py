@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.bench import broadcast as broadcast_bench
 from tests.bench import dashboards as dashboards_bench
 from tests.bench import exports as exports_bench
 from tests.bench import open311 as open311_bench
@@ -117,6 +118,15 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
     )
     parser.add_argument("--skip-broadcast", action="store_true", help="no broadcast run")
+    parser.add_argument(
+        "--parallel-channels", type=int, default=20, help="channels broadcasting at once"
+    )
+    parser.add_argument(
+        "--parallel-friends", type=int, default=50_000, help="friends of each of those channels"
+    )
+    parser.add_argument(
+        "--skip-parallel-broadcast", action="store_true", help="no many-channel broadcast run"
+    )
     parser.add_argument(
         "--inbox-submissions", type=int, default=100_000, help="submissions in the inbox run"
     )
@@ -380,6 +390,19 @@ def broadcast(args: argparse.Namespace) -> dict:
     }
 
 
+def parallel_broadcast(args: argparse.Namespace) -> dict:
+    """``--parallel-channels`` channels broadcasting at once (tests.bench.broadcast)."""
+    from tests.bench.broadcast import run_parallel_bench
+
+    return run_parallel_bench(
+        channels=args.parallel_channels,
+        friends=args.parallel_friends,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        logs=args.logs,
+    )
+
+
 def inbox(args: argparse.Namespace) -> dict:
     """The reviewer's list pages at ``--inbox-submissions`` submissions (tests.bench.inbox)."""
     from tests.bench.inbox import run_inbox_bench
@@ -451,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         bursting = None if args.skip_burst else burst(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
+        parallel = None if args.skip_parallel_broadcast else parallel_broadcast(args)
         inboxing = None if args.skip_inbox else inbox(args)
         exporting = (
             None if args.skip_exports else exports_bench.run_exports_bench(rows=args.export_rows)
@@ -479,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["bookings"] = booking
     if casting is not None:
         figures["broadcast"] = casting
+    if parallel is not None:
+        figures["broadcasts_in_parallel"] = parallel
     if inboxing is not None:
         figures["inbox"] = inboxing
     if exporting is not None:
@@ -499,6 +525,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + bookings_table(booking))
     if casting is not None:
         print("\n" + broadcast_table(casting))
+    if parallel is not None:
+        from tests.bench.broadcast import parallel_table
+
+        print("\n" + parallel_table(parallel))
     if inboxing is not None:
         from tests.bench.inbox import table as inbox_table
 
@@ -527,6 +557,8 @@ def healthy(figures: dict) -> bool:
     talked = talk is None or (talk["completed"] == talk["residents"] and not talk["errors"])
     casts = figures.get("broadcast", {}).values()
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
+    parallel = figures.get("broadcasts_in_parallel")
+    cast = cast and (parallel is None or broadcast_bench.parallel_healthy(parallel))
     bursting = figures.get("burst")
     burst_accepted = bursting is None or bursting["webhook_status"] == 200
     inboxing = figures.get("inbox")

@@ -60,6 +60,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes = ["--residents", "2", "--conversation-rounds", "2"]
     processes += ["--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
+    processes += ["--booking-rush", "40"]
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
     processes += ["--export-rows", "200"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
@@ -98,3 +99,11 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert "One resident's burst" in done.stdout
     assert all(run["statuses"] == {"200": 2} for run in figures["inbox"]["pages"].values())
     assert "Reviewer's inbox at 200 submissions" in done.stdout
+    runs = figures["bookings"]["runs"]
+    assert {(run["mode"], run["slots"]) for run in runs} == {
+        (mode, slots) for mode in ("select_for_update", "conditional_update") for slots in (1, 100)
+    }
+    assert all(run["bookings"] > 0 and run["overbooked_places"] == 0 for run in runs)
+    rush = figures["bookings"]["fill"]
+    assert (rush["places_taken"], rush["refused"], rush["counters_out_of_step"]) == (40, 40, 0)
+    assert "bookings/s" in done.stdout

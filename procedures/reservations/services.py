@@ -115,18 +115,16 @@ def _check_rules(request: BookingRequest, now: datetime, *, replacing: Booking |
             _("This time cannot be booked (closed, or outside the booking period).")
         )
     if request.resident:
-        _check_resident_limits(request, now, replacing=replacing)
+        _check_resident_limits(request, request.resident, now, replacing=replacing)
     return scheduled
 
 
 def _check_resident_limits(
-    request: BookingRequest, now: datetime, *, replacing: Booking | None
+    request: BookingRequest, resident: Resident, now: datetime, *, replacing: Booking | None
 ) -> None:
     resource = request.resource
     day = request.starts_at.astimezone(TOKYO).date()
-    active, on_day = resident_active_counts(
-        resident=request.resident, resource=resource, day=day, now=now
-    )
+    active, on_day = resident_active_counts(resident=resident, resource=resource, day=day, now=now)
     if replacing is not None:
         active -= 1
         same_day = replacing.slot.starts_at.astimezone(TOKYO).date() == day

@@ -240,6 +240,7 @@ def _client_thread(config: dict, mine: list[int], results: dict, lock: threading
                 last_booked = time.time()
     except Exception as exc:
         errors.append(repr(exc))
+        results["ready"].abort()  # before the start: the process ends instead of waiting
     finally:
         connection.close()
     with lock:
@@ -261,8 +262,10 @@ def client_main() -> None:
     services._claim = _timed_claim(services._claim)  # this process measures, nothing else
     threads_count = config["threads"]
     results: dict = {"latencies": [], "refused": 0, "last_booked": 0.0, "errors": []}
-    results["ready"] = threading.Barrier(threads_count + 1)
-    results["go"] = threading.Barrier(threads_count + 1)
+    # A thread that fails before the start breaks the barrier: the process then ends
+    # without saying ready, and the bench reports it (nothing waits forever).
+    results["ready"] = threading.Barrier(threads_count + 1, timeout=300)
+    results["go"] = threading.Barrier(threads_count + 1, timeout=300)
     lock = threading.Lock()
     ids = config["residents"]
     threads = [

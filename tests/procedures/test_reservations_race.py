@@ -185,8 +185,10 @@ def test_freed_places_go_to_the_waitlist_in_order_while_others_race_to_book(city
 
 
 def test_releasing_places_before_offering_them_lets_racers_jump_the_waitlist(city, monkeypatch):
-    """The same race when a cancellation only gives its places back (and the waitlist
-    would hear of it after commit): the racers take them — what `_release` prevents."""
+    """When a cancellation only gives its places back (and the waitlist would hear of it
+    after commit), the 40 racers take them — what `_release` prevents. The cancellations
+    commit first here, so the racers always find the places (at once, with the real
+    `_release`, they never do: the test above)."""
 
     def release_only(slot_id: int, places: int, now) -> list:
         Slot.objects.filter(pk=slot_id).update(taken=F("taken") - places)
@@ -194,6 +196,10 @@ def test_releasing_places_before_offering_them_lets_racers_jump_the_waitlist(cit
 
     resource, bookings = _full_slot_with_waitlist(city)
     monkeypatch.setattr(services, "_release", release_only)
-    assert _racing(city, resource, bookings, late_joiners=0) == []
+    with tenant_scope(city):
+        for booking in bookings[:5]:
+            booking_cancel(booking=booking, now=NOW)
+    racers = [_booker(resource, resident_of(resource, f"line:c:R{n}")) for n in range(40)]
+    assert _at_once(city, racers) == []
     assert _offered_ids(city) == []
     assert _racers_booked(city) == 5

@@ -30,6 +30,7 @@ from procedures.reservations.selectors import (
 )
 from procedures.reservations.services import (
     BookingRefused,
+    SlotFull,
     booking_cancel,
     booking_change,
     waitlist_join,
@@ -177,6 +178,8 @@ def _change(resident: Resident, args: list[str], now: datetime) -> list:
         return _gone()
     try:
         new = booking_change(booking=booking, starts_at=datetime.fromisoformat(args[1]), now=now)
+    except SlotFull as full:
+        return [_change_elsewhere(booking, full)]
     except (BookingRefused, ValueError) as refused:
         return [
             engine.TextPrompt(
@@ -184,6 +187,19 @@ def _change(resident: Resident, args: list[str], now: datetime) -> list:
             )
         ]
     return [engine.TextPrompt(_("Your booking has been changed.") + "\n" + _describe(new))]
+
+
+def _change_elsewhere(booking: Booking, full: SlotFull) -> engine.TextPrompt:
+    """The slot filled meanwhile: the nearest free times, in the same reply, one tap each."""
+    alternatives = [a for a in full.alternatives if a.starts_at != booking.slot.starts_at]
+    choices = tuple(
+        engine.Choice(
+            when_text(a.starts_at),
+            postback("rsv", "cs", str(booking.pk), a.starts_at.astimezone(TOKYO).isoformat()),
+        )
+        for a in alternatives
+    )
+    return engine.TextPrompt(refusal_text(str(full), alternatives), choices)
 
 
 def _join_waitlist(resident: Resident, args: list[str], now: datetime) -> list:

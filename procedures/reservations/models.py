@@ -2,8 +2,9 @@
 waitlists with held offers, and reminder intent rows.
 
 Slots are computed from the opening rules (no rows for the next year of empty slots);
-a `Slot` row is created the first time someone books, blocks or waits for a slot, and
-that row is what a booking locks before counting (STYLE.md rule 5).
+a `Slot` row is created the first time someone books, blocks or waits for a slot. Its
+`taken` counter is the capacity check (STYLE.md rule 5): a booking takes places with one
+conditional UPDATE of that row (docs/decisions/0020-bookings-under-a-rush.md).
 """
 
 from django.db import models
@@ -137,12 +138,18 @@ class Closure(TenantOwned):
 
 
 class Slot(TenantOwned):
-    """The capacity row of one slot; bookings lock it before counting."""
+    """The capacity row of one slot.
+
+    `taken` is the places held by its bookings (confirmed, attended, no-show) and by its
+    pending waitlist offers. Only `services` change it, each time in the same transaction
+    as the rows it counts, with one conditional UPDATE (`taken + n <= capacity`).
+    """
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="slots")
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
+    taken = models.PositiveIntegerField(_("places taken"), default=0)
     is_blocked = models.BooleanField(_("blocked"), default=False)
 
     class Meta:

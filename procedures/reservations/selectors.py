@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Expression, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from govtech.models import Municipality
 from procedures.models import Procedure
@@ -14,13 +15,20 @@ from procedures.reservations.models import (
     HOLDING_STATUSES,
     Booking,
     BookingStatus,
+    CapacityUnit,
     Closure,
     OfferStatus,
     Resource,
     Slot,
     WaitlistOffer,
 )
-from procedures.reservations.schedule import TOKYO, bookable_slots, day_slots, is_open_on
+from procedures.reservations.schedule import (
+    TOKYO,
+    SlotTime,
+    bookable_slots,
+    day_slots,
+    is_open_on,
+)
 from procedures.residents.models import Resident
 
 CHAT_DAYS = 14  # how far ahead the chat offers days
@@ -68,27 +76,38 @@ def _closed_days(resource: Resource, first: date, days: int) -> set[date]:
     return set(rows.values_list("date", flat=True))
 
 
-def taken_places(*, slot_ids: Iterable[int], now: datetime) -> dict[int, int]:
-    """Places held per slot: bookings that hold a place, plus waitlist offers still held."""
-    slot_ids = list(slot_ids)
-    taken: dict[int, int] = dict.fromkeys(slot_ids, 0)
+def held_places(*, resource: Resource) -> Expression:
+    """What a slot's `taken` counter must equal, recounted from the rows, as an expression
+    over a `Slot` queryset of `resource`: places of its bookings that hold one, plus
+    those of its pending waitlist offers (held until decided). One statement, so one
+    snapshot: a booking and the offer it replaced are never both counted, nor neither."""
     bookings = (
-        Booking.objects.filter(slot_id__in=slot_ids, status__in=HOLDING_STATUSES)
-        .values("slot_id")
+        Booking.objects.filter(slot=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        .order_by()
+        .values("slot")
         .annotate(total=Sum("places"))
+        .values("total")
     )
-    for row in bookings:
-        taken[row["slot_id"]] += row["total"] or 0
+    per_offer = F("entry__party_size") if resource.capacity_unit == CapacityUnit.PEOPLE else 1
     offers = (
-        WaitlistOffer.objects.filter(
-            slot_id__in=slot_ids, status=OfferStatus.PENDING, expires_at__gt=now
-        )
-        .values("slot_id")
-        .annotate(total=Sum("entry__party_size"))
+        WaitlistOffer.objects.filter(slot=OuterRef("pk"), status=OfferStatus.PENDING)
+        .order_by()
+        .values("slot")
+        .annotate(total=Sum(per_offer))
+        .values("total")
     )
-    for row in offers:
-        taken[row["slot_id"]] += row["total"] or 0
-    return taken
+    return Coalesce(Subquery(bookings), 0) + Coalesce(Subquery(offers), 0)
+
+
+def slots_out_of_step(*, resource: Resource) -> list[tuple[int, int, int]]:
+    """(slot id, counter, recount) of the resource's slots whose `taken` counter differs
+    from the rows it counts; empty when every counter is right."""
+    rows = Slot.objects.filter(resource=resource).annotate(recounted=held_places(resource=resource))
+    return [
+        (pk, taken, recounted)
+        for pk, taken, recounted in rows.values_list("pk", "taken", "recounted")
+        if taken != recounted
+    ]
 
 
 def slot_availability(
@@ -105,27 +124,29 @@ def slot_availability(
             resource=resource, starts_at__gte=times[0].starts_at, starts_at__lte=times[-1].starts_at
         )
     }
-    taken = taken_places(slot_ids=[row.pk for row in rows.values()], now=now)
     found = []
     for time_ in times:
         row = rows.get(time_.starts_at)
         capacity = row.capacity if row else resource.capacity
-        used = taken.get(row.pk, 0) if row else 0
+        used = row.taken if row else 0
         blocked = bool(row and row.is_blocked)
         remaining = 0 if blocked else max(capacity - used, 0)
         found.append(SlotAvailability(time_.starts_at, time_.ends_at, capacity, remaining, blocked))
     return found
 
 
+def scheduled_slot(*, resource: Resource, starts_at: datetime, now: datetime) -> SlotTime | None:
+    """The slot starting at `starts_at` when it is one of the resource's slots and inside
+    the booking window; None otherwise."""
+    day = starts_at.astimezone(TOKYO).date()
+    rules, closed = resource.opening_rules.all(), _closed_days(resource, day, 1)
+    slots = bookable_slots(resource, rules, closed, day, 1, now)
+    return next((s for s in slots if s.starts_at == starts_at), None)
+
+
 def slot_is_scheduled(*, resource: Resource, starts_at: datetime, now: datetime) -> bool:
     """Whether `starts_at` is one of the resource's slots and inside the booking window."""
-    day = starts_at.astimezone(TOKYO).date()
-    return any(
-        s.starts_at == starts_at
-        for s in bookable_slots(
-            resource, resource.opening_rules.all(), _closed_days(resource, day, 1), day, 1, now
-        )
-    )
+    return scheduled_slot(resource=resource, starts_at=starts_at, now=now) is not None
 
 
 def slot_end(*, resource: Resource, starts_at: datetime) -> datetime | None:
@@ -212,7 +233,8 @@ def resident_active_counts(
     # A Tokyo calendar day: explicit bounds, not __date (which would use UTC).
     low = datetime.combine(day, time.min, TOKYO)
     on_day = Q(slot__starts_at__gte=low, slot__starts_at__lt=low + timedelta(days=1))
-    return upcoming.count(), upcoming.filter(on_day).count()
+    counts = upcoming.aggregate(active=Count("pk"), on_day=Count("pk", filter=on_day))
+    return counts["active"], counts["on_day"]
 
 
 # --- staff console ------------------------------------------------------------------------
@@ -275,7 +297,6 @@ def staff_calendar(
             resource=resource, starts_at__gte=low, starts_at__lt=low + timedelta(days=days)
         )
     }
-    taken = taken_places(slot_ids=[row.pk for row in rows.values()], now=now)
     bookings: dict[int, list[Booking]] = {}
     for booking in Booking.objects.filter(slot_id__in=[row.pk for row in rows.values()]):
         bookings.setdefault(booking.slot_id, []).append(booking)
@@ -290,7 +311,7 @@ def staff_calendar(
                     starts_at=time_.starts_at,
                     ends_at=time_.ends_at,
                     capacity=row.capacity if row else resource.capacity,
-                    taken=taken.get(row.pk, 0) if row else 0,
+                    taken=row.taken if row else 0,
                     blocked=bool(row and row.is_blocked),
                     bookings=bookings.get(row.pk, []) if row else [],
                 )

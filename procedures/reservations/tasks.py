@@ -39,13 +39,13 @@ PLAN_HORIZON = timedelta(minutes=5)  # rows are written a little before they are
     base=TenantTask,
     legacy_row_model=Slot,
 )
-def offer_freed_place(slot_id: int, *, municipality_id: int) -> int | None:
-    """A place was released: offer it to the first waiting resident (no-op if none, or if
-    the slot is gone or not this municipality's)."""
+def offer_freed_place(slot_id: int, *, municipality_id: int) -> list[int] | None:
+    """Places were released outside the reservation services (a resident's data erased):
+    recount the slot's counter and offer its free places to the waiting residents; the
+    offers' ids (None if the slot is gone or not this municipality's)."""
     if not Slot.objects.filter(pk=slot_id).exists():
         return None
-    offer = waitlist_offer_next(slot_id=slot_id)
-    return offer.pk if offer else None
+    return [offer.pk for offer in waitlist_offer_next(slot_id=slot_id)]
 
 
 @shared_task(name="procedures.reservations.expire_offers", ignore_result=True)

@@ -101,6 +101,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--logs", type=Path, default=LOGS, help="where the servers' logs go")
     parser.add_argument("--booking-clients", type=int, default=16, help="clients booking a slot")
     parser.add_argument(
+        "--booking-processes", type=int, default=cpus, help="processes the booking clients run in"
+    )
+    parser.add_argument(
+        "--booking-rush", type=int, default=2000, help="places of the slot the booking rush fills"
+    )
+    parser.add_argument(
         "--skip-conversations", action="store_true", help="no end-to-end conversation run"
     )
     parser.add_argument("--skip-bookings", action="store_true", help="no booking contention run")
@@ -367,10 +373,15 @@ def burst(args: argparse.Namespace, prepared: Prepared) -> dict:
 
 
 def bookings(args: argparse.Namespace) -> dict:
-    """Booking throughput under contention: clients booking one slot (tests.bench.bookings)."""
+    """Booking throughput on one slot and over 100, old path and new (tests.bench.bookings)."""
     from tests.bench.bookings import run_bookings_bench
 
-    return run_bookings_bench(clients=args.booking_clients, seconds=args.seconds)
+    return run_bookings_bench(
+        clients=args.booking_clients,
+        seconds=args.seconds,
+        processes=args.booking_processes,
+        fill_capacity=args.booking_rush,
+    )
 
 
 def broadcast(args: argparse.Namespace) -> dict:
@@ -551,9 +562,7 @@ def healthy(figures: dict) -> bool:
     answered = all(set(ack[k]["statuses"]) == {"200"} for k in ("bare", "webhook"))
     stored = ack["events_stored"] == ack["webhook"]["requests"]
     booking = figures.get("bookings")
-    booked = booking is None or (
-        not booking["errors"] and booking["places_taken"] == booking["bookings"] > 0
-    )
+    booked = booking is None or bookings_healthy(booking)
     talked = talk is None or (talk["completed"] == talk["residents"] and not talk["errors"])
     casts = figures.get("broadcast", {}).values()
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
@@ -581,6 +590,20 @@ def healthy(figures: dict) -> bool:
         reported,
     )
     return all(checks)
+
+
+def bookings_healthy(figures: dict) -> bool:
+    """Every booking run booked, without errors, exactly the places it counted, never
+    above a slot's capacity, every counter right; the rush filled its slot exactly."""
+    runs = [*figures["runs"], figures["fill"]]
+    right = all(
+        not run["errors"]
+        and run["places_taken"] == run["bookings"] > 0
+        and run["overbooked_places"] == 0
+        and run["counters_out_of_step"] in (0, None)
+        for run in runs
+    )
+    return right and figures["fill"]["places_taken"] == figures["fill"]["capacity"]
 
 
 if __name__ == "__main__":

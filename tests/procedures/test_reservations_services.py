@@ -14,7 +14,7 @@ from procedures.reservations.models import (
     Closure,
     WaitlistOffer,
 )
-from procedures.reservations.selectors import slot_availability
+from procedures.reservations.selectors import slot_availability, slots_out_of_step
 from procedures.reservations.services import (
     BookingRefused,
     BookingRequest,
@@ -122,42 +122,45 @@ def test_a_change_secures_the_new_slot_before_releasing_the_old(city, hiroba):
     assert mine.status == "cancelled" and moved.status == "confirmed"
 
 
-def test_a_freed_place_is_offered_to_the_first_waiting_resident(
+def test_freed_places_are_offered_to_the_waiting_residents_in_the_order_they_joined(
     city, hiroba, eager_celery, django_capture_on_commit_callbacks
 ):
     with tenant_scope(city), time_machine.travel(NOW, tick=False):
         first = book(hiroba, resident="line:c:A", party=2)
         book(hiroba, resident="line:c:B")
-        waitlist_join(
-            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W1"), now=NOW
-        )
-        waitlist_join(
-            resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W2"), now=NOW
-        )
+        for handle in ("line:c:W1", "line:c:W2", "line:c:W3"):
+            waitlist_join(
+                resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, handle), now=NOW
+            )
         with django_capture_on_commit_callbacks(execute=True):
-            booking_cancel(booking=first, now=NOW)
-        offer = WaitlistOffer.objects.get()
-        assert offer.entry.resident.handle == "line:c:W1"
-        booking = waitlist_offer_accept(offer=offer, now=NOW + timedelta(minutes=5))
+            booking_cancel(booking=first, now=NOW)  # two places free: W1 and W2, not W3
+        offers = list(WaitlistOffer.objects.order_by("id"))
+        assert [o.entry.resident.handle for o in offers] == ["line:c:W1", "line:c:W2"]
+        with pytest.raises(SlotFull):  # the freed places are held for them
+            book(hiroba, resident="line:c:X")
+        booking = waitlist_offer_accept(offer=offers[0], now=NOW + timedelta(minutes=5))
+        assert slots_out_of_step(resource=hiroba) == []
     assert booking.resident.handle == "line:c:W1" and booking.status == "confirmed"
 
 
 def test_an_expired_offer_moves_on_to_the_next_resident(city, hiroba):
     with tenant_scope(city):
-        full = book(hiroba, resident="line:c:A", party=2)
-        book(hiroba, resident="line:c:B")
+        freed = book(hiroba, resident="line:c:A")
+        book(hiroba, resident="line:c:B", party=2)
         waitlist_join(
             resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W1"), now=NOW
         )
         waitlist_join(
             resource=hiroba, starts_at=TEN, resident=resident_of(hiroba, "line:c:W2"), now=NOW
         )
-        booking_cancel(booking=full, now=NOW)
-        waitlist_offer_next(slot_id=full.slot_id, now=NOW)
+        booking_cancel(booking=freed, now=NOW)  # offered to W1 at once
+        assert waitlist_offer_next(slot_id=freed.slot_id, now=NOW) == []  # nothing else free
         first = WaitlistOffer.objects.get()
-        # While held, nobody else can take the place.
-        with pytest.raises(SlotFull):
-            book(hiroba, resident="line:c:X", party=2, now=NOW + timedelta(minutes=10))
+        # While held, nobody else can take the place, even once its time is up:
+        # it goes to the next resident waiting, not to whoever books first.
+        for minutes in (10, 31):
+            with pytest.raises(SlotFull):
+                book(hiroba, resident="line:c:X", now=NOW + timedelta(minutes=minutes))
         assert waitlist_offers_expire(now=NOW + timedelta(minutes=31)) == 1
         offers = list(WaitlistOffer.objects.order_by("id"))
         with pytest.raises(BookingRefused, match="有効期限"):

@@ -100,10 +100,13 @@ def map_list_rows(queryset: QuerySet[Submission]) -> QuerySet[Submission]:
     )
 
 
-def map_markers(*, staff: StaffContext, filters: MapFilters) -> dict[str, Any]:
+def map_markers(
+    *, staff: StaffContext, filters: MapFilters, categories: list[ReportCategory]
+) -> dict[str, Any]:
     """The map's data as compact JSON-ready lists: ``fields`` names the columns of each
     row of ``reports``; ``statuses`` and ``categories`` are the lists a row's indexes
-    point into. Two queries (the settings, the rows), plus one for the categories."""
+    point into (``categories``: ``report_categories()``). Two queries: the settings, the
+    rows."""
     rows = list(
         map_submissions(staff=staff, filters=filters)
         .filter(report__latitude__isnull=False, report__longitude__isnull=False)
@@ -122,7 +125,6 @@ def map_markers(*, staff: StaffContext, filters: MapFilters) -> dict[str, Any]:
     settings = duplicate_settings(staff.municipality.pk) if staff.municipality else None
     flagged = possible_duplicates_among(rows, settings) if settings else set()
     statuses = list(MAP_STATUSES)
-    categories = report_categories()
     category_index = {c.pk: i for i, c in enumerate(categories)}
     return {
         "fields": MARKER_FIELDS,

@@ -158,8 +158,9 @@ def report_map_markers(request: HttpRequest) -> JsonResponse:
     """The markers of the map under the same filters, as compact JSON (see
     ``procedures.incidents.map.map_markers``)."""
     staff = _reviewer(request)
-    _form, filters = _filters(request, report_categories())
-    data = map_markers(staff=staff, filters=filters)
+    categories = report_categories()
+    _form, filters = _filters(request, categories)
+    data = map_markers(staff=staff, filters=filters, categories=categories)
     response = JsonResponse(
         data, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")}
     )

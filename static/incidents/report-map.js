@@ -47,15 +47,19 @@
         var markers = data.reports.map(function (row) { return marker(row, data, config); });
         clusters.addLayers(markers);
         map.addLayer(clusters);
-        canvas.setAttribute("data-markers", String(markers.length));
         if (data.truncated) {
           var note = document.querySelector("[data-testid=map-truncated]");
           note.textContent = config.labels.truncated;
           note.hidden = false;
         }
         if (markers.length) {
-          map.fitBounds(clusters.getBounds(), { padding: [24, 24], maxZoom: Math.min(17, config.tiles.maxZoom) });
+          map.fitBounds(clusters.getBounds(), {
+            padding: [24, 24],
+            maxZoom: Math.min(17, config.tiles.maxZoom),
+            animate: false,
+          });
         }
+        canvas.setAttribute("data-markers", String(markers.length)); // drawn and fitted
       });
   }
 

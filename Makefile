@@ -93,6 +93,7 @@ TYPECHECK_PATHS := \
 	procedures/casework/services.py procedures/casework/selectors.py \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \
+	procedures/incidents/duplicates.py procedures/incidents/map.py \
 	reports/exports reports/tasks.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \

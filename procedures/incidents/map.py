@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -135,8 +135,8 @@ def map_markers(
             [
                 pk,
                 reference,
-                round(lat, 6),
-                round(lon, 6),
+                round(cast(float, lat), 6),  # not null: filtered in SQL
+                round(cast(float, lon), 6),
                 statuses.index(status),
                 category_index.get(category_id, -1),
                 timezone.localtime(created_at).date().isoformat(),

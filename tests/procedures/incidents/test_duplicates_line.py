@@ -59,7 +59,8 @@ def report_a_hole(resident, at) -> Submission:
     resident.tap("送信")
     resident.received()
     with scopes_disabled():
-        return Submission.objects.filter(resident__line_friends__line_user_id=resident.user_id).get()
+        mine = Submission.objects.filter(resident__line_friends__line_user_id=resident.user_id)
+        return mine.get()
 
 
 def status(client, submission, to: str) -> None:

@@ -26,7 +26,7 @@ from govtech.models import User
 from govtech.services import ServiceError, audit_log
 from procedures import engine
 from procedures.casework import workflow
-from procedures.casework.models import CaseEvent, CaseEventKind
+from procedures.casework.models import CaseEvent, CaseEventKind, CorrectionStatus
 from procedures.incidents.models import Report, ReportSettings
 from procedures.models import Submission
 from procedures.residents.services import resident_notify
@@ -176,7 +176,12 @@ def report_merge(
         duplicate.save(update_fields=["merged_into", "merged_at"])
         previous = dup_sub.status
         dup_sub.status, dup_sub.last_activity_at = main_sub.status, now
-        dup_sub.save(update_fields=["status", "last_activity_at"])
+        if previous == workflow.RETURNED:  # its own correction is no longer asked for
+            dup_sub.corrections.filter(status=CorrectionStatus.OPEN).update(
+                status=CorrectionStatus.CANCELLED
+            )
+            dup_sub.correction_due_at = None
+        dup_sub.save(update_fields=["status", "last_activity_at", "correction_due_at"])
         told = _event(
             dup_sub,
             actor,

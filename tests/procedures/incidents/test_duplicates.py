@@ -15,7 +15,7 @@ import pytest
 from govtech.models import AuditLogEntry
 from govtech.tenancy import tenant_scope
 from procedures.casework.models import CaseEvent, CaseEventKind
-from procedures.casework.services import case_transition
+from procedures.casework.services import case_request_correction, case_transition
 from procedures.incidents.duplicates import (
     MergeRefused,
     bounding_box,
@@ -157,6 +157,18 @@ def test_a_merged_report_takes_the_main_reports_status_and_both_timelines_say_wh
         told = Notice.objects.get(pk=on_second.notice_id)
         assert told.resident_id == second.resident_id
         assert second.reference in told.prompts[0]["text"]
+
+
+def test_a_returned_report_merged_no_longer_waits_for_its_correction(city, pair, reviewer):
+    first, second = pair
+    with tenant_scope(city):
+        case_request_correction(
+            actor=reviewer, submission=second, fields=["place"], reason="場所がずれています"
+        )
+        report_merge(actor=reviewer, duplicate=report_of(second), main=report_of(first))
+        merged = Submission.objects.get(pk=second.pk)
+        assert (merged.status, merged.correction_due_at) == ("in_review", None)
+        assert not merged.corrections.filter(status="open").exists()
 
 
 def test_every_status_change_of_the_main_report_reaches_each_merged_reporter(

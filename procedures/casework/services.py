@@ -171,6 +171,8 @@ def case_transition(
     Raises CaseRefused for a transition the workflow does not allow, a missing reason
     (却下), 返戻 (that is ``case_request_correction``), or a status that changed since the
     reviewer saw ``expected``. A returned submission taken back cancels its open request.
+    Incident reports merged into this one take the same status, and their reporters get
+    the message too.
     """
     now = now or timezone.now()
     with transaction.atomic():

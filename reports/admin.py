@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from govtech.access import StaffContext, staff_context
 from govtech.console import TenantModelAdmin, console
 from govtech.models import Municipality, Role, User
+from procedures.incidents.map import has_report_categories
 from reports import home
 from reports import views as export_views
 from reports.exports.selectors import EXPORT_ROLES, procedures_for_exporter
@@ -75,6 +76,7 @@ def _blocks(request: HttpRequest, staff: StaffContext) -> dict[str, Any]:
         user = cast(User, request.user)
         counts = home.reviewer_queue_counts(staff=staff, user=user, now=timezone.now())
         blocks["submissions"] = [(row, inbox_url(row.queue)) for row in counts]
+        blocks["report_map"] = has_report_categories()
     if _shows(staff, "drafts"):
         blocks["drafts"] = home.designer_drafts(municipality=municipality)
     if _shows(staff, "broadcasts"):

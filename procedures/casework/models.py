@@ -79,6 +79,9 @@ class CaseEventKind(models.TextChoices):
     CORRECTED = "corrected", _("Corrected by the resident")
     REMINDED = "reminded", _("Reminder sent")
     WITHDRAWN = "withdrawn", _("Withdrawn by the resident")
+    # Incident reports (procedures.incidents.duplicates): one merged into another, and back.
+    MERGED = "merged", _("Merged with another report")
+    UNMERGED = "unmerged", _("Merge undone")
 
 
 class CaseEvent(TenantOwned):

@@ -39,6 +39,7 @@ from procedures.casework.selectors import (
     resident_submissions,
     submission_bookings,
 )
+from procedures.incidents.duplicate_panel import duplicate_panel
 from procedures.models import Submission, SubmissionStatus
 from procedures.selectors import submissions_for_reviewer
 
@@ -142,6 +143,7 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
         "open_correction": submission.corrections.filter(status=CorrectionStatus.OPEN).first(),
         "overdue": inbox_row(submission, now=now).overdue,
         "can_edit_workflow": staff.has_any(DESIGN_ROLES),
+        "duplicates": duplicate_panel(submission, staff=staff),  # incident reports only
         **_forms(submission, flow, definition, lang),
     }
 
@@ -236,10 +238,29 @@ def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
             entry.lines.append(_("Deadline: %(date)s") % {"date": _local(deadline)})
     elif kind == CaseEventKind.WITHDRAWN:
         entry.lines.append(status_label(data.get("from", "")) + " → " + status_label("withdrawn"))
+    elif kind in (CaseEventKind.MERGED, CaseEventKind.UNMERGED):
+        entry.lines.append(merge_line(kind, data))
+        if data.get("from") and data.get("from") != data.get("to"):
+            entry.lines.append(status_label(data["from"]) + " → " + status_label(data["to"]))
+    if kind == CaseEventKind.STATUS and data.get("main"):
+        entry.lines.append(_("Following the report %(reference)s") % {"reference": data["main"]})
     if data.get("reason"):
         entry.lines.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
     if data.get("text"):
         entry.lines.append(data["text"])
+
+
+def merge_line(kind: str, data: dict) -> str:
+    """What a merge (or its undoing) says on each of the two reports' timelines."""
+    if kind == CaseEventKind.MERGED:
+        if data.get("into"):
+            return _("Merged into %(reference)s as a duplicate") % {"reference": data["into"]}
+        return _("%(reference)s was merged into this report") % {"reference": data["duplicate"]}
+    if data.get("into"):
+        return _("No longer merged into %(reference)s") % {"reference": data["into"]}
+    return _("%(reference)s is no longer merged into this report") % {
+        "reference": data["duplicate"]
+    }
 
 
 def _local(when: datetime) -> str:

@@ -171,6 +171,8 @@ def case_transition(
     Raises CaseRefused for a transition the workflow does not allow, a missing reason
     (却下), 返戻 (that is ``case_request_correction``), or a status that changed since the
     reviewer saw ``expected``. A returned submission taken back cancels its open request.
+    Incident reports merged into this one take the same status, and their reporters get
+    the message too.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -199,6 +201,9 @@ def case_transition(
         )
         if notify:
             _tell_status(locked, event, flow, to, reason.strip())
+        _merged_reports_follow(
+            locked, actor=actor, to=to, reason=reason.strip(), notify=notify, now=now
+        )
         audit_log(
             actor,
             "procedures.submission.status_changed",
@@ -212,6 +217,31 @@ def case_transition(
         )
     submission.status = to
     return event
+
+
+def _merged_reports_follow(
+    main: Submission, *, actor: User, to: str, reason: str, notify: bool, now: datetime
+) -> None:
+    """Incident reports merged into ``main`` (``procedures.incidents.duplicates``) take its
+    new status, each with its own event, and each reporter gets their procedure's message
+    for it. Nothing for a submission that is not a report: no query then."""
+    if main.definition.get("kind") != "report":
+        return
+    followers = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("procedure", "resident", "version")
+        .filter(report__merged_into__submission=main)
+        .order_by("pk")
+    )
+    for follower in followers:
+        previous, follower.status = follower.status, to
+        if previous == workflow.RETURNED:
+            _cancel_corrections(follower)
+        _touch(follower, now, "status", "correction_due_at")
+        data = {"from": previous, "to": to, "reason": reason, "main": main.reference}
+        event = _event(follower, CaseEventKind.STATUS, actor=actor, now=now, data=data)
+        if notify:
+            _tell_status(follower, event, workflow.workflow_for(follower.procedure), to, reason)
 
 
 def _cancel_corrections(submission: Submission) -> None:

@@ -67,6 +67,7 @@ from procedures.casework.services import (
     case_transition,
     procedure_workflow_save,
 )
+from procedures.incidents.map import has_report_categories
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.selectors import submissions_for_reviewer
 
@@ -180,6 +181,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "sort_query": _query_without(request, "page", "sort"),
             "colleagues": colleagues,
             "statuses": [(v, label) for v, label in SubmissionStatus.choices if v != "returned"],
+            "report_map": has_report_categories(),
         },
     )
 

@@ -200,8 +200,9 @@ def _world(city, designer, reviewer, size: int):
 
 # Session, user, memberships and their departments, vendors (the console's context),
 # colleagues, procedures, the counts of every queue, the page's total, the page's rows
-# (procedure, workflow, resident, assignee joined in), and the session's save.
-INBOX_QUERIES = 13
+# (procedure, workflow, resident, assignee joined in), whether there are report categories
+# (the link to the report map), and the session's save.
+INBOX_QUERIES = 14
 
 
 @pytest.mark.parametrize("size", [5, 60])

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("procedures.catalog.urls")),
     path("api/v1/", include("procedures.reservations.urls")),
+    path("r/", include("reports.surveys.urls")),
 ]
 
 if simulator_enabled():

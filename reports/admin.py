@@ -208,3 +208,6 @@ class ScheduledExportAdmin(TenantModelAdmin):
             obj.created_by = request.user
             obj.municipality = staff_context(request).municipality or obj.procedure.municipality
         super().save_model(request, obj, form, change)
+
+
+from reports.surveys import admin as survey_admin  # noqa: E402, F401  (registers its pages)

@@ -148,3 +148,6 @@ class ScheduledExport(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.procedure} ({self.get_frequency_display()})"
+
+
+from reports.surveys.models import SurveyPublication  # noqa: E402, F401

@@ -94,6 +94,7 @@ TYPECHECK_PATHS := \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \
 	reports/exports reports/tasks.py \
+	reports/surveys \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \

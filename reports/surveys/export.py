@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from reports.exports.columns import Column
@@ -23,37 +22,49 @@ KIND_LABELS = {
 }
 
 
-def _column(header: str, index: int) -> Column:
-    return Column(header, lambda row, version: row[index])
+HEADERS = {
+    "question_id": gettext_lazy("question ID"),
+    "question": gettext_lazy("question"),
+    "kind": gettext_lazy("kind"),
+    "answer": gettext_lazy("answer"),
+    "count": gettext_lazy("count"),
+    "percent": gettext_lazy("percent"),
+    "answered": gettext_lazy("people who answered the question"),
+    "respondents": gettext_lazy("respondents"),
+}
+
+
+def _column(key: str) -> Column:
+    return Column(str(HEADERS[key]), lambda row, version: row[key])
 
 
 def aggregate_columns() -> list[Column]:
-    headers = [
-        _("question ID"),
-        _("question"),
-        _("kind"),
-        _("answer"),
-        _("count"),
-        _("percent"),
-        _("people who answered the question"),
-        _("respondents"),
-    ]
-    return [_column(header, index) for index, header in enumerate(headers)]
+    return [_column(key) for key in HEADERS]
 
 
-def aggregate_rows(results: SurveyResults) -> Iterator[list[Any]]:
+def aggregate_rows(results: SurveyResults) -> Iterator[dict[str, Any]]:
     """Per question: a row per cell; a question without cells (free text) one row with
     its number of answers."""
     for result in results.questions:
         question = result.question
-        first = [question.step_id, question.label, str(KIND_LABELS[question.kind])]
-        tail = [result.answered, results.respondents]
+        row = {
+            "question_id": question.step_id,
+            "question": question.label,
+            "kind": str(KIND_LABELS[question.kind]),
+            "answer": "",
+            "count": "",
+            "percent": "",
+            "answered": result.answered,
+            "respondents": results.respondents,
+        }
         if not result.cells:
-            yield [*first, "", "", "", *tail]
+            yield row
         for cell in result.cells:
             percent = "" if cell.percent is None else f"{cell.percent:.1f}"
-            yield [*first, cell.label, cell.count, percent, *tail]
+            yield {**row, "answer": cell.label, "count": cell.count, "percent": percent}
 
 
 def aggregates_csv(results: SurveyResults) -> bytes:
-    return b"".join(csv_chunks(aggregate_columns(), aggregate_rows(results), CsvEncoder("utf-8")))
+    columns = aggregate_columns()
+    cells = ([column.cell(row, None) for column in columns] for row in aggregate_rows(results))
+    return b"".join(csv_chunks(columns, cells, CsvEncoder("utf-8")))

@@ -95,7 +95,7 @@ def _value_counts(submissions: QuerySet[Submission], step_id: str) -> list[tuple
 
 def text_answers(
     submissions: QuerySet[Submission], step_id: str, *, search: str = ""
-) -> QuerySet[Submission, dict[str, Any]]:
+) -> QuerySet[Any, Any]:
     """The free-text answers to ``step_id``, newest first, containing every word of
     ``search``; as dicts (pk, reference, submitted_at, version__number, text)."""
     queryset = submissions.filter(answers__has_key=step_id).annotate(
@@ -125,7 +125,7 @@ def _cells(question: Question, values: list[tuple[Any, int]], answered: int) -> 
 
 def _option_counts(question: Question, counts: Counter[str]) -> list[tuple[str, str, int]]:
     """The options in their order (0 when unchosen), then values no version offers."""
-    rows = [(option.value, option.label, counts.pop(option.value, 0)) for option in question.options]
+    rows = [(o.value, o.label, counts.pop(o.value, 0)) for o in question.options]
     return rows + [(key, key, n) for key, n in sorted(counts.items())]
 
 

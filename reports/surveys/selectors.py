@@ -57,9 +57,7 @@ def surveys_for_staff(*, staff: StaffContext) -> QuerySet[Procedure]:
 
 def surveys_with_counts(*, staff: StaffContext) -> QuerySet[Procedure]:
     """The surveys of ``surveys_for_staff`` with their number of counted answers. One query."""
-    counted = Q(submissions__is_test=False) & ~Q(
-        submissions__status=SubmissionStatus.WITHDRAWN
-    )
+    counted = Q(submissions__is_test=False) & ~Q(submissions__status=SubmissionStatus.WITHDRAWN)
     return surveys_for_staff(staff=staff).annotate(answers=Count("submissions", filter=counted))
 
 

@@ -204,7 +204,7 @@ def publication_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = PublicationForm(request.POST, instance=publication_of(procedure=procedure))
     if not form.is_valid():
         for error in form.errors.get("minimum_count", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("admin:reports_survey_results", procedure.pk)
     survey_publication_set(
         actor=cast(User, request.user),

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from govtech.access import staff_context_for
+from govtech.services import staff_set_roles
 from reports.surveys.results import survey_results, text_answers
 from reports.surveys.selectors import (
     SurveyFilters,
@@ -28,7 +29,10 @@ def scope(city_scope):
     return city_scope
 
 
-def results_for(user, survey, filters=SurveyFilters(), **kwargs):
+EVERYTHING = SurveyFilters()
+
+
+def results_for(user, survey, filters=EVERYTHING, **kwargs):
     staff = staff_context_for(user)
     questions, _versions = survey_versions(procedure=survey)
     submissions = counted_submissions(staff=staff, procedure=survey, filters=filters)
@@ -93,9 +97,7 @@ def test_free_text_is_counted_and_listed_newest_first_with_search(admin_user, su
     assert [row["text"] for row in found] == ["待ち時間が長い"]
 
 
-def test_filters_by_resident_attribute_version_and_date_range(
-    admin_user, survey, answered, area
-):
+def test_filters_by_resident_attribute_version_and_date_range(admin_user, survey, answered, area):
     north = parse_survey_filters({"attr_area": "north"}, filter_attributes())
     assert north.attributes == (("area", "north"),)
     _n, sat = cells(results_for(admin_user, survey, north), "sat")
@@ -104,8 +106,8 @@ def test_filters_by_resident_attribute_version_and_date_range(
     _n, sat = cells(results_for(admin_user, survey, SurveyFilters(version=1)), "sat")
     assert [n for _label, n, _p in sat] == [2, 1, 0, 0]
 
-    november_first_week = SurveyFilters(submitted_from=date(2026, 11, 3), submitted_to=date(2026, 11, 12))
-    results = results_for(admin_user, survey, november_first_week)
+    days = SurveyFilters(submitted_from=date(2026, 11, 3), submitted_to=date(2026, 11, 12))
+    results = results_for(admin_user, survey, days)
     assert results.respondents == 3  # the 3rd, 5th and 12th (whole Japan days)
 
 
@@ -114,12 +116,10 @@ def test_unknown_attributes_and_values_are_ignored(survey, area):
     assert parse_survey_filters(params, filter_attributes()) == SurveyFilters()
 
 
-def test_a_reviewer_of_another_department_counts_nothing(
-    reviewer, city, doro, survey, answered
-):
-    from govtech.services import staff_set_roles
-
-    staff_set_roles(actor=None, municipality=city, user=reviewer, roles=["reviewer"], departments=[doro])
+def test_a_reviewer_of_another_department_counts_nothing(reviewer, city, doro, survey, answered):
+    staff_set_roles(
+        actor=None, municipality=city, user=reviewer, roles=["reviewer"], departments=[doro]
+    )
     assert results_for(reviewer, survey).respondents == 0
 
 

@@ -44,7 +44,7 @@ def test_wide_ranges_get_about_ten_round_bins():
 def test_fractions_are_binned_half_open():
     bins = number_bins({0.5: 1, 2.25: 1})
     # A width of 0.2 (1.75 / 10 rounded up to 2 × 10⁻¹) from 0.4.
-    assert [(b.key, b.count) for b in bins][0] == ("0.4", 1)
+    assert (bins[0].key, bins[0].count) == ("0.4", 1)
     assert len(bins) == 10 and bins[-1].count == 1
 
 

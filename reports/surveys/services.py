@@ -13,7 +13,7 @@ from reports.surveys.models import SurveyPublication
 
 @transaction.atomic
 def survey_publication_set(
-    *, actor: User, procedure: Procedure, is_public: bool, minimum_count: int
+    *, actor: User | None, procedure: Procedure, is_public: bool, minimum_count: int
 ) -> SurveyPublication:
     """Publish (or withdraw) ``procedure``'s results page with cells under
     ``minimum_count`` hidden; who and when are kept on the row and in the audit log.

@@ -29,6 +29,7 @@ urlpatterns = [
     # Public reports and Open311 (reports reads from every app; included by name).
     path("r/<slug:slug>/reports/", include("reports.public.urls")),
     path("open311/v2/", include("reports.open311.urls")),
+    path("r/", include("reports.surveys.urls")),
 ]
 
 if simulator_enabled():

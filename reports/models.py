@@ -200,3 +200,4 @@ from reports.dashboards.models import (  # noqa: E402, F401
     DailyResource,
     DailyStep,
 )
+from reports.surveys.models import SurveyPublication  # noqa: E402, F401

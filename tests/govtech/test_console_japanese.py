@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from delivery.broadcasts import services as broadcasts
-from delivery.broadcasts.models import AttributeField, ReminderRule, Segment
+from delivery.broadcasts.models import ReminderRule, Segment
 from delivery.broadcasts.testers import staff_test_resident_link
 from delivery.models import EventStatus, LineChannel, WebhookEvent
 from govtech.console import console
@@ -68,9 +68,7 @@ def _one_of_everything(city) -> None:
         status=EventStatus.FAILED,
         error="timeout",
     )
-    AttributeField.objects.create(
-        municipality=city, key="area", label="地区", kind="choice", options=["北", "南"]
-    )
+    # seed_demo defines 地区 (area: north, south, east, west) for the survey demo.
     Segment.objects.create(municipality=city, name="北地区", rules={})
     ReminderRule.objects.create(
         municipality=city,
@@ -121,6 +119,7 @@ def _custom_pages() -> list[str]:
         resource = Resource.objects.order_by("pk").first()
         template = Template.objects.order_by("pk").first()
         rule = ReminderRule.objects.order_by("pk").first()
+        survey = Procedure.objects.filter(key="citizen-survey-2026").order_by("pk").first()
     catalog = reverse("admin:procedures_template_changelist")
     return [
         reverse("admin:procedures_procedure_builder_new"),
@@ -137,6 +136,8 @@ def _custom_pages() -> list[str]:
         reverse("admin:procedures_resource_changelist") + f"{resource.pk}/calendar/",
         reverse("admin:procedures_resource_changelist") + f"{resource.pk}/book/",
         reverse("admin:delivery_reminderrule_import_dates", args=[rule.pk]),
+        reverse("admin:reports_survey_results", args=[survey.pk]),
+        reverse("admin:reports_survey_texts", args=[survey.pk, "comment"]),
     ]
 
 

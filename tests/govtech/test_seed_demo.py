@@ -20,6 +20,8 @@ from procedures.models import (
     SubmissionStatus,
 )
 from procedures.residents.models import Notice
+from reports.surveys.demo import OPINIONS as SURVEY_OPINIONS
+from reports.surveys.demo import RESPONDENTS as SURVEY_RESPONDENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +68,16 @@ def test_seed_demo_fills_the_reviewers_inbox_with_a_working_day_once():
     reviewer = User.objects.get(email="reviewer@demo-city.example")
     now = timezone.now()
     with tenant_scope(city):
-        submissions = Submission.objects.select_related("resident")
+        # The demo's survey answers (reports.surveys.demo) are submissions too.
+        surveys = Submission.objects.filter(procedure__draft__kind="survey").count()
+        assert surveys == SURVEY_RESPONDENTS + len(SURVEY_OPINIONS)
+        submissions = Submission.objects.exclude(procedure__draft__kind="survey")
+        submissions = submissions.select_related("resident")
         assert submissions.count() == len(CASES)  # the second run added nothing
         assert set(submissions.values_list("status", flat=True)) == set(SubmissionStatus.values)
         staff = StaffContext(municipality=city, roles=frozenset({Role.REVIEWER}))
         counts = inbox_counts(staff=staff, user=reviewer, filters=InboxFilters(), now=now)
-        assert counts["all"] == len(CASES)
+        assert counts["all"] == len(CASES) + surveys
         assert all(counts[queue] > 0 for queue in QUEUES), counts
         days = {timezone.localdate(s.submitted_at) for s in submissions}
         assert len(days) >= 7 and all(s.submitted_at < now for s in submissions)

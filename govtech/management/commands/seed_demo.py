@@ -16,6 +16,7 @@ from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents, 
 from procedures.models import Procedure
 from procedures.reservations.seed import demo_resources_ensure
 from procedures.services import procedure_publish
+from reports.surveys.demo import demo_surveys_ensure
 
 # Which demo-city department handles each starter procedure.
 STARTER_DEPARTMENTS = {
@@ -83,6 +84,7 @@ class Command(BaseCommand):
         self._procedures(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
         self._casework(municipalities["demo-city"])
+        self._surveys(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -162,6 +164,12 @@ class Command(BaseCommand):
         made = demo_casework_ensure(municipality=municipality, staff=staff)
         if made:
             self._say(f"{made} submissions in the reviewers' inbox")
+
+    def _surveys(self, municipality: Municipality) -> None:
+        """Residents of four areas answer the satisfaction survey and a public comment (once)."""
+        made = demo_surveys_ensure(municipality=municipality)
+        if made:
+            self._say(f"{made} survey answers")
 
     def _line_channel(self, municipality: Municipality) -> None:
         """demo-city's LINE account lives in the local simulator, so make demo is chat-able."""

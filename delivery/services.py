@@ -33,11 +33,11 @@ from delivery.models import (
 )
 from delivery.outbound import outbound_send
 from delivery.rendering import render_prompts
-from delivery.selectors import pending_events, pending_outbound
+from delivery.selectors import channel_by_pk, pending_events, pending_outbound
 from delivery.simulator_adapter import simulator_channel_serve
 from govtech.models import Municipality, User
 from govtech.services import audit_log
-from govtech.tenancy import tenant_scope
+from govtech.tenancy import scopes_disabled, tenant_scope
 from procedures import engine
 from procedures.residents.services import resident_notify
 from procedures.runtime import resident_input
@@ -313,20 +313,23 @@ def _is_photo(event: WebhookEvent) -> bool:
     )
 
 
-def _locked_friend(channel: LineChannel, line_user_id: str) -> Friend | None:
-    """The friend's row, locked until the transaction ends, with its resident.
+def _locked_friend(channel_pk: int, line_user_id: str) -> Friend | None:
+    """The friend's row, locked until the transaction ends, with its resident, channel
+    and municipality: everything a turn reads of them, in one statement.
 
-    Its channel and municipality are the ones the task read (the row was found through
-    that channel, in that municipality's scope): attached, not read again.
+    Unscoped on purpose, like ``channel_by_pk``: the task knows ids only, and the row
+    names its tenant (the caller enters its scope). A friend belongs to its channel's
+    municipality (both are created so), which is attached rather than read again.
     """
-    friend = (
-        Friend.objects.select_for_update(of=("self",))
-        .select_related("resident")
-        .filter(channel=channel, line_user_id=line_user_id)
-        .first()
-    )
+    with scopes_disabled():
+        friend = (
+            Friend.objects.select_for_update(of=("self",))
+            .select_related("resident", "channel__municipality")
+            .filter(channel_id=channel_pk, line_user_id=line_user_id)
+            .first()
+        )
     if friend is not None:
-        friend.channel, friend.municipality = channel, channel.municipality
+        friend.municipality = friend.channel.municipality
     return friend
 
 
@@ -341,41 +344,46 @@ class _Applied:
 
 
 def _apply_locked(
-    channel: LineChannel, line_user_id: str, *, limit: int, fetched: set[int], isolated: bool
+    channel_pk: int, line_user_id: str, *, limit: int, fetched: set[int], isolated: bool
 ) -> _Applied:
     """One transaction: lock the friend, apply its pending events in LINE's order, at
     most ``limit``, stopping before the first photo this run has not fetched yet (a
     download never happens inside a transaction); read the replies to send."""
     with transaction.atomic():
-        friend = _locked_friend(channel, line_user_id)
+        friend = _locked_friend(channel_pk, line_user_id)
         if friend is None:
             return _Applied(friend=None)
-        events = pending_events(friend=friend, limit=limit)
-        ready = list(takewhile(lambda e: not _is_photo(e) or e.pk in fetched, events))
-        for event in ready:
-            _event_apply(event, friend, isolated=isolated)
-        return _Applied(
-            friend=friend,
-            count=len(ready),
-            photos=[e for e in events[len(ready) :] if _is_photo(e) and e.pk not in fetched],
-            outbound=pending_outbound(friend=friend) if ready else [],
-        )
+        with tenant_scope(friend.municipality):
+            return _apply_events(friend, limit=limit, fetched=fetched, isolated=isolated)
+
+
+def _apply_events(friend: Friend, *, limit: int, fetched: set[int], isolated: bool) -> _Applied:
+    events = pending_events(friend=friend, limit=limit)
+    ready = list(takewhile(lambda e: not _is_photo(e) or e.pk in fetched, events))
+    for event in ready:
+        _event_apply(event, friend, isolated=isolated)
+    return _Applied(
+        friend=friend,
+        count=len(ready),
+        photos=[e for e in events[len(ready) :] if _is_photo(e) and e.pk not in fetched],
+        outbound=pending_outbound(friend=friend) if ready else [],
+    )
 
 
 def _apply_pending(
-    channel: LineChannel, line_user_id: str, *, limit: int, fetched: set[int]
+    channel_pk: int, line_user_id: str, *, limit: int, fetched: set[int]
 ) -> _Applied:
     """Apply without a savepoint per event (two statements each: measured in
     docs/decisions/0016); when an event raises, the run is rolled back whole and applied
     again with each event in its own savepoint, so the failing one is marked failed and
     the others keep their effects, once."""
     try:
-        return _apply_locked(channel, line_user_id, limit=limit, fetched=fetched, isolated=False)
+        return _apply_locked(channel_pk, line_user_id, limit=limit, fetched=fetched, isolated=False)
     except DATABASE_UNAVAILABLE:
         raise
     except Exception:
         logger.info("an event of %s raised; applying its events one by one", line_user_id)
-    return _apply_locked(channel, line_user_id, limit=limit, fetched=fetched, isolated=True)
+    return _apply_locked(channel_pk, line_user_id, limit=limit, fetched=fetched, isolated=True)
 
 
 def resident_loading_show(*, channel: LineChannel, line_user_id: str) -> None:
@@ -409,38 +417,50 @@ def _photos_fetch(photos: list[WebhookEvent], friend: Friend, client: LineClient
     return {event.pk for event in photos}
 
 
-def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
+def _first_contact(channel_pk: int, line_user_id: str) -> bool:
+    """Make a resident who is not a friend yet one (their profile is fetched: network,
+    so outside the turn's transaction). False when the channel no longer exists."""
+    channel = channel_by_pk(pk=channel_pk)
+    if channel is None:
+        return False
+    with tenant_scope(channel.municipality):
+        client = shared_client(channel.access_token)
+        friend_first_contact(channel=channel, line_user_id=line_user_id, client=client)
+    return True
+
+
+def resident_events_process(*, channel_pk: int, line_user_id: str) -> int:
     """Apply a resident's pending events in order, once, at most EVENTS_PER_RUN of them;
     then send the replies. The caller runs it again while events remain (fairness).
 
     The friend row is locked for the transaction, so two tasks for the same resident run
     one after the other and the second finds nothing pending (a no-op). Events are
     marked done in the same transaction as their effects. A turn is one transaction that
-    reads the friend and the pending events once, with the channel and municipality the
-    caller read (docs/decisions/0016-a-turn-profiled.md). Network work happens outside
+    reads the friend (with its channel, municipality and resident) and the pending
+    events once (docs/decisions/0016-a-turn-profiled.md). Network work happens outside
     it: a new friend's profile first; a photo's download when the events reach it, after
     the replies to the events before it were sent. Returns how many were applied.
 
     The LINE client is the worker thread's kept-alive one (``shared_client``): a turn
     neither builds a client nor opens a connection to LINE.
     """
-    client = shared_client(channel.access_token)
     applied, ensured = 0, False
     fetched: set[int] = set()  # events whose photo this run fetched
-    with tenant_scope(channel.municipality):
-        while applied < EVENTS_PER_RUN:
-            run = _apply_pending(
-                channel, line_user_id, limit=EVENTS_PER_RUN - applied, fetched=fetched
-            )
-            if run.friend is None:
-                if ensured:
-                    break
-                friend_first_contact(channel=channel, line_user_id=line_user_id, client=client)
-                ensured = True
-                continue
-            applied += run.count
-            outbound_send(friend=run.friend, client=client, messages=run.outbound)
+    while applied < EVENTS_PER_RUN:
+        run = _apply_pending(
+            channel_pk, line_user_id, limit=EVENTS_PER_RUN - applied, fetched=fetched
+        )
+        friend = run.friend
+        if friend is None:
+            if ensured or not _first_contact(channel_pk, line_user_id):
+                break
+            ensured = True
+            continue
+        applied += run.count
+        client = shared_client(friend.channel.access_token)
+        with tenant_scope(friend.municipality):
+            outbound_send(friend=friend, client=client, messages=run.outbound)
             if not run.photos:
                 break
-            fetched |= _photos_fetch(run.photos, run.friend, client)
+            fetched |= _photos_fetch(run.photos, friend, client)
     return applied

@@ -44,15 +44,14 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     ``process_stale_events`` picks the events up. Returns how many events were applied.
     """
     queued_flag_clear(channel_pk=channel_pk, line_user_id=line_user_id)  # before reading
-    channel = channel_by_pk(pk=channel_pk)
-    if channel is None:
-        return 0
-    applied = resident_events_process(channel=channel, line_user_id=line_user_id)
-    if applied >= EVENTS_PER_RUN and resident_has_more(channel, line_user_id):
-        # The rest waits behind every other resident's task: the loading animation says
-        # an answer is coming (this run's replies are sent, so it is not hidden at once).
-        resident_loading_show(channel=channel, line_user_id=line_user_id)
-        process_resident_events.delay(channel_pk, line_user_id)  # the rest, after the others
+    applied = resident_events_process(channel_pk=channel_pk, line_user_id=line_user_id)
+    if applied >= EVENTS_PER_RUN:
+        channel = channel_by_pk(pk=channel_pk)
+        if channel is not None and resident_has_more(channel, line_user_id):
+            # The rest waits behind every other resident's task: the loading animation
+            # says an answer is coming (this run's replies went out: it is not hidden).
+            resident_loading_show(channel=channel, line_user_id=line_user_id)
+            process_resident_events.delay(channel_pk, line_user_id)  # after the others
     return applied
 
 

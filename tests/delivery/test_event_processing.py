@@ -48,7 +48,7 @@ def test_a_busy_database_leaves_the_event_pending_for_another_run(
     monkeypatch.setattr("delivery.services.resident_input", locked)
 
     with pytest.raises(OperationalError):
-        resident_events_process(channel=channel, line_user_id=USER)
+        resident_events_process(channel_pk=channel.pk, line_user_id=USER)
 
     assert event_status() == EventStatus.PENDING
 
@@ -59,7 +59,7 @@ def test_a_bug_marks_the_event_failed_so_later_events_go_on(channel, pending_eve
 
     monkeypatch.setattr("delivery.services.resident_input", bug)
 
-    assert resident_events_process(channel=channel, line_user_id=USER) == 1
+    assert resident_events_process(channel_pk=channel.pk, line_user_id=USER) == 1
     assert event_status() == EventStatus.FAILED
 
 
@@ -112,17 +112,17 @@ def test_a_turn_reads_the_friend_and_its_events_once_in_one_transaction(
     channel, pending_event, line
 ):
     with CaptureQueriesContext(connection) as queries:
-        assert resident_events_process(channel=channel, line_user_id=USER) == 1
+        assert resident_events_process(channel_pk=channel.pk, line_user_id=USER) == 1
 
     statements = [query["sql"] for query in queries.captured_queries]
 
     def reads_of(table: str) -> int:
         return sum(sql.startswith("SELECT") and f'FROM "{table}"' in sql for sql in statements)
 
-    assert reads_of("delivery_friend") == 1  # locked once, not looked up before
+    # The friend locked once (not looked up before), with its channel and municipality.
+    assert reads_of("delivery_friend") == 1
+    assert reads_of("delivery_linechannel") == reads_of("govtech_municipality") == 0
     assert reads_of("delivery_webhookevent") == 1  # not read once more for photos
-    assert reads_of("delivery_linechannel") == 0  # the caller's channel
-    assert reads_of("govtech_municipality") == 0  # and its municipality
     assert not [sql for sql in statements if "SAVEPOINT" in sql]
     assert line.sends() == ["answer"]
     assert event_status() == EventStatus.DONE
@@ -144,7 +144,7 @@ def test_a_bug_in_one_event_rolls_back_only_its_own_effects(channel, line, monke
     broken = text_event(2, user=USER, message={"id": "2", "type": "text", "text": "壊す"})
     accept(channel, text_event(1, user=USER), broken, text_event(3, user=USER))
 
-    assert resident_events_process(channel=channel, line_user_id=USER) == 3
+    assert resident_events_process(channel_pk=channel.pk, line_user_id=USER) == 3
 
     assert statuses() == [EventStatus.DONE, EventStatus.FAILED, EventStatus.DONE]
     with scopes_disabled():
@@ -159,7 +159,7 @@ def test_a_photo_is_downloaded_after_the_answers_before_it_with_the_loading_anim
 ):
     accept(channel, photo_event(2), text_event(3, user=USER))
 
-    assert resident_events_process(channel=channel, line_user_id=USER) == 3
+    assert resident_events_process(channel_pk=channel.pk, line_user_id=USER) == 3
 
     # The first answer is not held by the download; the dots show while it runs (an
     # answer sent after them would hide them at once), then the photo's and the rest.
@@ -172,7 +172,7 @@ def test_a_refused_loading_animation_never_holds_the_answer(channel, pending_eve
     line.loading_error = LineApiError(500, "busy", retryable=True)
     accept(channel, photo_event(2))
 
-    assert resident_events_process(channel=channel, line_user_id=USER) == 2
+    assert resident_events_process(channel_pk=channel.pk, line_user_id=USER) == 2
 
     assert line.sends() == ["answer", "loading", "content", "answer"]
     assert set(statuses()) == {EventStatus.DONE}
@@ -181,7 +181,7 @@ def test_a_refused_loading_animation_never_holds_the_answer(channel, pending_eve
 def test_a_turn_without_photos_shows_no_loading_animation(channel, pending_event, line):
     accept(channel, text_event(2, user=USER))
 
-    resident_events_process(channel=channel, line_user_id=USER)
+    resident_events_process(channel_pk=channel.pk, line_user_id=USER)
 
     assert "loading" not in line.sends()
 

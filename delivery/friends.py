@@ -16,8 +16,13 @@ logger = logging.getLogger(__name__)
 def friend_ensure(*, channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
     """The Friend row of a resident, created (with their LINE profile) on first contact."""
     friend = Friend.objects.filter(channel=channel, line_user_id=line_user_id).first()
-    if friend is not None:
-        return friend
+    return friend or friend_first_contact(channel=channel, line_user_id=line_user_id, client=client)
+
+
+def friend_first_contact(*, channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
+    """The Friend row of a resident the caller just found missing: their LINE profile
+    (outside any transaction), then the resident and the friend, or the row a parallel
+    task created meanwhile."""
     try:
         profile = client.profile(line_user_id)
     except LineApiError as exc:  # the profile is a nicety; the conversation must go on

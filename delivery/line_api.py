@@ -22,6 +22,7 @@ from linebot.v3.messaging import (
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
 
@@ -33,6 +34,10 @@ BACKOFF = 0.5  # seconds, doubled each retry
 MAX_MESSAGES_PER_REQUEST = 5
 MULTICAST_MAX_RECIPIENTS = 500
 SHARED_CLIENTS_PER_THREAD = 16
+# The loading animation: shown until the next message arrives or this many seconds pass
+# (LINE: 5 to 60, a multiple of 5); one attempt within this timeout, never retried.
+LOADING_SECONDS = 20
+LOADING_TIMEOUT = (1, 2)
 T = TypeVar("T")
 
 
@@ -128,6 +133,20 @@ class LineClient:
         try:
             _network_errors_as_api_errors(
                 lambda: self.api.reply_message(request, _request_timeout=TIMEOUT)
+            )
+        except ApiException as exc:
+            raise _error(exc) from exc
+
+    def loading_start(self, user_id: str, *, seconds: int = LOADING_SECONDS) -> None:
+        """LINE's loading animation in a one-to-one chat (``/v2/bot/chat/loading/start``).
+
+        One attempt with a short timeout, never retried: it only tells the resident that
+        an answer is coming. Raises LineApiError.
+        """
+        request = ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=seconds)
+        try:
+            _network_errors_as_api_errors(
+                lambda: self.api.show_loading_animation(request, _request_timeout=LOADING_TIMEOUT)
             )
         except ApiException as exc:
             raise _error(exc) from exc

@@ -61,9 +61,15 @@ def _deliver(message: OutboundMessage, client: LineClient) -> str:
     return method
 
 
-def outbound_send(*, friend: Friend, client: LineClient) -> None:
-    """Send a resident's pending messages in order. Safe to run twice (claim + retry keys)."""
-    for message in pending_outbound(friend=friend):
+def outbound_send(
+    *, friend: Friend, client: LineClient, messages: list[OutboundMessage] | None = None
+) -> None:
+    """Send a resident's pending messages in order. Safe to run twice (claim + retry keys).
+
+    ``messages``: the friend's pending rows in order, when the caller has just read them
+    (the engine reads them in its turn's transaction); read here otherwise.
+    """
+    for message in pending_outbound(friend=friend) if messages is None else messages:
         if not _claim(message):
             continue
         message.attempts += 1

@@ -10,7 +10,9 @@ retry key). Friends (a resident's LINE identities) are ``delivery.friends``.
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import takewhile
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
@@ -18,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from delivery.friends import friend_ensure
+from delivery.friends import friend_first_contact
 from delivery.images import ImageRejected, clean_image
-from delivery.line_api import LineApiError, LineClient, shared_client
+from delivery.inbox import LINE_USER_ID
+from delivery.line_api import LOADING_SECONDS, LineApiError, LineClient, shared_client
 from delivery.models import (
     EventStatus,
     Friend,
@@ -30,11 +33,11 @@ from delivery.models import (
 )
 from delivery.outbound import outbound_send
 from delivery.rendering import render_prompts
-from delivery.selectors import pending_events
+from delivery.selectors import channel_by_pk, pending_events, pending_outbound
 from delivery.simulator_adapter import simulator_channel_serve
 from govtech.models import Municipality, User
 from govtech.services import audit_log
-from govtech.tenancy import tenant_scope
+from govtech.tenancy import scopes_disabled, tenant_scope
 from procedures import engine
 from procedures.residents.services import resident_notify
 from procedures.runtime import resident_input
@@ -276,57 +279,188 @@ def _outbound_for(event: WebhookEvent, friend: Friend, prompts: list[engine.Prom
     )
 
 
-def _event_apply(event: WebhookEvent, friend: Friend) -> None:
-    """Apply one event in a savepoint: a bug triggered by one event marks it failed
-    instead of blocking the resident's later events forever. A database that is busy or
-    gone is not the event's fault: that error rolls the whole run back, the events stay
-    pending and the task runs again (a resident is never left without an answer)."""
+def _event_apply(event: WebhookEvent, friend: Friend, *, isolated: bool) -> None:
+    """Apply one event and mark it done, in the caller's transaction.
+
+    ``isolated``: in a savepoint of its own, so that a bug triggered by this event marks
+    it failed instead of blocking the resident's later events forever. Otherwise an
+    error propagates and rolls the run back (``_apply_pending`` then applies the events
+    again, each isolated). A database that is busy or gone is never the event's fault:
+    that error rolls the whole run back either way, the events stay pending and the task
+    runs again (a resident is never left without an answer).
+    """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            _outbound_for(event, friend, _event_prompts(event, friend, now))
-            event.status = EventStatus.DONE
-    except DATABASE_UNAVAILABLE:
-        raise
-    except Exception as exc:
-        logger.exception("event %s failed", event.webhook_event_id)
-        event.status, event.error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    if not isolated:
+        _outbound_for(event, friend, _event_prompts(event, friend, now))
+        event.status = EventStatus.DONE
+    else:
+        try:
+            with transaction.atomic():
+                _outbound_for(event, friend, _event_prompts(event, friend, now))
+                event.status = EventStatus.DONE
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:
+            logger.exception("event %s failed", event.webhook_event_id)
+            event.status, event.error = EventStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     event.processed_at = now
     event.save(update_fields=["status", "processed_at", "error"])
 
 
-def _prepare(channel: LineChannel, line_user_id: str, client: LineClient) -> Friend:
-    """Network work before the lock: the friend's profile and the photos of this run."""
-    friend = friend_ensure(channel=channel, line_user_id=line_user_id, client=client)
-    for event in pending_events(friend=friend, limit=EVENTS_PER_RUN):
-        if _dict(event.payload.get("message")).get("type") == "image":
-            _fetch_photo(event, friend, client)
+def _is_photo(event: WebhookEvent) -> bool:
+    return event.event_type == "message" and (
+        _dict(event.payload.get("message")).get("type") == "image"
+    )
+
+
+def _locked_friend(channel_pk: int, line_user_id: str) -> Friend | None:
+    """The friend's row, locked until the transaction ends, with its resident, channel
+    and municipality: everything a turn reads of them, in one statement.
+
+    Unscoped on purpose, like ``channel_by_pk``: the task knows ids only, and the row
+    names its tenant (the caller enters its scope). A friend belongs to its channel's
+    municipality (both are created so), which is attached rather than read again.
+    """
+    with scopes_disabled():
+        friend = (
+            Friend.objects.select_for_update(of=("self",))
+            .select_related("resident", "channel__municipality")
+            .filter(channel_id=channel_pk, line_user_id=line_user_id)
+            .first()
+        )
+    if friend is not None:
+        friend.municipality = friend.channel.municipality
     return friend
 
 
-def resident_events_process(*, channel: LineChannel, line_user_id: str) -> int:
+@dataclass
+class _Applied:
+    """What one locked transaction did for a resident."""
+
+    friend: Friend | None  # None: not a friend yet (nothing was read further)
+    count: int = 0  # events applied (done or failed)
+    photos: list[WebhookEvent] = field(default_factory=list)  # to fetch before going on
+    outbound: list[OutboundMessage] = field(default_factory=list)  # pending, in order
+
+
+def _apply_locked(
+    channel_pk: int, line_user_id: str, *, limit: int, fetched: set[int], isolated: bool
+) -> _Applied:
+    """One transaction: lock the friend, apply its pending events in LINE's order, at
+    most ``limit``, stopping before the first photo this run has not fetched yet (a
+    download never happens inside a transaction); read the replies to send."""
+    with transaction.atomic():
+        friend = _locked_friend(channel_pk, line_user_id)
+        if friend is None:
+            return _Applied(friend=None)
+        with tenant_scope(friend.municipality):
+            return _apply_events(friend, limit=limit, fetched=fetched, isolated=isolated)
+
+
+def _apply_events(friend: Friend, *, limit: int, fetched: set[int], isolated: bool) -> _Applied:
+    events = pending_events(friend=friend, limit=limit)
+    ready = list(takewhile(lambda e: not _is_photo(e) or e.pk in fetched, events))
+    for event in ready:
+        _event_apply(event, friend, isolated=isolated)
+    return _Applied(
+        friend=friend,
+        count=len(ready),
+        photos=[e for e in events[len(ready) :] if _is_photo(e) and e.pk not in fetched],
+        outbound=pending_outbound(friend=friend) if ready else [],
+    )
+
+
+def _apply_pending(
+    channel_pk: int, line_user_id: str, *, limit: int, fetched: set[int]
+) -> _Applied:
+    """Apply without a savepoint per event (two statements each: measured in
+    docs/decisions/0016); when an event raises, the run is rolled back whole and applied
+    again with each event in its own savepoint, so the failing one is marked failed and
+    the others keep their effects, once."""
+    try:
+        return _apply_locked(channel_pk, line_user_id, limit=limit, fetched=fetched, isolated=False)
+    except DATABASE_UNAVAILABLE:
+        raise
+    except Exception:
+        logger.info("an event of %s raised; applying its events one by one", line_user_id)
+    return _apply_locked(channel_pk, line_user_id, limit=limit, fetched=fetched, isolated=True)
+
+
+def resident_loading_show(*, channel: LineChannel, line_user_id: str) -> None:
+    """LINE's loading animation in a resident's chat: their next reply will take a while
+    (their events go back to the queue; see ``_loading_show``)."""
+    _loading_show(shared_client(channel.access_token), line_user_id)
+
+
+def _loading_show(client: LineClient, line_user_id: str) -> None:
+    """LINE's loading animation in the resident's chat: the reply will take a while.
+
+    Only one-to-one chats have one (a user ID as chatId). LINE hides it when the next
+    message arrives, so it is shown after the replies already due were sent. A nicety:
+    one attempt, a short timeout, and a refusal is only logged; it never holds a reply.
+    """
+    if not LINE_USER_ID.fullmatch(line_user_id):
+        return
+    try:
+        client.loading_start(line_user_id, seconds=LOADING_SECONDS)
+    except LineApiError as exc:
+        logger.info("loading animation for %s refused: %s", line_user_id, exc)
+
+
+def _photos_fetch(photos: list[WebhookEvent], friend: Friend, client: LineClient) -> set[int]:
+    """Download and store a run's photos, the loading animation meanwhile: a photo's
+    download and checks can take seconds. Returns the events whose photo was handled
+    (stored or refused: either way the event is applied next)."""
+    _loading_show(client, friend.line_user_id)
+    for event in photos:
+        _fetch_photo(event, friend, client)
+    return {event.pk for event in photos}
+
+
+def _first_contact(channel_pk: int, line_user_id: str) -> bool:
+    """Make a resident who is not a friend yet one (their profile is fetched: network,
+    so outside the turn's transaction). False when the channel no longer exists."""
+    channel = channel_by_pk(pk=channel_pk)
+    if channel is None:
+        return False
+    with tenant_scope(channel.municipality):
+        client = shared_client(channel.access_token)
+        friend_first_contact(channel=channel, line_user_id=line_user_id, client=client)
+    return True
+
+
+def resident_events_process(*, channel_pk: int, line_user_id: str) -> int:
     """Apply a resident's pending events in order, once, at most EVENTS_PER_RUN of them;
     then send the replies. The caller runs it again while events remain (fairness).
 
     The friend row is locked for the transaction, so two tasks for the same resident run
     one after the other and the second finds nothing pending (a no-op). Events are
-    marked done in the same transaction as their effects. Returns how many were applied.
+    marked done in the same transaction as their effects. A turn is one transaction that
+    reads the friend (with its channel, municipality and resident) and the pending
+    events once (docs/decisions/0016-a-turn-profiled.md). Network work happens outside
+    it: a new friend's profile first; a photo's download when the events reach it, after
+    the replies to the events before it were sent. Returns how many were applied.
 
     The LINE client is the worker thread's kept-alive one (``shared_client``): a turn
-    neither builds a client nor opens a connection to LINE (measured in
-    docs/decisions/0016-a-turn-profiled.md).
+    neither builds a client nor opens a connection to LINE.
     """
-    client = shared_client(channel.access_token)
-    with tenant_scope(channel.municipality):
-        friend = _prepare(channel, line_user_id, client)
-        with transaction.atomic():
-            friend = (
-                Friend.objects.select_for_update(of=("self",))
-                .select_related("channel", "resident")
-                .get(pk=friend.pk)
-            )
-            events = pending_events(friend=friend, limit=EVENTS_PER_RUN)
-            for event in events:
-                _event_apply(event, friend)
-        outbound_send(friend=friend, client=client)
-    return len(events)
+    applied, ensured = 0, False
+    fetched: set[int] = set()  # events whose photo this run fetched
+    while applied < EVENTS_PER_RUN:
+        run = _apply_pending(
+            channel_pk, line_user_id, limit=EVENTS_PER_RUN - applied, fetched=fetched
+        )
+        friend = run.friend
+        if friend is None:
+            if ensured or not _first_contact(channel_pk, line_user_id):
+                break
+            ensured = True
+            continue
+        applied += run.count
+        client = shared_client(friend.channel.access_token)
+        with tenant_scope(friend.municipality):
+            outbound_send(friend=friend, client=client, messages=run.outbound)
+            if not run.photos:
+                break
+            fetched |= _photos_fetch(run.photos, friend, client)
+    return applied

@@ -11,7 +11,12 @@ from delivery.line_api import LineClient
 from delivery.models import EventStatus, Friend, OutboundMessage, OutboundStatus, WebhookEvent
 from delivery.outbound import outbound_send
 from delivery.selectors import channel_by_pk, has_pending_events
-from delivery.services import DATABASE_UNAVAILABLE, EVENTS_PER_RUN, resident_events_process
+from delivery.services import (
+    DATABASE_UNAVAILABLE,
+    EVENTS_PER_RUN,
+    resident_events_process,
+    resident_loading_show,
+)
 from govtech.tenancy import tenant_scope
 
 RESEND_AFTER_SECONDS = 30
@@ -39,12 +44,14 @@ def process_resident_events(channel_pk: int, line_user_id: str) -> int:
     ``process_stale_events`` picks the events up. Returns how many events were applied.
     """
     queued_flag_clear(channel_pk=channel_pk, line_user_id=line_user_id)  # before reading
-    channel = channel_by_pk(pk=channel_pk)
-    if channel is None:
-        return 0
-    applied = resident_events_process(channel=channel, line_user_id=line_user_id)
-    if applied >= EVENTS_PER_RUN and resident_has_more(channel, line_user_id):
-        process_resident_events.delay(channel_pk, line_user_id)  # the rest, after the others
+    applied = resident_events_process(channel_pk=channel_pk, line_user_id=line_user_id)
+    if applied >= EVENTS_PER_RUN:
+        channel = channel_by_pk(pk=channel_pk)
+        if channel is not None and resident_has_more(channel, line_user_id):
+            # The rest waits behind every other resident's task: the loading animation
+            # says an answer is coming (this run's replies went out: it is not hidden).
+            resident_loading_show(channel=channel, line_user_id=line_user_id)
+            process_resident_events.delay(channel_pk, line_user_id)  # after the others
     return applied
 
 

@@ -432,7 +432,9 @@ def resident_input(
     the version they started with, even when a newer one is published meanwhile.
     """
     now = now or timezone.now()
-    with transaction.atomic(), tenant_scope(municipality):
+    # A transaction, not a savepoint: nothing here rolls back on its own. A caller that
+    # wants one input's failure kept apart (delivery's event isolation) has its own.
+    with transaction.atomic(savepoint=False), tenant_scope(municipality):
         ctx = InputContext(
             municipality,
             resident,

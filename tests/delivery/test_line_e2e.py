@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from delivery.models import Friend, OutboundMessage
+from delivery.simulator.models import SimulatorApiCall
 from procedures.models import ResidentUpload, Submission
 from procedures.services import procedure_create, procedure_publish
 from tests.procedures.docs import pet_registration
@@ -81,9 +82,19 @@ def test_resident_completes_a_report_in_line(line_world, city, designer):
     taro.pick("日付", {"date": "2026-11-20"})
     taro.received()
     assert {"camera", "cameraRoll"} <= {a["type"] for a in taro.quick_replies()}
+    calls_before_photo = SimulatorApiCall.objects.count()
     taro.photo(jpeg_with_gps())
     taro.received()
     assert any(a["type"] == "location" for a in taro.quick_replies())
+    # The photo's download showed LINE's loading animation (the real SDK against the
+    # emulated endpoint), before the download and the answer; no other turn shows it.
+    paths = [
+        call.path.rsplit("/v2/bot/", 1)[-1]
+        for call in SimulatorApiCall.objects.order_by("id")[calls_before_photo:]
+    ]
+    assert paths[0] == "chat/loading/start"
+    assert paths[1].startswith("message/") and paths[1].endswith("/content")
+    assert paths[-1] == "message/reply"
     taro.location(35.6812, 139.7671, "東京都千代田区丸の内1丁目")
     messages = taro.received()
     assert messages[-1]["type"] == "flex"
@@ -104,6 +115,8 @@ def test_resident_completes_a_report_in_line(line_world, city, designer):
         assert not stored.getexif()  # EXIF (GPS, maker) stripped
     assert friend.resident_id == submission.resident_id
     assert methods == {"reply"}  # every answer went out with the free reply token
+    loading = SimulatorApiCall.objects.filter(path__endswith="/v2/bot/chat/loading/start")
+    assert list(loading.values_list("status", flat=True)) == [202]  # only the photo's turn
 
 
 def test_unfollowed_resident_gets_nothing_more(line_world, city, designer):

@@ -23,6 +23,7 @@ from procedures.builder.urls import builder_urls
 from procedures.casework import views as casework_views
 from procedures.casework.media import media_urls
 from procedures.casework.urls import casework_urls
+from procedures.incidents.urls import report_case_urls
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
 from procedures.services import (
@@ -286,7 +287,12 @@ class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
         # Before the admin's own: its "<path:object_id>/" would take the case's actions
         # and the photo URLs.
         admin_view = self.admin_site.admin_view
-        return casework_urls(admin_view) + media_urls(admin_view) + super().get_urls()
+        return (
+            casework_urls(admin_view)
+            + media_urls(admin_view)
+            + report_case_urls(admin_view)
+            + super().get_urls()
+        )
 
     def changelist_view(self, request, extra_context=None):
         return casework_views.inbox(request)

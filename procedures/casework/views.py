@@ -67,6 +67,8 @@ from procedures.casework.services import (
     case_transition,
     procedure_workflow_save,
 )
+from procedures.images import MAX_BYTES, CleanImage, ImageRejected
+from procedures.incidents.photos import after_photo_clean, report_transition
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.selectors import submissions_for_reviewer
 
@@ -266,30 +268,44 @@ def _user(request: HttpRequest) -> User:
 
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A status change; for a report, optionally with an "after" photo for the reporter."""
     submission = case_for_staff(request, pk)
+    kind = workflow.kind_of(submission)
     # Any status parses; the service decides what the workflow allows now (and refuses a
     # double click: the status the reviewer saw has changed).
-    form = StatusForm(request.POST, choices=SubmissionStatus.choices)
+    form = StatusForm(
+        request.POST, request.FILES, choices=SubmissionStatus.choices, with_photo=bool(kind)
+    )
     if not form.is_valid():
         _form_errors(request, form)
         return _back_to_case(submission)
     try:
-        case_transition(
+        photo = _after_photo(form.cleaned_data.get("photo"))
+        report_transition(
             actor=_user(request),
             submission=submission,
             to=form.cleaned_data["to"],
             reason=form.cleaned_data["reason"],
             notify=form.cleaned_data["notify"],
             expected=form.cleaned_data["expected"],
+            photo=photo,
         )
-    except ServiceError as exc:
+    except (ServiceError, ImageRejected) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            _("The status is now “%(status)s”.") % {"status": submission.get_status_display()},
-        )
+        label = workflow.status_label(submission.status, kind)
+        messages.success(request, _("The status is now “%(status)s”.") % {"status": label})
     return _back_to_case(submission)
+
+
+def _after_photo(upload) -> CleanImage | None:
+    """The staff's photo checked like a resident's (size before reading, then type,
+    pixels, EXIF); None when none was chosen. Raises ImageRejected."""
+    if upload is None:
+        return None
+    if upload.size > MAX_BYTES:
+        raise ImageRejected(_("This photo is larger than 10 MB."))
+    return after_photo_clean(upload.read())
 
 
 @require_POST

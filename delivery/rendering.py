@@ -234,11 +234,11 @@ def _card_bubble(card: engine.Card) -> FlexBubble:
 
 
 @render_prompt.register
-@render_prompt.register
 def _render_image(prompt: engine.ImagePrompt) -> list[Message]:
     return [ImageMessage(original_content_url=prompt.url, preview_image_url=prompt.preview_url)]
 
 
+@render_prompt.register
 def _render_cards(prompt: engine.CardsPrompt) -> list[Message]:
     """One card: a bubble; more: a carousel (LINE shows at most 12 bubbles, 50 KB)."""
     bubbles = [_card_bubble(card) for card in prompt.cards[:BUBBLES_PER_CAROUSEL]]

@@ -305,6 +305,7 @@ class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
 
 
 from procedures.catalog import admin as catalog_admin  # noqa: E402, F401 - catalog pages
+from procedures.incidents import admin as incidents_admin  # noqa: E402, F401 - report categories
 from procedures.reservations import admin as reservations_admin  # noqa: E402, F401 - reservations
 
 

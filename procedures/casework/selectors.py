@@ -163,9 +163,9 @@ def resident_submissions(
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude)
     return list(
-        queryset.select_related("procedure", "version", "report").order_by(
-            "-submitted_at", "-pk"
-        )[:limit]
+        queryset.select_related("procedure", "version", "report").order_by("-submitted_at", "-pk")[
+            :limit
+        ]
     )
 
 

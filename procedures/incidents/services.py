@@ -236,8 +236,10 @@ def report_public_note_save(*, actor: User, report: Report, text: str) -> None:
     """What the public page says about the report. Audited when it changes."""
     text = text.strip()
     with transaction.atomic():
-        if not Report.objects.filter(pk=report.pk).exclude(public_note=text).update(
-            public_note=text
+        if (
+            not Report.objects.filter(pk=report.pk)
+            .exclude(public_note=text)
+            .update(public_note=text)
         ):
             return
         audit_log(actor, "procedures.report.public_note_changed", report, {"text": text})

@@ -60,8 +60,8 @@ def test_an_area_is_checked_pasted_or_uploaded(client, city, admin_user, roads):
     crossing = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     refused = client.post(NEW_AREA, {**data, "geometry": json.dumps(crossing)})
     assert (
-        refused.status_code == 200
-        and "交差" in refused.content.decode()
+        (refused.status_code == 200
+        and "交差" in refused.content.decode())
         or ("crosses" in refused.content.decode())
     )
     upload = SimpleUploadedFile(

@@ -86,7 +86,7 @@ def test_work_started_done_and_cannot_be_done_are_told_with_the_reason(
     reviewer,
     report_submission,
     report_procedure,
-    notices,  # noqa: F811
+    notices,
 ):
     with tenant_scope(city):
         started = case_transition(actor=reviewer, submission=report_submission, to="in_review")

@@ -85,7 +85,6 @@ def test_work_started_done_and_cannot_be_done_are_told_with_the_reason(
     city,
     reviewer,
     report_submission,
-    report_procedure,
     notices,
 ):
     with tenant_scope(city):

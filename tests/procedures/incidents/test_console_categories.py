@@ -59,10 +59,8 @@ def test_an_area_is_checked_pasted_or_uploaded(client, city, admin_user, roads):
     data = {"municipality": city.pk, "name": "県道", "department": roads.pk, "priority": 10}
     crossing = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     refused = client.post(NEW_AREA, {**data, "geometry": json.dumps(crossing)})
-    assert (
-        (refused.status_code == 200
-        and "交差" in refused.content.decode())
-        or ("crosses" in refused.content.decode())
+    assert (refused.status_code == 200 and "交差" in refused.content.decode()) or (
+        "crosses" in refused.content.decode()
     )
     upload = SimpleUploadedFile(
         "area.geojson", json.dumps({"type": "Feature", "geometry": SQUARE}).encode()

@@ -93,6 +93,8 @@ TYPECHECK_PATHS := \
 	procedures/casework/services.py procedures/casework/selectors.py \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \
+	procedures/incidents/services.py procedures/incidents/photos.py \
+	procedures/incidents/categories.py procedures/images.py \
 	reports/exports reports/tasks.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \

@@ -84,7 +84,7 @@ def clean_image(data: bytes, *, max_edge: int = MAX_EDGE) -> CleanImage:
     if len(data) > MAX_BYTES:
         raise ImageRejected(_("This photo is larger than 10 MB."))
     image = _open(data, max_edge)
-    content_type = ACCEPTED[image.format]
+    content_type = ACCEPTED[str(image.format)]  # _open accepted nothing else
     keeps_alpha = content_type == "image/png" and (
         "A" in image.getbands() or "transparency" in image.info
     )

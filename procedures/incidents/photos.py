@@ -184,7 +184,8 @@ def after_photo_view(request: HttpRequest, token: str) -> FileResponse:
     """An after photo for LINE's servers and the reporter's phone: no login, its signed
     address is the key. A bad, altered or expired signature is a 404."""
     photo, preview = _photo_of(token)
-    name = preview_name(photo.file.name) if preview else photo.file.name
+    stored = photo.file.name or ""
+    name = preview_name(stored) if preview else stored
     if not default_storage.exists(name):
         raise Http404
     extension = name.rsplit(".", 1)[-1]

@@ -385,7 +385,7 @@ def case_message_view(request: HttpRequest, pk: int) -> HttpResponse:
 def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a procedure's workflow: the transition grid, messages, days, withdrawal."""
     procedure = procedure_for_designer(request, pk)
-    flow = workflow.workflow_for(procedure)
+    flow, kind = workflow.workflow_for(procedure), workflow.procedure_kind(procedure)
     languages = _languages(procedure)
     if request.method == "POST":
         form = WorkflowForm(request.POST, languages=languages)
@@ -396,7 +396,8 @@ def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
         if not unknown and form.is_valid():
             return _save_workflow(request, procedure, form)
     else:
-        form = WorkflowForm(initial=_workflow_initial(flow, languages), languages=languages)
+        initial = _workflow_initial(flow, languages, kind)
+        form = WorkflowForm(initial=initial, languages=languages)
     audit_log(_user(request), "procedures.procedure.workflow_viewed", procedure, request=request)
     return _render(
         request,
@@ -405,8 +406,8 @@ def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("Workflow: %(procedure)s") % {"procedure": procedure.title},
             "procedure": procedure,
             "form": form,
-            "grid": _grid(form),
-            "message_rows": _message_rows(form, languages),
+            "grid": _grid(form, kind),
+            "message_rows": _message_rows(form, languages, kind),
             "languages": languages,
             "opts": Procedure._meta,
         },
@@ -444,13 +445,13 @@ def _languages(procedure: Procedure) -> list[str]:
     return languages if "ja" in languages else ["ja", *languages]
 
 
-def _workflow_initial(flow, languages: list[str]) -> dict[str, Any]:
+def _workflow_initial(flow, languages: list[str], kind: str = "") -> dict[str, Any]:
     initial: dict[str, Any] = {
         "target_days": flow.target_days,
         "correction_days": flow.correction_days,
         "allow_withdraw": flow.allow_withdraw,
     }
-    for source, targets in workflow.transitions_of(flow).items():
+    for source, targets in workflow.transitions_of(flow, kind).items():
         for target in targets:
             initial[transition_field(source, target)] = True
     for status, written in (flow.messages or {}).items():
@@ -464,21 +465,21 @@ def _workflow_initial(flow, languages: list[str]) -> dict[str, Any]:
     return initial
 
 
-def _grid(form: WorkflowForm) -> list[tuple[str, list]]:
+def _grid(form: WorkflowForm, kind: str = "") -> list[tuple[str, list]]:
     statuses = list(workflow.DEFAULT_TRANSITIONS)
     return [
         (
-            SubmissionStatus(source).label,
+            workflow.status_label(source, kind),
             [form[transition_field(source, t)] if source != t else None for t in statuses],
         )
         for source in statuses
     ]
 
 
-def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, Any]]:
+def _message_rows(form: WorkflowForm, languages: list[str], kind: str = "") -> list[dict[str, Any]]:
     rows = []
     for status in MESSAGE_STATUSES:
-        defaults = {lang: _default_message(status, lang) for lang in languages}
+        defaults = {lang: _default_message(status, lang, kind) for lang in languages}
         fields = [
             (language_name(lang), form[message_field(status, lang)], defaults[lang])
             for lang in languages
@@ -486,7 +487,7 @@ def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, An
         rows.append(
             {
                 "status": status,
-                "label": SubmissionStatus(status).label,
+                "label": workflow.status_label(status, kind),
                 "silent": form[silent_field(status)],
                 "fields": fields,
             }
@@ -494,6 +495,6 @@ def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, An
     return rows
 
 
-def _default_message(status: str, lang: str) -> str:
+def _default_message(status: str, lang: str, kind: str = "") -> str:
     with override(lang):
-        return workflow.default_messages().get(status, "")
+        return workflow.default_messages(kind).get(status, "")

@@ -84,6 +84,8 @@ def test_a_reporter_hears_of_work_started_and_done_with_the_after_photo(
     started = hanako.received()
     assert [m["type"] for m in started] == ["text"]
     assert "対応を始めました" in started[0]["text"] and submission.reference in started[0]["text"]
+    hanako.say("申請状況")
+    assert "状況: 対応中" in json.dumps(hanako.received(), ensure_ascii=False)
 
     with tenant_scope(city):
         report_transition(

@@ -12,7 +12,13 @@ from django.urls import reverse
 from govtech.tenancy import tenant_scope
 from procedures.incidents.models import ReportArea, ReportCategory
 from procedures.models import Procedure
-from tests.procedures.incidents.test_routing import SQUARE, roads  # noqa: F401 - fixture
+from procedures.services import procedure_create
+from tests.procedures.docs import pet_registration
+from tests.procedures.incidents.test_routing import (  # noqa: F401 - roads is a fixture
+    SQUARE,
+    report_document,
+    roads,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +75,13 @@ def test_an_area_is_checked_pasted_or_uploaded(client, city, admin_user, roads):
     assert saved.status_code == 302
     with tenant_scope(city):
         assert ReportArea.objects.get().geometry == SQUARE
+
+
+def test_a_category_is_given_one_of_the_municipalitys_report_procedures(
+    client, city, admin_user, designer
+):
+    procedure_create(actor=designer, municipality=city, document=report_document())
+    procedure_create(actor=designer, municipality=city, document=pet_registration())
+    client.force_login(admin_user)
+    body = client.get(reverse("admin:procedures_reportcategory_add")).content.decode()
+    assert "道路の通報" in body and "犬の" not in body

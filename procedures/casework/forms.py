@@ -126,6 +126,10 @@ class StatusForm(forms.Form):
         super().__init__(data, files, **kw)
         self.fields["to"].choices = list(choices)
         if with_photo:  # a report: an "after" photo goes to the reporter with the message
+            self.fields["reason"].label = _("message to the reporter")
+            self.fields["reason"].help_text = _(
+                "Added to the status message; required when it cannot be handled (the reason)."
+            )
             self.fields["photo"] = forms.FileField(
                 label=_("photo after the work"),
                 required=False,

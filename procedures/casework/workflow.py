@@ -152,6 +152,8 @@ def status_text(
     """The message for ``status`` in ``lang``, filled in; empty when nothing is to be sent.
 
     A language the procedure did not write falls back to Japanese, then the default text.
+    For a report, what staff wrote (``reason``) is added below a message that does not
+    quote it: 「対応が完了しました」 followed by what was done.
     """
     written = workflow.messages.get(status) if workflow.messages else None
     with override(lang):
@@ -160,7 +162,10 @@ def status_text(
         else:
             template = localize(written, lang) if isinstance(written, dict) else str(written)
     values = {"reference": reference, "procedure": procedure, "reason": reason or "-"}
-    return _fill(template, values)
+    text = _fill(template, values)
+    if kind == REPORT and text and reason and "{reason}" not in template:
+        text = f"{text}\n\n{reason}"
+    return text
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

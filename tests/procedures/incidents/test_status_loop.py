@@ -105,7 +105,9 @@ def test_the_after_photo_is_cleaned_stored_and_sent_with_the_message(
 ):
     client.force_login(reviewer)
     photo = SimpleUploadedFile("after.jpg", jpeg_with_exif(), content_type="image/jpeg")
-    response = post_status(client, report_submission, "completed", photo=photo)
+    response = post_status(
+        client, report_submission, "completed", photo=photo, reason="穴を舗装しました"
+    )
     assert response.status_code == 302
     with tenant_scope(city):
         report = Report.objects.get(submission=report_submission)
@@ -117,6 +119,7 @@ def test_the_after_photo_is_cleaned_stored_and_sent_with_the_message(
         prompts = Notice.objects.get(pk=event.notice_id).prompts
     assert [p["kind"] for p in prompts] == ["image", "text"]
     assert "対応が完了しました" in prompts[1]["text"]
+    assert prompts[1]["text"].endswith("\n\n穴を舗装しました")
     anonymous = Client()
     served = anonymous.get(prompts[0]["url"].removeprefix("http://127.0.0.1:8000"))
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"

@@ -109,6 +109,9 @@ def area_map_config() -> dict | None:
 
 @admin.register(ReportSettings, site=console)
 class ReportSettingsAdmin(_ReportAdmin):
+    """One row per municipality: its unique constraint refuses a second (the form says so;
+    asking here would cost every console page a query, its menu asks who may add)."""
+
     form = ReportSettingsForm
     list_display = [
         "municipality",
@@ -118,10 +121,6 @@ class ReportSettingsAdmin(_ReportAdmin):
         "public_enabled",
         "public_precision_m",
     ]
-
-    def has_add_permission(self, request, *args):
-        # One row per municipality.
-        return super().has_add_permission(request) and not ReportSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

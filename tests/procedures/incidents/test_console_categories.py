@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from govtech.tenancy import tenant_scope
-from procedures.incidents.models import ReportArea, ReportCategory
+from procedures.incidents.models import ReportArea, ReportCategory, ReportSettings
 from procedures.models import Procedure
 from procedures.services import procedure_create
 from tests.procedures.docs import pet_registration
@@ -85,3 +85,20 @@ def test_a_category_is_given_one_of_the_municipalitys_report_procedures(
     client.force_login(admin_user)
     body = client.get(reverse("admin:procedures_reportcategory_add")).content.decode()
     assert "道路の通報" in body and "犬の" not in body
+
+
+def test_a_municipality_has_one_report_settings_row(client, city, admin_user, roads):  # noqa: F811
+    client.force_login(admin_user)
+    url = reverse("admin:procedures_reportsettings_add")
+    data = {
+        "municipality": city.pk,
+        "default_department": roads.pk,
+        "duplicate_radius_m": 50,
+        "duplicate_days": 30,
+        "public_precision_m": 100,
+    }
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data)
+    assert again.status_code == 200 and "errorlist" in again.content.decode()
+    with tenant_scope(city):
+        assert ReportSettings.objects.get().default_department == roads

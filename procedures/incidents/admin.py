@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.templatetags.static import static
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -103,7 +102,6 @@ def area_map_config() -> dict | None:
             "attribution": settings.MAP_TILE_ATTRIBUTION,
             "maxZoom": settings.MAP_TILE_MAX_ZOOM,
         },
-        "leaflet": static("vendor/leaflet/leaflet.js"),
     }
 
 

@@ -94,6 +94,7 @@ TYPECHECK_PATHS := \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \
 	procedures/incidents/duplicates.py procedures/incidents/map.py \
+	procedures/incidents/photos.py procedures/incidents/categories.py procedures/images.py \
 	reports/exports reports/dashboards reports/surveys reports/tasks.py \
 	reports/open311 reports/public procedures/incidents/intake.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \

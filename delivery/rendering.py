@@ -26,6 +26,7 @@ from linebot.v3.messaging import (
     FlexMessage,
     FlexSeparator,
     FlexText,
+    ImageMessage,
     LocationAction,
     Message,
     PostbackAction,
@@ -240,6 +241,11 @@ def _card_bubble(card: engine.Card) -> FlexBubble:
     ]
     footer = FlexBox(layout="vertical", contents=buttons) if buttons else None
     return FlexBubble(body=FlexBox(layout="vertical", contents=body), footer=footer)
+
+
+@render_prompt.register
+def _render_image(prompt: engine.ImagePrompt) -> list[Message]:
+    return [ImageMessage(original_content_url=prompt.url, preview_image_url=prompt.preview_url)]
 
 
 @render_prompt.register

@@ -11,6 +11,7 @@ from delivery.webhook import line_webhook
 from govtech.console import console
 from govtech.health import healthz
 from govtech.views import favicon
+from procedures.incidents.photos import after_photo_view
 from procedures.views import procedure_schema
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("schemas/procedure.v1.json", procedure_schema, name="procedure-schema"),
     path("line/webhook/<str:channel_id>/", line_webhook, name="line-webhook"),
     re_path(BROADCAST_IMAGE, broadcast_image, name="broadcast-image"),
+    path("report-photos/<str:token>/", after_photo_view, name="report-after-photo"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("procedures.catalog.urls")),
     path("api/v1/", include("procedures.reservations.urls")),

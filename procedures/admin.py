@@ -23,6 +23,7 @@ from procedures.builder.urls import builder_urls
 from procedures.casework import views as casework_views
 from procedures.casework.media import media_urls
 from procedures.casework.urls import casework_urls
+from procedures.incidents.urls import report_case_urls
 from procedures.incidents.views_map import report_map_urls
 from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
@@ -291,6 +292,7 @@ class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
             casework_urls(admin_view)
             + media_urls(admin_view)
             + report_map_urls(admin_view)
+            + report_case_urls(admin_view)
             + super().get_urls()
         )
 
@@ -305,6 +307,7 @@ class SubmissionAdmin(PersonalDataAdminMixin, CasePageAdmin):
 
 
 from procedures.catalog import admin as catalog_admin  # noqa: E402, F401 - catalog pages
+from procedures.incidents import admin as incidents_admin  # noqa: E402, F401 - report categories
 from procedures.reservations import admin as reservations_admin  # noqa: E402, F401 - reservations
 
 

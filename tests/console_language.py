@@ -38,6 +38,12 @@ ALLOWED_WORDS = {
     "CSV",
     "Excel",
     "GPS",
+    # GeoJSON's own names for a report area's shapes (the format staff paste)
+    "GeoJSON",
+    "Polygon",
+    "MultiPolygon",
+    "Feature",
+    "FeatureCollection",
     "ID",
     "JPEG",
     "JSON",

@@ -192,7 +192,8 @@ def _card_lines(submission: Submission, last_message: str) -> tuple[str, ...]:
     submitted = timezone.localtime(submission.submitted_at, TOKYO).strftime("%Y-%m-%d")
     lines = [
         _("Reference: %(reference)s") % {"reference": submission.reference},
-        _("Status: %(status)s") % {"status": submission.get_status_display()},
+        _("Status: %(status)s")
+        % {"status": workflow.status_label(submission.status, workflow.kind_of(submission))},
         _("Sent: %(date)s") % {"date": submitted},
     ]
     if last_message:

@@ -120,9 +120,22 @@ class StatusForm(forms.Form):
     )
     notify = forms.BooleanField(label=_("tell the resident"), required=False, initial=True)
 
-    def __init__(self, data=None, *, choices: Sequence[tuple[str, str]], **kwargs):
-        super().__init__(data, **kwargs)
+    def __init__(
+        self, data=None, files=None, *, choices: Sequence[tuple[str, str]], with_photo=False, **kw
+    ):
+        super().__init__(data, files, **kw)
         self.fields["to"].choices = list(choices)
+        if with_photo:  # a report: an "after" photo goes to the reporter with the message
+            self.fields["reason"].label = _("message to the reporter")
+            self.fields["reason"].help_text = _(
+                "Added to the status message; required when it cannot be handled (the reason)."
+            )
+            self.fields["photo"] = forms.FileField(
+                label=_("photo after the work"),
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+                help_text=_("JPEG or PNG, up to 10 MB; sent to the reporter with the message."),
+            )
 
 
 class CorrectionForm(forms.Form):

@@ -39,18 +39,17 @@ from procedures.casework.selectors import (
     resident_submissions,
     submission_bookings,
 )
+from procedures.incidents.case import report_case_context
 from procedures.incidents.duplicate_panel import duplicate_panel
-from procedures.models import Submission, SubmissionStatus
+from procedures.models import Submission
 from procedures.selectors import submissions_for_reviewer
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
 
-def status_label(status: str) -> str:
-    try:
-        return str(SubmissionStatus(status).label)
-    except ValueError:
-        return status
+def status_label(status: str, kind: str = "") -> str:
+    """The status as staff read it (a report's 対応中 where an application is 審査中)."""
+    return workflow.status_label(status, kind)
 
 
 def language_name(code: str) -> str:
@@ -77,6 +76,7 @@ class InboxRow:
     due: datetime | None
     overdue: bool
     next_statuses: str  # space-separated, for the bulk form's script
+    status_label: str = ""
 
 
 def inbox_row(
@@ -87,14 +87,15 @@ def inbox_row(
     returned = submission.status == workflow.RETURNED and submission.correction_due_at
     due = submission.correction_due_at if returned else submission.due_at
     overdue = bool(due and due < now and submission.status in OPEN_STATUSES)
-    flow = workflow.workflow_for(submission.procedure)
+    flow, kind = workflow.workflow_for(submission.procedure), workflow.kind_of(submission)
     return InboxRow(
         submission=submission,
         procedure_title=(titles or {}).get(submission.procedure_id) or submission.procedure.key,
         resident_name=resident_name(submission),
         due=due,
         overdue=overdue,
-        next_statuses=" ".join(workflow.next_statuses(flow, submission.status)),
+        next_statuses=" ".join(workflow.next_statuses(flow, submission.status, kind)),
+        status_label=status_label(submission.status, kind),
     )
 
 
@@ -126,11 +127,13 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
     lang = get_language() or "ja"
     definition = submission.definition
     revisions = case_revisions(submission=submission)
-    flow = workflow.workflow_for(submission.procedure)
+    flow, kind = workflow.workflow_for(submission.procedure), workflow.kind_of(submission)
     rows = answer_rows(definition, submission.answers, lang=lang)
     kinds = {row.step_type for row in rows}
     return {
         "submission": submission,
+        "status_label": status_label(submission.status, kind),
+        "is_report": bool(kind),
         "resident_name": resident_name(submission),
         "resident_language": language_name(submission.resident.language),
         "answers": rows,
@@ -138,13 +141,14 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
         "map": map_context(submission_locations(submission)) if "location" in kinds else None,
         "bookings": submission_bookings(submission=submission),
         "others": _other_submissions(submission, staff),
-        "timeline": _timeline(submission, definition, revisions, lang),
+        "timeline": _timeline(submission, definition, revisions, lang, kind),
         "revisions": revisions,
         "open_correction": submission.corrections.filter(status=CorrectionStatus.OPEN).first(),
         "overdue": inbox_row(submission, now=now).overdue,
         "can_edit_workflow": staff.has_any(DESIGN_ROLES),
         "duplicates": duplicate_panel(submission, staff=staff),  # incident reports only
-        **_forms(submission, flow, definition, lang),
+        **_forms(submission, flow, definition, lang, kind),
+        **(report_case_context(submission) if kind else {}),
     }
 
 
@@ -159,14 +163,18 @@ def _other_submissions(submission: Submission, staff: StaffContext) -> list[Subm
     return [other for other in others if other.pk in visible]
 
 
-def _forms(submission: Submission, flow, definition: dict, lang: str) -> dict[str, Any]:
-    following = workflow.next_statuses(flow, submission.status)
-    choices = [(s, status_label(s)) for s in following if s != workflow.RETURNED]
+def _forms(submission: Submission, flow, definition: dict, lang: str, kind: str) -> dict[str, Any]:
+    following = workflow.next_statuses(flow, submission.status, kind)
+    choices = [(s, status_label(s, kind)) for s in following if s != workflow.RETURNED]
     labels = step_labels(definition, lang)
     steps = [(s["id"], labels.get(s["id"], s["id"])) for s in question_steps(definition)]
     expected = {"expected": submission.status}
     return {
-        "status_form": StatusForm(choices=choices, initial=expected) if choices else None,
+        "status_form": (
+            StatusForm(choices=choices, initial=expected, with_photo=bool(kind))
+            if choices
+            else None
+        ),
         "correction_form": (
             CorrectionForm(steps=steps, initial=expected)
             if workflow.RETURNED in following and steps
@@ -181,7 +189,7 @@ def _forms(submission: Submission, flow, definition: dict, lang: str) -> dict[st
     }
 
 
-def _timeline(submission: Submission, definition: dict, revisions, lang: str):
+def _timeline(submission: Submission, definition: dict, revisions, lang: str, kind: str = ""):
     labels = step_labels(definition, lang)
     by_number = {revision.number: revision.answers for revision in revisions}
     steps = {step["id"]: step for step in definition.get("steps", []) if "id" in step}
@@ -190,7 +198,7 @@ def _timeline(submission: Submission, definition: dict, revisions, lang: str):
     entries = []
     for event in events:
         entry = TimelineEntry(event, str(CaseEventKind(event.kind).label))
-        _describe(entry, event.data, labels)
+        _describe(entry, event.data, labels, kind)
         entry.photos = photos.links(event.data.get("upload"))
         if event.kind == CaseEventKind.CORRECTED:
             number = event.data.get("revision") or 0
@@ -223,10 +231,11 @@ class _PhotoFinder:
         return [photo_link(self.submission, str(ref))]
 
 
-def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
+def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str], report: str = "") -> None:
     kind = entry.event.kind
     if kind == CaseEventKind.STATUS:
-        moved = (status_label(data.get("from", "")), status_label(data.get("to", "")))
+        origin, target = data.get("from", ""), data.get("to", "")
+        moved = (status_label(origin, report), status_label(target, report))
         entry.lines.append(" → ".join(moved))
     elif kind == CaseEventKind.ASSIGNED:
         entry.lines.append(data.get("to") or _("nobody"))
@@ -237,11 +246,15 @@ def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str]) -> None:
         if deadline is not None:
             entry.lines.append(_("Deadline: %(date)s") % {"date": _local(deadline)})
     elif kind == CaseEventKind.WITHDRAWN:
-        entry.lines.append(status_label(data.get("from", "")) + " → " + status_label("withdrawn"))
+        entry.lines.append(
+            status_label(data.get("from", ""), report) + " → " + status_label("withdrawn")
+        )
     elif kind in (CaseEventKind.MERGED, CaseEventKind.UNMERGED):
         entry.lines.append(merge_line(kind, data))
         if data.get("from") and data.get("from") != data.get("to"):
-            entry.lines.append(status_label(data["from"]) + " → " + status_label(data["to"]))
+            entry.lines.append(
+                status_label(data["from"], report) + " → " + status_label(data["to"], report)
+            )
     if kind == CaseEventKind.STATUS and data.get("main"):
         entry.lines.append(_("Following the report %(reference)s") % {"reference": data["main"]})
     if data.get("reason"):

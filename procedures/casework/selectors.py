@@ -124,7 +124,7 @@ def inbox_submissions(
     return (
         inbox_base(staff=staff, filters=filters)
         .filter(queue_filter(queue, user=user, now=now))
-        .select_related("procedure", "resident", "assignee", "procedure__department")
+        .select_related("procedure", "resident", "assignee", "procedure__department", "report")
         .defer("answers", "search_text", "procedure__draft", "procedure__base_document")
         .order_by(*SORTS.get(sort, SORTS["newest"]))
     )
@@ -137,7 +137,9 @@ def submission_for_staff(*, staff: StaffContext, pk: int) -> Submission | None:
         return None
     return (
         submissions_for_reviewer(staff=staff)
-        .select_related("procedure", "version", "resident", "assignee", "conversation")
+        .select_related(
+            "procedure", "version", "resident", "assignee", "conversation", "report__category"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -161,7 +163,9 @@ def resident_submissions(
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude)
     return list(
-        queryset.select_related("procedure", "version").order_by("-submitted_at", "-pk")[:limit]
+        queryset.select_related("procedure", "version", "report").order_by("-submitted_at", "-pk")[
+            :limit
+        ]
     )
 
 

@@ -11,7 +11,7 @@ same click (a double submit) finds the status already changed and refuses the se
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from procedures.casework.models import (
 )
 from procedures.casework.postbacks import case_postback
 from procedures.engine.steps import localize
+from procedures.incidents.services import report_status_follow
 from procedures.models import Conversation, Procedure, ResidentUpload, Submission
 from procedures.residents.models import Notice, Resident
 from procedures.residents.services import resident_notify
@@ -51,7 +52,7 @@ class CaseRefused(ServiceError):
 def _lock(submission: Submission) -> Submission:
     return (
         Submission.objects.select_for_update(of=("self",))
-        .select_related("procedure", "resident", "version")
+        .select_related("procedure", "resident", "version", "report")
         .get(pk=submission.pk)
     )
 
@@ -105,7 +106,8 @@ def _tell(submission: Submission, event: CaseEvent, prompts: list[engine.Prompt]
 
 
 def _open_button(submission: Submission) -> engine.Choice:
-    return engine.Choice(_("See this application"), case_postback("open", submission.pk))
+    label = _("See this report") if workflow.kind_of(submission) else _("See this application")
+    return engine.Choice(label, case_postback("open", submission.pk))
 
 
 # --- opening a case --------------------------------------------------------------------------
@@ -164,9 +166,12 @@ def case_transition(
     notify: bool = True,
     expected: str | None = None,
     now: datetime | None = None,
+    attachments: Sequence[engine.Prompt] = (),
 ) -> CaseEvent:
     """Move ``submission`` to status ``to`` as the workflow allows, telling the resident
-    the procedure's message for ``to`` (unless ``notify`` is off or it has none).
+    the procedure's message for ``to`` (unless ``notify`` is off or it has none), followed
+    by ``attachments`` (e.g. a report's "after" photo; sent even without a message). A
+    report's status also closes or reopens the report (``report_status_follow``).
 
     Raises CaseRefused for a transition the workflow does not allow, a missing reason
     (却下), 返戻 (that is ``case_request_correction``), or a status that changed since the
@@ -178,13 +183,13 @@ def case_transition(
     with transaction.atomic():
         locked = _lock(submission)
         _check_expected(locked, expected)
-        flow = workflow.workflow_for(locked.procedure)
+        flow, kind = workflow.workflow_for(locked.procedure), workflow.kind_of(locked)
         if to == workflow.RETURNED:
             raise CaseRefused(_("To return a submission, choose the fields to correct."))
-        if to not in workflow.next_statuses(flow, locked.status):
+        if to not in workflow.next_statuses(flow, locked.status, kind):
             raise CaseRefused(
                 _("A submission that is “%(status)s” cannot be moved to that status.")
-                % {"status": locked.get_status_display()}
+                % {"status": workflow.status_label(locked.status, kind)}
             )
         if to in workflow.REASON_REQUIRED and not reason.strip():
             raise CaseRefused(_("Please write the reason; the resident will read it."))
@@ -200,10 +205,17 @@ def case_transition(
             data={"from": previous, "to": to, "reason": reason.strip()},
         )
         if notify:
-            _tell_status(locked, event, flow, to, reason.strip())
+            _tell_status(locked, event, flow, to, reason.strip(), attachments)
         _merged_reports_follow(
-            locked, actor=actor, to=to, reason=reason.strip(), notify=notify, now=now
+            locked,
+            actor=actor,
+            to=to,
+            reason=reason.strip(),
+            notify=notify,
+            now=now,
+            attachments=attachments,
         )
+        report_status_follow(submission=locked, status=to, now=now)
         audit_log(
             actor,
             "procedures.submission.status_changed",
@@ -220,11 +232,19 @@ def case_transition(
 
 
 def _merged_reports_follow(
-    main: Submission, *, actor: User, to: str, reason: str, notify: bool, now: datetime
+    main: Submission,
+    *,
+    actor: User,
+    to: str,
+    reason: str,
+    notify: bool,
+    now: datetime,
+    attachments: Sequence[engine.Prompt] = (),
 ) -> None:
     """Incident reports merged into ``main`` (``procedures.incidents.duplicates``) take its
-    new status, each with its own event, and each reporter gets their procedure's message
-    for it. Nothing for a submission that is not a report: no query then."""
+    new status (closed with it), each with its own event, and each reporter gets their
+    procedure's message for it, with the same after photo. Nothing for a submission that
+    is not a report: no query then."""
     if main.definition.get("kind") != "report":
         return
     followers = (
@@ -240,8 +260,10 @@ def _merged_reports_follow(
         _touch(follower, now, "status", "correction_due_at")
         data = {"from": previous, "to": to, "reason": reason, "main": main.reference}
         event = _event(follower, CaseEventKind.STATUS, actor=actor, now=now, data=data)
+        report_status_follow(submission=follower, status=to, now=now)
         if notify:
-            _tell_status(follower, event, workflow.workflow_for(follower.procedure), to, reason)
+            flow = workflow.workflow_for(follower.procedure)
+            _tell_status(follower, event, flow, to, reason, attachments)
 
 
 def _cancel_corrections(submission: Submission) -> None:
@@ -251,7 +273,14 @@ def _cancel_corrections(submission: Submission) -> None:
     submission.correction_due_at = None
 
 
-def _tell_status(submission: Submission, event: CaseEvent, flow, to: str, reason: str) -> None:
+def _tell_status(
+    submission: Submission,
+    event: CaseEvent,
+    flow,
+    to: str,
+    reason: str,
+    attachments: Sequence[engine.Prompt] = (),
+) -> None:
     lang = submission.resident.language
     text = workflow.status_text(
         flow,
@@ -260,10 +289,15 @@ def _tell_status(submission: Submission, event: CaseEvent, flow, to: str, reason
         reference=submission.reference,
         procedure=_procedure_title(submission, lang),
         reason=reason,
+        kind=workflow.kind_of(submission),
     )
+    # The photo before the text: quick replies (the button) show on the last message only.
+    prompts: list[engine.Prompt] = list(attachments)
     if text:
         with override(lang):
-            _tell(submission, event, [engine.TextPrompt(text, (_open_button(submission),))])
+            prompts.append(engine.TextPrompt(text, (_open_button(submission),)))
+    if prompts:
+        _tell(submission, event, prompts)
 
 
 def case_assign(
@@ -386,7 +420,8 @@ def case_request_correction(
 
 
 def _check_correction(submission: Submission, flow, fields: list[str], reason: str) -> None:
-    if workflow.RETURNED not in workflow.next_statuses(flow, submission.status):
+    kind = workflow.kind_of(submission)
+    if workflow.RETURNED not in workflow.next_statuses(flow, submission.status, kind):
         raise CaseRefused(
             _("A submission that is “%(status)s” cannot be returned.")
             % {"status": submission.get_status_display()}

@@ -67,7 +67,9 @@ from procedures.casework.services import (
     case_transition,
     procedure_workflow_save,
 )
+from procedures.images import MAX_BYTES, CleanImage, ImageRejected
 from procedures.incidents.map import has_report_categories
+from procedures.incidents.photos import after_photo_clean, report_transition
 from procedures.models import Procedure, Submission, SubmissionStatus
 from procedures.selectors import submissions_for_reviewer
 
@@ -268,30 +270,44 @@ def _user(request: HttpRequest) -> User:
 
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A status change; for a report, optionally with an "after" photo for the reporter."""
     submission = case_for_staff(request, pk)
+    kind = workflow.kind_of(submission)
     # Any status parses; the service decides what the workflow allows now (and refuses a
     # double click: the status the reviewer saw has changed).
-    form = StatusForm(request.POST, choices=SubmissionStatus.choices)
+    form = StatusForm(
+        request.POST, request.FILES, choices=SubmissionStatus.choices, with_photo=bool(kind)
+    )
     if not form.is_valid():
         _form_errors(request, form)
         return _back_to_case(submission)
     try:
-        case_transition(
+        photo = _after_photo(form.cleaned_data.get("photo"))
+        report_transition(
             actor=_user(request),
             submission=submission,
             to=form.cleaned_data["to"],
             reason=form.cleaned_data["reason"],
             notify=form.cleaned_data["notify"],
             expected=form.cleaned_data["expected"],
+            photo=photo,
         )
-    except ServiceError as exc:
+    except (ServiceError, ImageRejected) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            _("The status is now “%(status)s”.") % {"status": submission.get_status_display()},
-        )
+        label = workflow.status_label(submission.status, kind)
+        messages.success(request, _("The status is now “%(status)s”.") % {"status": label})
     return _back_to_case(submission)
+
+
+def _after_photo(upload) -> CleanImage | None:
+    """The staff's photo checked like a resident's (size before reading, then type,
+    pixels, EXIF); None when none was chosen. Raises ImageRejected."""
+    if upload is None:
+        return None
+    if upload.size > MAX_BYTES:
+        raise ImageRejected(_("This photo is larger than 10 MB."))
+    return after_photo_clean(upload.read())
 
 
 @require_POST
@@ -371,7 +387,7 @@ def case_message_view(request: HttpRequest, pk: int) -> HttpResponse:
 def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a procedure's workflow: the transition grid, messages, days, withdrawal."""
     procedure = procedure_for_designer(request, pk)
-    flow = workflow.workflow_for(procedure)
+    flow, kind = workflow.workflow_for(procedure), workflow.procedure_kind(procedure)
     languages = _languages(procedure)
     if request.method == "POST":
         form = WorkflowForm(request.POST, languages=languages)
@@ -382,7 +398,8 @@ def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
         if not unknown and form.is_valid():
             return _save_workflow(request, procedure, form)
     else:
-        form = WorkflowForm(initial=_workflow_initial(flow, languages), languages=languages)
+        initial = _workflow_initial(flow, languages, kind)
+        form = WorkflowForm(initial=initial, languages=languages)
     audit_log(_user(request), "procedures.procedure.workflow_viewed", procedure, request=request)
     return _render(
         request,
@@ -391,8 +408,8 @@ def workflow_page(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("Workflow: %(procedure)s") % {"procedure": procedure.title},
             "procedure": procedure,
             "form": form,
-            "grid": _grid(form),
-            "message_rows": _message_rows(form, languages),
+            "grid": _grid(form, kind),
+            "message_rows": _message_rows(form, languages, kind),
             "languages": languages,
             "opts": Procedure._meta,
         },
@@ -430,13 +447,13 @@ def _languages(procedure: Procedure) -> list[str]:
     return languages if "ja" in languages else ["ja", *languages]
 
 
-def _workflow_initial(flow, languages: list[str]) -> dict[str, Any]:
+def _workflow_initial(flow, languages: list[str], kind: str = "") -> dict[str, Any]:
     initial: dict[str, Any] = {
         "target_days": flow.target_days,
         "correction_days": flow.correction_days,
         "allow_withdraw": flow.allow_withdraw,
     }
-    for source, targets in workflow.transitions_of(flow).items():
+    for source, targets in workflow.transitions_of(flow, kind).items():
         for target in targets:
             initial[transition_field(source, target)] = True
     for status, written in (flow.messages or {}).items():
@@ -450,21 +467,21 @@ def _workflow_initial(flow, languages: list[str]) -> dict[str, Any]:
     return initial
 
 
-def _grid(form: WorkflowForm) -> list[tuple[str, list]]:
+def _grid(form: WorkflowForm, kind: str = "") -> list[tuple[str, list]]:
     statuses = list(workflow.DEFAULT_TRANSITIONS)
     return [
         (
-            SubmissionStatus(source).label,
+            workflow.status_label(source, kind),
             [form[transition_field(source, t)] if source != t else None for t in statuses],
         )
         for source in statuses
     ]
 
 
-def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, Any]]:
+def _message_rows(form: WorkflowForm, languages: list[str], kind: str = "") -> list[dict[str, Any]]:
     rows = []
     for status in MESSAGE_STATUSES:
-        defaults = {lang: _default_message(status, lang) for lang in languages}
+        defaults = {lang: _default_message(status, lang, kind) for lang in languages}
         fields = [
             (language_name(lang), form[message_field(status, lang)], defaults[lang])
             for lang in languages
@@ -472,7 +489,7 @@ def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, An
         rows.append(
             {
                 "status": status,
-                "label": SubmissionStatus(status).label,
+                "label": workflow.status_label(status, kind),
                 "silent": form[silent_field(status)],
                 "fields": fields,
             }
@@ -480,6 +497,6 @@ def _message_rows(form: WorkflowForm, languages: list[str]) -> list[dict[str, An
     return rows
 
 
-def _default_message(status: str, lang: str) -> str:
+def _default_message(status: str, lang: str, kind: str = "") -> str:
     with override(lang):
-        return workflow.default_messages().get(status, "")
+        return workflow.default_messages(kind).get(status, "")

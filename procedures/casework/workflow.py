@@ -1,19 +1,23 @@
-"""The default workflow, and what a procedure's own workflow allows and says.
+"""The default workflows, and what a procedure's own workflow allows and says.
 
 Statuses are ``procedures.models.SubmissionStatus``. A procedure's ``ProcedureWorkflow``
-may narrow or widen the transitions and reword the messages; without one, ``DEFAULT``.
+may narrow or widen the transitions and reword the messages; without one, the default of
+its kind: ``DEFAULT_TRANSITIONS`` for applications, ``REPORT_TRANSITIONS`` for reports
+(通報: 受付 → 対応中 → 完了, or 対応不可), whose statuses also read differently
+(``status_label``) and say other things to the reporter (``default_messages``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 
 from procedures.casework.models import ProcedureWorkflow
 from procedures.engine.steps import localize
-from procedures.models import Procedure
+from procedures.models import Procedure, Submission, SubmissionStatus
 
 SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
 ACCEPTED, REJECTED, COMPLETED, WITHDRAWN = "accepted", "rejected", "completed", "withdrawn"
@@ -29,6 +33,18 @@ DEFAULT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     COMPLETED: (),
     WITHDRAWN: (),
 }
+# A report (通報): 受付 → 対応中 → 完了, or 対応不可 with a reason. Nobody approves a
+# pothole; staff may still ask the reporter for a better photo or place (返戻).
+REPORT = "report"
+REPORT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    SUBMITTED: (IN_REVIEW, COMPLETED, REJECTED, RETURNED),
+    IN_REVIEW: (COMPLETED, REJECTED, RETURNED),
+    RETURNED: (IN_REVIEW, REJECTED),
+    ACCEPTED: (COMPLETED,),
+    REJECTED: (),
+    COMPLETED: (),
+    WITHDRAWN: (),
+}
 REASON_REQUIRED = frozenset({REJECTED, RETURNED})
 # A resident may withdraw what nobody has decided on yet.
 WITHDRAWABLE = frozenset({SUBMITTED, IN_REVIEW, RETURNED})
@@ -36,9 +52,64 @@ WITHDRAWABLE = frozenset({SUBMITTED, IN_REVIEW, RETURNED})
 DONE = frozenset({REJECTED, COMPLETED, WITHDRAWN})
 
 
-def default_messages() -> dict[str, str]:
+def kind_of(submission: Submission) -> str:
+    """``"report"`` for a report (a submission with a report row: one made with a
+    ``report``-kind version), else ``""``. Callers that list submissions join the row in
+    (``select_related("report")``), so this costs no query."""
+    try:
+        submission.report  # noqa: B018 - the reverse one-to-one is the question
+    except ObjectDoesNotExist:
+        return ""
+    return REPORT
+
+
+def procedure_kind(procedure: Procedure) -> str:
+    """``"report"`` for a procedure whose draft is a report, else ``""``."""
+    return REPORT if procedure.kind == REPORT else ""
+
+
+def default_transitions(kind: str = "") -> Mapping[str, tuple[str, ...]]:
+    return REPORT_TRANSITIONS if kind == REPORT else DEFAULT_TRANSITIONS
+
+
+def status_label(status: str, kind: str = "") -> str:
+    """The status as staff and residents read it: a report is 対応中 where an application
+    is 審査中, 対応不可 where it is 却下."""
+    if kind == REPORT and status in _report_labels():
+        return _report_labels()[status]
+    try:
+        return str(SubmissionStatus(status).label)
+    except ValueError:
+        return status
+
+
+def _report_labels() -> dict[str, str]:
+    return {
+        SUBMITTED: pgettext("report status", "Received"),
+        IN_REVIEW: pgettext("report status", "In progress"),
+        REJECTED: pgettext("report status", "Cannot be handled"),
+        COMPLETED: pgettext("report status", "Done"),
+    }
+
+
+def default_messages(kind: str = "") -> dict[str, str]:
     """The message residents get on each status when the procedure says nothing else (in
-    the active language). 審査中 is quiet by default; 返戻 has its own message."""
+    the active language). 審査中 is quiet by default for applications, 対応中 is told to
+    reporters; 返戻 has its own message."""
+    if kind == REPORT:
+        return {
+            IN_REVIEW: _(
+                "We have started working on your report “{procedure}” (reference {reference})."
+            ),
+            REJECTED: _(
+                "We are sorry: we could not act on your report “{procedure}” (reference "
+                "{reference}).\nReason: {reason}"
+            ),
+            COMPLETED: _(
+                "Your report “{procedure}” (reference {reference}) has been dealt with. "
+                "Thank you for telling us."
+            ),
+        }
     return {
         ACCEPTED: _("Your application “{procedure}” (reference {reference}) has been accepted."),
         REJECTED: _(
@@ -57,15 +128,15 @@ def workflow_for(procedure: Procedure) -> ProcedureWorkflow:
         return ProcedureWorkflow(municipality_id=procedure.municipality_id, procedure=procedure)
 
 
-def transitions_of(workflow: ProcedureWorkflow) -> Mapping[str, tuple[str, ...]]:
+def transitions_of(workflow: ProcedureWorkflow, kind: str = "") -> Mapping[str, tuple[str, ...]]:
     if not workflow.transitions:
-        return DEFAULT_TRANSITIONS
+        return default_transitions(kind)
     return {status: tuple(workflow.transitions.get(status, ())) for status in DEFAULT_TRANSITIONS}
 
 
-def next_statuses(workflow: ProcedureWorkflow, status: str) -> tuple[str, ...]:
+def next_statuses(workflow: ProcedureWorkflow, status: str, kind: str = "") -> tuple[str, ...]:
     """The statuses a submission in ``status`` may move to (staff's choices)."""
-    return transitions_of(workflow).get(status, ())
+    return transitions_of(workflow, kind).get(status, ())
 
 
 def status_text(
@@ -76,19 +147,25 @@ def status_text(
     reference: str,
     procedure: str,
     reason: str = "",
+    kind: str = "",
 ) -> str:
     """The message for ``status`` in ``lang``, filled in; empty when nothing is to be sent.
 
     A language the procedure did not write falls back to Japanese, then the default text.
+    For a report, what staff wrote (``reason``) is added below a message that does not
+    quote it: 「対応が完了しました」 followed by what was done.
     """
     written = workflow.messages.get(status) if workflow.messages else None
     with override(lang):
         if written is None:
-            template = default_messages().get(status, "")
+            template = default_messages(kind).get(status, "")
         else:
             template = localize(written, lang) if isinstance(written, dict) else str(written)
     values = {"reference": reference, "procedure": procedure, "reason": reason or "-"}
-    return _fill(template, values)
+    text = _fill(template, values)
+    if kind == REPORT and text and reason and "{reason}" not in template:
+        text = f"{text}\n\n{reason}"
+    return text
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

@@ -5,7 +5,7 @@ Public API (the transport and services build on these names):
 - inputs: TextInput, PostbackInput, LocationInput, ImageInput, FollowInput
 - prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
   ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
-  Card, CardsPrompt, prompt_from_dict
+  Card, CardsPrompt, ImagePrompt, prompt_from_dict
 - machine: start, advance, correct, ask_again, offer_resume, completion_prompts
 - conversation: ConversationState, Result, SubmitRequested, Cancelled, Ended, compute_fee
 - steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
@@ -46,6 +46,7 @@ from procedures.engine.prompts import (
     ConfirmationPrompt,
     DatePickerPrompt,
     EditFieldPrompt,
+    ImagePrompt,
     ImageRequestPrompt,
     Link,
     LocationRequestPrompt,
@@ -77,6 +78,7 @@ __all__ = [
     "Ended",
     "FollowInput",
     "ImageInput",
+    "ImagePrompt",
     "ImageRequestPrompt",
     "Input",
     "InvalidAnswer",

@@ -3,7 +3,8 @@
 Each prompt is a frozen dataclass with `to_dict()` (JSON-safe, with a `"kind"` key) and
 is rebuilt by `prompt_from_dict`. The transport renders them: `TextPrompt` choices as
 quick replies (or a Flex list past 13), `DatePickerPrompt` as a datetimepicker action,
-`ConfirmationPrompt` as a Flex summary, `CardsPrompt` as a Flex carousel, and so on.
+`ConfirmationPrompt` as a Flex summary, `CardsPrompt` as a Flex carousel, `ImagePrompt`
+as an image message, and so on.
 `Choice.data` is opaque: the transport sends it back unchanged as `PostbackInput(data)`;
 it is never over 300 bytes.
 """
@@ -243,6 +244,26 @@ class CardsPrompt:
         )
 
 
+@dataclass(frozen=True)
+class ImagePrompt:
+    """A picture sent to the resident (e.g. a report's "after" photo). `url` and
+    `preview_url` are absolute https addresses the transport's servers can fetch;
+    `alt` says what it shows where pictures cannot be shown."""
+
+    url: str
+    preview_url: str
+    alt: str = ""
+
+    kind: ClassVar[str] = "image"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _as_json(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImagePrompt:
+        return cls(data["url"], data["preview_url"], data.get("alt", ""))
+
+
 Prompt = (
     TextPrompt
     | DatePickerPrompt
@@ -252,6 +273,7 @@ Prompt = (
     | EditFieldPrompt
     | CompletionPrompt
     | CardsPrompt
+    | ImagePrompt
 )
 
 _PROMPT_CLASSES: dict[str, Any] = {
@@ -265,6 +287,7 @@ _PROMPT_CLASSES: dict[str, Any] = {
         EditFieldPrompt,
         CompletionPrompt,
         CardsPrompt,
+        ImagePrompt,
     )
 }
 

@@ -1,6 +1,8 @@
 """Writes for incident reports: a report beside each new ``report``-kind submission, routed
-to a department by category and area; categories, areas and settings saved with their
-checks.
+to a department by category and area; what staff change on a report (its category, the
+photos the public may see, the public note, closing it with the status). Categories,
+areas and settings are saved by ``procedures.incidents.categories``; after photos are
+``procedures.incidents.photos``.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from shapely import Point
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from govtech.models import Department, Municipality
+from govtech.models import Department, Municipality, User
+from govtech.services import audit_log
 from procedures.incidents.models import (
     Report,
     ReportArea,
@@ -169,3 +173,74 @@ def geometry_from_geojson(text: str) -> dict[str, Any]:
     if geometry.is_empty or not geometry.is_valid:
         raise ValidationError(_("The polygon crosses itself or is empty."))
     return {"type": data["type"], "coordinates": data["coordinates"]}
+
+
+# --- what staff do to a report ------------------------------------------------------------------
+
+CLOSING_STATUSES = frozenset({"completed", "rejected"})
+
+
+def report_status_follow(*, submission: Submission, status: str, now: datetime) -> None:
+    """A report's submission moved to ``status``: 完了 and 対応不可 close the report (the
+    public page and Open311 show it closed since ``now``), any other status reopens it.
+    Nothing for a submission without a report. Called by ``case_transition`` in its
+    transaction, with the submission locked."""
+    closed_at = now if status in CLOSING_STATUSES else None
+    Report.objects.filter(submission_id=submission.pk).update(closed_at=closed_at)
+
+
+def report_recategorize(
+    *, actor: User, report: Report, category: ReportCategory | None, reroute: bool
+) -> Report:
+    """Staff say what the report is really about. With ``reroute``, the report goes to
+    the department the new category and its place route it to (the submission's
+    department changes, so it leaves the inbox of reviewers of the old one). Audited;
+    nothing happens when the category is unchanged and no re-routing is asked."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().select_related("submission").get(pk=report.pk)
+        before = report.category_id
+        report.category = category
+        data: dict[str, Any] = {"from": before, "to": category.pk if category else None}
+        if reroute:
+            department, area = report_route(
+                municipality=report.submission.municipality,
+                category=category,
+                latitude=report.latitude,
+                longitude=report.longitude,
+            )
+            report.area = area
+            if department is not None:
+                data["department"] = [report.submission.department_id, department.pk]
+                Submission.objects.filter(pk=report.submission_id).update(department=department)
+                report.submission.department = department
+        if before == report.category_id and not reroute:
+            return report
+        report.save(update_fields=["category", "area"])
+        audit_log(actor, "procedures.report.recategorized", report, data)
+    return report
+
+
+def report_photo_publish(*, actor: User, photo: ReportPhoto, public: bool, now: datetime) -> None:
+    """Approve a report's photo for the public page (or take the approval back). Staff
+    look first: a resident's photo may show a face or a number plate. Audited."""
+    with transaction.atomic():
+        changed = ReportPhoto.objects.filter(pk=photo.pk).exclude(is_public=public)
+        values = {"is_public": public, "approved_by": actor if public else None}
+        if not changed.update(**values, approved_at=now if public else None):
+            return
+        action = "procedures.report.photo_published" if public else "procedures.report.photo_hidden"
+        audit_log(actor, action, photo.report, {"photo": photo.pk, "kind": photo.kind})
+
+
+def report_public_note_save(*, actor: User, report: Report, text: str) -> None:
+    """What the public page says about the report. Audited when it changes."""
+    text = text.strip()
+    with transaction.atomic():
+        if (
+            not Report.objects.filter(pk=report.pk)
+            .exclude(public_note=text)
+            .update(public_note=text)
+        ):
+            return
+        audit_log(actor, "procedures.report.public_note_changed", report, {"text": text})
+    report.public_note = text

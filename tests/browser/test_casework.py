@@ -1,6 +1,7 @@
 """A reviewer's day in two browsers: the inbox, a road-damage report with its photo and
 map, a return asking for a new photo; the resident corrects it in the LINE simulator's
-chat page; the reviewer sees what changed and approves; the resident is told.
+chat page; the reviewer sees what changed and marks the report 完了 with an after photo;
+the resident is told and sees the photo.
 
 Every step goes the production path (console → casework services → outbox → the real
 SDK → the emulated Messaging API; the chat page → signed webhook → engine). The map's
@@ -37,6 +38,15 @@ def photo(colour: str) -> bytes:
     """A road with a dark hole in it, in ``colour`` light."""
     image = Image.new("RGB", (640, 480), colour)
     ImageDraw.Draw(image).ellipse((220, 180, 420, 300), fill="#222")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def repaired() -> bytes:
+    """The same road, the hole filled."""
+    image = Image.new("RGB", (640, 480), "#8a8a8a")
+    ImageDraw.Draw(image).rectangle((200, 170, 440, 310), fill="#4a4a4a")
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG")
     return buffer.getvalue()
@@ -99,7 +109,7 @@ def last_bot_message(tab):
     return tab.locator("[data-testid=message][data-direction=out]").last
 
 
-def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_approved(
+def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_done(
     browser, live_server, demo_day, doc_screenshot
 ):
     reviewer = demo_day
@@ -161,7 +171,7 @@ def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_
     doc_screenshot(resident, "reviewers-line-corrected")
 
     clerk.reload()
-    expect(clerk.locator(".cw-status")).to_have_text("審査中")
+    expect(clerk.locator(".cw-status")).to_have_text("対応中")  # a report: not 審査中
     corrected = clerk.locator("[data-kind=corrected]")
     expect(corrected.locator(".cw-before img")).to_be_visible()
     expect(corrected.locator(".cw-after img")).to_be_visible()
@@ -169,15 +179,27 @@ def test_a_reviewer_returns_a_report_the_resident_corrects_it_in_line_and_it_is_
     doc_screenshot(clerk, "reviewers-revision", full_page=True)
 
     status = clerk.locator("#cw-status")
-    status.locator("select").select_option("accepted")
+    status.locator("select").select_option("completed")
+    status.locator("textarea").fill("穴を舗装しました。")
+    status.locator("input[type=file]").set_input_files(
+        {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": repaired()}
+    )
+    doc_screenshot(clerk, "reviewers-report-done")
     status.get_by_role("button", name="変更").click()
-    expect(clerk.locator(".cw-status")).to_have_text("承認")
+    expect(clerk.locator(".cw-status")).to_have_text("完了")
+    expect(clerk.locator(".cw-report-photos [data-kind=after] img")).to_be_visible()
 
-    expect(last_bot_message(resident)).to_contain_text("承認しました")
+    expect(last_bot_message(resident)).to_contain_text("対応が完了しました")
+    expect(last_bot_message(resident)).to_contain_text("穴を舗装しました。")
     expect(last_bot_message(resident)).to_contain_text(submission.reference)
-    doc_screenshot(resident, "reviewers-line-approved")
+    after = resident.locator("[data-testid=message][data-direction=out] .bubble.media img").last
+    expect(after).to_be_visible()
+    assert after.evaluate("img => img.naturalWidth") > 0  # the signed address served it
+    last_bot_message(resident).scroll_into_view_if_needed()  # below the photo, once loaded
+    doc_screenshot(resident, "reviewers-line-report-done")
     with scopes_disabled():
         submission.refresh_from_db()
-        assert submission.status == "accepted"
+        assert submission.status == "completed"
         assert submission.revisions.count() == 2
         assert ResidentUpload.objects.filter(submission=submission).count() == 2
+        assert submission.report.photos.filter(kind="after").count() == 1

@@ -99,6 +99,11 @@ SCRIPTS = {
         {"plan": "master-plan", "opinion": "More parks, please.", "publication": True},
         None,
     ),
+    "report-generic": (
+        [PHOTO, PLACE, "Rubbish left by the river", "SUBMIT"],
+        {"details": "Rubbish left by the river"},
+        None,
+    ),
     "road-damage": (
         ["1", PLACE, PHOTO, "no", "yes", "09012345678", "SUBMIT"],
         {"damage": "pothole", "danger": False, "contact": True, "phone": "09012345678"},

@@ -13,6 +13,10 @@ from govtech.tenancy import tenant_scope
 from procedures.casework.demo import demo_casework_ensure
 from procedures.catalog.services import template_import, template_publish
 from procedures.catalog.starters import STARTER_VENDOR_SLUG, starter_documents, starter_metadata
+from procedures.incidents.categories import (
+    report_categories_standard_ensure,
+    report_settings_default_ensure,
+)
 from procedures.models import Procedure
 from procedures.reservations.seed import demo_resources_ensure
 from procedures.services import procedure_publish
@@ -27,7 +31,18 @@ STARTER_DEPARTMENTS = {
     "dog-registration-change": "kankyo",
     "juminhyo-by-mail": "shimin",
     "public-comment": "kikaku",
+    "report-generic": "kankyo",
     "road-damage": "doro",
+}
+
+# Which demo-city department handles each standard report category.
+REPORT_DEPARTMENTS = {
+    "road": "doro",
+    "park": "doro",
+    "river": "doro",
+    "dumping": "kankyo",
+    "streetlight": "doro",
+    "other": "kankyo",
 }
 
 DEMO_PASSWORD = "demo-pass-2026!"  # noqa: S105 - printed for the demo on purpose
@@ -83,6 +98,7 @@ class Command(BaseCommand):
         self._reservation_resources(municipalities["demo-city"])
         self._procedures(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
+        self._report_categories(municipalities["demo-city"])
         self._casework(municipalities["demo-city"])
         self._surveys(municipalities["demo-city"])
         self._print_logins()
@@ -154,6 +170,19 @@ class Command(BaseCommand):
         """こどもひろば and the 市民課 counter, bookable in LINE (procedures: starters)."""
         for key in demo_resources_ensure(municipality=municipality):
             self._say(f"reservation resource {key}")
+
+    def _report_categories(self, municipality: Municipality) -> None:
+        """道路, 公園, 河川, 不法投棄, 街路灯, その他 with their report procedures, routed to
+        the departments that handle them (once)."""
+        with tenant_scope(municipality):
+            departments = {d.code: d for d in Department.objects.all()}
+            routed = {key: departments[code] for key, code in REPORT_DEPARTMENTS.items()}
+            created = report_categories_standard_ensure(
+                actor=None, municipality=municipality, departments=routed
+            )
+            report_settings_default_ensure(municipality=municipality, department=routed["other"])
+        for category in created:
+            self._say(f"report category {category.key}")
 
     def _casework(self, municipality: Municipality) -> None:
         """A reviewer's working day: residents' submissions in every state (once)."""

@@ -30,6 +30,9 @@
 6. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
    p95 per page (JSON, XML, filters, ids, a deep page, the public report page) next to the
    bare view, and their query counts.
+7. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
+   ``--spots`` spots (p50/p95 next to a full scan, every answer checked equal to it) and
+   one FAQ match over ``--faq-entries`` entries (next to a plain Python loop).
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -51,8 +54,10 @@ from typing import Any
 from tests.bench import broadcast as broadcast_bench
 from tests.bench import dashboards as dashboards_bench
 from tests.bench import exports as exports_bench
+from tests.bench import faq as faq_bench
 from tests.bench import open311 as open311_bench
 from tests.bench import report, servers
+from tests.bench import spots as spots_bench
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
 LOGS = servers.ROOT / "artifacts" / "bench-logs"
@@ -154,6 +159,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--open311-reports", type=int, default=100_000, help="reports in the Open311 run"
     )
     parser.add_argument("--skip-open311", action="store_true", help="no Open311 run")
+    parser.add_argument("--spots", type=int, default=100_000, help="spots in the nearest run")
+    parser.add_argument("--faq-entries", type=int, default=10_000, help="FAQ entries matched")
+    parser.add_argument("--skip-spots", action="store_true", help="no spot search or FAQ run")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
@@ -496,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
                 friends=args.dashboard_friends, conversations=args.dashboard_conversations
             )
         reporting = None if args.skip_open311 else open311(args)
+        spotting = None if args.skip_spots else spots_bench.run_spots_bench(spots=args.spots)
+        answering = None if args.skip_spots else faq_bench.run_faq_bench(entries=args.faq_entries)
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -524,6 +534,10 @@ def main(argv: list[str] | None = None) -> int:
         figures["dashboards"] = dashboarding
     if reporting is not None:
         figures["open311"] = reporting
+    if spotting is not None:
+        figures["spots"] = spotting
+    if answering is not None:
+        figures["faq"] = answering
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -550,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + dashboards_bench.table(dashboarding))
     if reporting is not None:
         print("\n" + open311_bench.table(reporting))
+    if spotting is not None:
+        print("\n" + spots_bench.table(spotting))
+    if answering is not None:
+        print("\n" + faq_bench.table(answering))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -577,6 +595,7 @@ def healthy(figures: dict) -> bool:
     exported = "exports" not in figures or exports_bench.healthy(figures["exports"])
     shown = "dashboards" not in figures or dashboards_bench.healthy(figures["dashboards"])
     reported = "open311" not in figures or open311_bench.healthy(figures["open311"])
+    found = "spots" not in figures or spots_bench.healthy(figures["spots"])
     checks = (
         answered,
         stored,
@@ -588,6 +607,7 @@ def healthy(figures: dict) -> bool:
         exported,
         shown,
         reported,
+        found,
     )
     return all(checks)
 

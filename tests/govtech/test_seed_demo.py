@@ -6,6 +6,11 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image
 
+from delivery.faq.matching import decide
+from delivery.faq.models import FaqEntry
+from delivery.faq.services import faq_index
+from delivery.spots.models import Spot
+from delivery.spots.selectors import nearest_spots
 from govtech.access import StaffContext
 from govtech.models import Municipality, Role, StaffMembership, User
 from govtech.tenancy import tenant_scope
@@ -107,3 +112,19 @@ def test_the_demo_road_reports_have_a_photo_and_a_place_in_the_city():
         assert upload.submission_id == report.pk
         with upload.file.open("rb") as stored, Image.open(stored) as image:
             assert (image.format, image.size) == ("JPEG", (640, 480))
+
+
+def test_seed_demo_gives_spots_to_search_and_a_faq_to_ask_once():
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    city = Municipality.objects.get(slug="demo-city")
+    with tenant_scope(city):
+        assert Spot.objects.filter(kind="facility").count() == 5
+        assert Spot.objects.filter(kind="evacuation_site").count() == 4
+        nearest = nearest_spots(latitude=35.4887, longitude=139.4075, kinds=["facility"], limit=1)
+        assert nearest[0].spot.name == "デモ市役所"
+        assert FaqEntry.objects.filter(kind="garbage").count() == 40
+        best, _ = decide(faq_index(city.pk).search("ぺっとぼとる"))
+        assert (
+            best is not None and FaqEntry.objects.get(pk=best.entry_id).question == "ペットボトル"
+        )

@@ -5,8 +5,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from delivery.faq.seed import faq_demo_ensure
 from delivery.services import line_channel_bind_simulator
 from delivery.simulator_adapter import simulator_enabled
+from delivery.spots.seed import spots_demo_ensure
 from govtech.models import Department, Municipality, Role, User, Vendor
 from govtech.services import department_create, municipality_create, staff_create, staff_set_roles
 from govtech.tenancy import tenant_scope
@@ -101,6 +103,7 @@ class Command(BaseCommand):
         self._report_categories(municipalities["demo-city"])
         self._casework(municipalities["demo-city"])
         self._surveys(municipalities["demo-city"])
+        self._spots_and_faq(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -193,6 +196,15 @@ class Command(BaseCommand):
         made = demo_casework_ensure(municipality=municipality, staff=staff)
         if made:
             self._say(f"{made} submissions in the reviewers' inbox")
+
+    def _spots_and_faq(self, municipality: Municipality) -> None:
+        """Facilities and evacuation sites to search, a sorting list and a few questions
+        for the FAQ bot (once each)."""
+        with tenant_scope(municipality):
+            spots = spots_demo_ensure(municipality=municipality, actor=None)
+            entries = faq_demo_ensure(municipality=municipality, actor=None)
+        if spots or entries:
+            self._say(f"{spots} spots, {entries} FAQ entries")
 
     def _surveys(self, municipality: Municipality) -> None:
         """Residents of four areas answer the satisfaction survey and a public comment (once)."""

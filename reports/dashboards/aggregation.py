@@ -229,7 +229,9 @@ def _procedure_days(
         cohort = cohorts[procedure_id, day]
         cohort.started += 1
         if status == "submitted" and submitted_at is not None:
-            cohort.durations.append((submitted_at - started_at).total_seconds())
+            # Never negative: a submission dated before its conversation (backdated data,
+            # as the demo's seeded working day) counts as immediate.
+            cohort.durations.append(max(0.0, (submitted_at - started_at).total_seconds()))
         _count_funnel(cohort, steps_of(version_id), status, [*(history or []), step_id])
     submissions = _submissions_per_day(municipality, low, high)
     procedures, steps = [], []

@@ -1,5 +1,7 @@
 """Create (or bring up to date) the demo installation. Safe to run any number of times."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -22,6 +24,7 @@ from procedures.incidents.categories import (
 from procedures.models import Procedure
 from procedures.reservations.seed import demo_resources_ensure
 from procedures.services import procedure_publish
+from reports.dashboards.aggregation import aggregates_compute, tokyo_today
 from reports.surveys.demo import demo_surveys_ensure
 
 # Which demo-city department handles each starter procedure.
@@ -104,6 +107,7 @@ class Command(BaseCommand):
         self._casework(municipalities["demo-city"])
         self._surveys(municipalities["demo-city"])
         self._spots_and_faq(municipalities["demo-city"])
+        self._dashboards(municipalities["demo-city"])
         self._print_logins()
 
     def _municipality(self, spec: dict) -> Municipality:
@@ -196,6 +200,12 @@ class Command(BaseCommand):
         made = demo_casework_ensure(municipality=municipality, staff=staff)
         if made:
             self._say(f"{made} submissions in the reviewers' inbox")
+
+    def _dashboards(self, municipality: Municipality) -> None:
+        """The dashboards' aggregates of the last 30 days, so they show the seeded activity
+        before the first nightly run (recomputing replaces the same rows)."""
+        today = tokyo_today()
+        aggregates_compute(municipality=municipality, first=today - timedelta(days=30), last=today)
 
     def _spots_and_faq(self, municipality: Municipality) -> None:
         """Facilities and evacuation sites to search, a sorting list and a few questions

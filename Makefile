@@ -104,7 +104,7 @@ TYPECHECK_PATHS := \
 	delivery/simulator/services.py delivery/simulator/selectors.py delivery/simulator_adapter.py \
 	delivery/inbox.py delivery/line_api.py \
 	delivery/spots/services.py delivery/spots/standard.py delivery/spots/selectors.py \
-	delivery/spots/chat.py procedures/incidents/services.py procedures/residents/registry.py \
+	delivery/spots/chat.py procedures/incidents/services.py \
 	delivery/faq/matching.py delivery/faq/services.py delivery/faq/chat.py delivery/faq/vocabulary.py
 
 typecheck: install

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,32 +218,33 @@ def faq_index(municipality_id: int) -> FaqIndex:
 
 
 def faq_outcome_count(*, municipality: Municipality, outcome: str, now: datetime) -> None:
-    """Count one lookup's outcome (answered, suggested, unanswered) for its day."""
+    """Count one lookup's outcome (answered, suggested, unanswered) for its day. No
+    savepoint (it runs inside a conversation turn): the day's row is inserted if missing
+    (ON CONFLICT DO NOTHING), then incremented."""
     day = timezone.localdate(now)
     days = FaqDay.objects.filter(day=day)
-    if not days.update(**{outcome: F(outcome) + 1}):
-        try:
-            with transaction.atomic():
-                FaqDay.objects.create(municipality=municipality, day=day, **{outcome: 1})
-        except IntegrityError:  # created meanwhile by another lookup
-            days.update(**{outcome: F(outcome) + 1})
+    if days.update(**{outcome: F(outcome) + 1}):
+        return
+    FaqDay.objects.bulk_create([FaqDay(municipality=municipality, day=day)], ignore_conflicts=True)
+    days.update(**{outcome: F(outcome) + 1})
 
 
 def unanswered_record(*, municipality: Municipality, text: str, now: datetime) -> None:
-    """Remember what nobody could answer, counted by its normalized form."""
+    """Remember what nobody could answer, counted by its normalized form (no savepoint,
+    as ``faq_outcome_count``)."""
     normalized = question_of(text)[:200]
     if not normalized:
         return
     asked = UnansweredQuestion.objects.filter(normalized=normalized)
-    if not asked.update(count=F("count") + 1, last_asked_at=now, text=text[:200]):
-        try:
-            with transaction.atomic():
-                UnansweredQuestion.objects.create(
-                    municipality=municipality,
-                    normalized=normalized,
-                    text=text[:200],
-                    first_asked_at=now,
-                    last_asked_at=now,
-                )
-        except IntegrityError:
-            asked.update(count=F("count") + 1, last_asked_at=now)
+    if asked.update(count=F("count") + 1, last_asked_at=now, text=text[:200]):
+        return
+    first = UnansweredQuestion(
+        municipality=municipality,
+        normalized=normalized,
+        text=text[:200],
+        count=0,
+        first_asked_at=now,
+        last_asked_at=now,
+    )
+    UnansweredQuestion.objects.bulk_create([first], ignore_conflicts=True)
+    asked.update(count=F("count") + 1, last_asked_at=now)

@@ -294,8 +294,8 @@ def _seed_reservations(city, now) -> None:
             )
     _sql(
         "INSERT INTO procedures_slot (municipality_id, resource_id, starts_at, ends_at,"
-        " capacity, is_blocked)"
-        " SELECT %s, %s, at, at + interval '1 hour', 10, false FROM ("
+        " capacity, is_blocked, taken)"
+        " SELECT %s, %s, at, at + interval '1 hour', 10, false, 0 FROM ("
         "  SELECT (d + make_interval(hours => h)) AT TIME ZONE 'Asia/Tokyo' AS at"
         "  FROM generate_series(date_trunc('day', (%s AT TIME ZONE 'Asia/Tokyo'))"
         "   - interval '365 days', date_trunc('day', (%s AT TIME ZONE 'Asia/Tokyo')),"
@@ -313,6 +313,12 @@ def _seed_reservations(city, now) -> None:
         " FROM procedures_slot s, generate_series(1, 10) b"
         " WHERE s.resource_id = %s AND b <= (s.id * 7) %% 11",
         [now, resource.pk],
+    )
+    _sql(  # each slot's counter of held places, as the booking services keep it
+        "UPDATE procedures_slot s SET taken = (SELECT coalesce(sum(b.places), 0)"
+        " FROM procedures_booking b WHERE b.slot_id = s.id"
+        " AND b.status IN ('confirmed', 'attended', 'no_show')) WHERE s.resource_id = %s",
+        [resource.pk],
     )
 
 

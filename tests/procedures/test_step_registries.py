@@ -187,6 +187,8 @@ def test_resident_input_goes_through_one_ordered_list_of_handlers():
         "bookings_menu",
         "start_or_resume",
         "continue_conversation",
+        "spot_search",
+        "faq",
         "fallback_menu",
     ]
 

@@ -174,13 +174,14 @@ def test_a_returned_report_merged_no_longer_waits_for_its_correction(city, pair,
 def test_every_status_change_of_the_main_report_reaches_each_merged_reporter(
     city, roads, pair, reviewer
 ):
-    first, second = pair
+    _in_review, second = pair
+    first = make_report(roads, HALL, resident="M")  # 受付, so that it moves twice
     third = make_report(roads, (35.0002, 139.0), resident="C")
     with tenant_scope(city):
         for duplicate in (second, third):
             report_merge(actor=reviewer, duplicate=report_of(duplicate), main=report_of(first))
         before = set(Notice.objects.values_list("pk", flat=True))
-        case_transition(actor=reviewer, submission=first, to="accepted")
+        case_transition(actor=reviewer, submission=first, to="in_review")
         case_transition(actor=reviewer, submission=first, to="completed")
         notices = Notice.objects.exclude(pk__in=before).order_by("pk")
         by_resident = {}
@@ -188,11 +189,11 @@ def test_every_status_change_of_the_main_report_reaches_each_merged_reporter(
             by_resident.setdefault(notice.resident_id, []).append(notice.prompts[0]["text"])
         for submission in (first, second, third):
             texts = by_resident[submission.resident_id]
-            assert len(texts) == 2, texts  # 承認 and 完了, each with their own reference
+            assert len(texts) == 2, texts  # 対応中 and 完了, each with their own reference
             assert all(submission.reference in text for text in texts)
             assert Submission.objects.get(pk=submission.pk).status == "completed"
         followed = CaseEvent.objects.filter(submission=third, kind=CaseEventKind.STATUS)
-        assert [e.data["to"] for e in followed.order_by("pk")] == ["accepted", "completed"]
+        assert [e.data["to"] for e in followed.order_by("pk")] == ["in_review", "completed"]
         assert {e.data["main"] for e in followed} == {first.reference}
         assert all(e.notice_id and e.actor == reviewer for e in followed)
 
@@ -204,9 +205,9 @@ def test_a_silent_status_change_moves_the_merged_reports_without_telling_anyone(
     with tenant_scope(city):
         report_merge(actor=reviewer, duplicate=report_of(second), main=report_of(first))
         before = Notice.objects.count()
-        case_transition(actor=reviewer, submission=first, to="accepted", notify=False)
+        case_transition(actor=reviewer, submission=first, to="completed", notify=False)
         assert Notice.objects.count() == before
-        assert Submission.objects.get(pk=second.pk).status == "accepted"
+        assert Submission.objects.get(pk=second.pk).status == "completed"
 
 
 @pytest.mark.parametrize(
@@ -247,7 +248,7 @@ def test_an_unmerged_report_stops_following(city, pair, reviewer):
         kinds = CaseEvent.objects.filter(kind=CaseEventKind.UNMERGED)
         assert {e.submission_id for e in kinds} == {first.pk, second.pk}
         assert AuditLogEntry.objects.filter(action="procedures.report.unmerged").exists()
-        case_transition(actor=reviewer, submission=first, to="accepted")
+        case_transition(actor=reviewer, submission=first, to="completed")
         assert Submission.objects.get(pk=second.pk).status == "in_review"
         with pytest.raises(MergeRefused):
             report_unmerge(actor=reviewer, duplicate=report_of(second))

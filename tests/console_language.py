@@ -37,6 +37,7 @@ ALLOWED_WORDS = {
     "API",
     "CSV",
     "Excel",
+    "FAQ",  # as Japanese municipal sites write it (よくある質問・FAQ)
     "GPS",
     # GeoJSON's own names for a report area's shapes (the format staff paste)
     "GeoJSON",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -19,6 +18,7 @@ from django.utils.translation import override
 from delivery.spots.models import Hazard, Spot, SpotKind
 from delivery.spots.selectors import Nearby, nearest_spots, open_at
 from delivery.spots.standard import days_text
+from govtech.maps import map_link
 from govtech.models import Municipality
 from procedures import engine
 from procedures.engine.steps import parse_postback, postback
@@ -168,14 +168,11 @@ def _card(nearby: Nearby, now: datetime) -> engine.Card:
         lines.append(_("For: %(hazards)s") % {"hazards": hazards})
     if spot.phone:
         lines.append(_("Tel. %(phone)s") % {"phone": spot.phone})
-    links = [engine.Link(_("Map"), _map_url(spot))]
+    links = []
+    if url := map_link(spot.latitude, spot.longitude):  # LINE refuses an empty address
+        links.append(engine.Link(_("Map"), url))
     if spot.phone:
         links.append(engine.Link(_("Call"), "tel:" + "".join(c for c in spot.phone if c.isdigit())))
     if spot.url:
         links.append(engine.Link(_("Website"), spot.url))
     return engine.Card(spot.name, tuple(lines), links=tuple(links))
-
-
-def _map_url(spot: Spot) -> str:
-    lat, lon = f"{spot.latitude:.6f}", f"{spot.longitude:.6f}"
-    return settings.MAP_LINK_URL.replace("{lat}", lat).replace("{lon}", lon)

@@ -38,6 +38,7 @@ from django.views.decorators.http import require_safe
 from PIL import Image, UnidentifiedImageError
 
 from govtech.access import staff_context
+from govtech.maps import map_link
 from govtech.models import User
 from govtech.services import audit_log
 from procedures.casework.selectors import REVIEW_ROLES
@@ -236,10 +237,9 @@ class MapPoint:
     @property
     def link(self) -> str:
         """「地図で見る」: only where maps are on (a tile URL) and a link is configured."""
-        if not (self.has_coordinates and settings.MAP_TILE_URL and settings.MAP_LINK_URL):
+        if not (self.has_coordinates and settings.MAP_TILE_URL):
             return ""
-        lat, lon = f"{self.lat:.6f}", f"{self.lon:.6f}"
-        return settings.MAP_LINK_URL.replace("{lat}", lat).replace("{lon}", lon)
+        return map_link(self.lat, self.lon)
 
 
 def submission_locations(submission: Submission) -> list[MapPoint]:

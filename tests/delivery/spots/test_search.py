@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from delivery.spots.chat import _card
 from delivery.spots.models import Spot
-from delivery.spots.selectors import haversine_m, nearest_spots, open_at
+from delivery.spots.selectors import Nearby, haversine_m, nearest_spots, open_at
 from govtech.tenancy import tenant_scope
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -104,3 +105,16 @@ def test_times_are_tokyo_times_whatever_the_moment_s_zone():
     library = spot(weekdays=list(range(7)), opens_at=time(9), closes_at=time(17))
     utc = datetime(2026, 12, 8, 1, 0, tzinfo=ZoneInfo("UTC"))  # 10:00 in Tokyo
     assert open_at(library, utc) is True
+
+
+def test_a_card_has_no_map_button_when_no_map_link_is_configured(settings):
+    place = spot(weekdays=list(range(7)), opens_at=time(9), closes_at=time(17), phone="03-1")
+    settings.MAP_LINK_URL = "https://map.example.jp/?lat={lat}&lon={lon}"
+    card = _card(Nearby(place, 120.0), at(2026, 12, 8, 10))
+    assert [link.url for link in card.links] == [
+        "https://map.example.jp/?lat=35.000000&lon=139.000000",
+        "tel:031",
+    ]
+    settings.MAP_LINK_URL = ""
+    card = _card(Nearby(place, 120.0), at(2026, 12, 8, 10))
+    assert [link.url for link in card.links] == ["tel:031"]  # never an empty address

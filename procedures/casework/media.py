@@ -237,7 +237,7 @@ class MapPoint:
     @property
     def link(self) -> str:
         """「地図で見る」: only where maps are on (a tile URL) and a link is configured."""
-        if not (self.has_coordinates and settings.MAP_TILE_URL):
+        if self.lat is None or self.lon is None or not settings.MAP_TILE_URL:
             return ""
         return map_link(self.lat, self.lon)
 

@@ -163,6 +163,9 @@ class OutboundMessage(TenantOwned):
     )
     method = models.CharField(max_length=10, blank=True)  # reply or push, once sent
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While a worker is sending the row: nobody else may take it before this time, so a
+    # reply (which LINE cannot deduplicate) is never followed by a push of the same row.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ Admins and broadcasters (who run the channel) change the FAQ; every staff role m
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,9 +22,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from delivery.faq.matching import keys_for
 from delivery.faq.models import FaqDay, FaqEntry, FaqKind, UnansweredQuestion
-from delivery.faq.services import MAX_BYTES, faq_import
+from delivery.faq.services import (
+    MAX_BYTES,
+    faq_add_from_unanswered,
+    faq_entry_save,
+    faq_import,
+    synonyms_split,
+)
 from govtech.access import staff_context
 from govtech.console import TenantModelAdmin, console
 
@@ -50,6 +56,35 @@ class FaqImportForm(forms.Form):
         return upload
 
 
+class FaqEntryForm(forms.ModelForm):
+    """An entry with its other words as plain text (「、」 or one per line), not JSON."""
+
+    synonyms = forms.CharField(
+        label=gettext_lazy("other words for it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Separate them with 「、」 or write one per line."),
+    )
+
+    class Meta:
+        model = FaqEntry
+        fields = (
+            *("municipality", "kind", "question", "reading", "question_en", "answer"),
+            *("sorting", "notes", "remarks", "fee", "category", "synonyms", "link"),
+            *("procedure_key", "is_active"),
+        )
+        # The admin's own fields replace these; this only keeps the class's defaults
+        # in line with the console's (a link typed without a scheme is https).
+        field_classes = {"link": partial(forms.URLField, assume_scheme="https")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["synonyms"] = "、".join(self.instance.synonyms or [])
+
+    def clean_synonyms(self) -> list[str]:
+        return synonyms_split(self.cleaned_data["synonyms"])
+
+
 def hit_rate(days: int = 30) -> dict:
     """Answered, suggested and unanswered lookups of the last ``days`` days (Asia/Tokyo)."""
     since = timezone.localdate() - timedelta(days=days - 1)
@@ -70,7 +105,7 @@ class FaqEntryAdmin(TenantModelAdmin):
     list_display = ("question", "kind", "sorting", "category", "procedure_key", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("question", "reading", "answer", "sorting")
-    exclude = ("search_keys",)
+    form = FaqEntryForm
     change_list_template = "faq/change_list.html"
 
     def get_urls(self):
@@ -81,19 +116,23 @@ class FaqEntryAdmin(TenantModelAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        obj.search_keys = keys_for(obj.question, obj.reading, obj.question_en, obj.synonyms)
-        super().save_model(request, obj, form, change)
-        question_id = request.GET.get("from_unanswered")
-        if not change and question_id and question_id.isdigit():
-            UnansweredQuestion.objects.filter(pk=int(question_id)).update(answered_by=obj)
+        asked = None if change else self._unanswered(request)
+        if asked is None:
+            faq_entry_save(actor=request.user, entry=obj)
+        else:
+            faq_add_from_unanswered(actor=request.user, question=asked, entry=obj)
+
+    def _unanswered(self, request: HttpRequest) -> UnansweredQuestion | None:
+        question_id = request.GET.get("from_unanswered", "")
+        if not question_id.isdigit():
+            return None
+        return UnansweredQuestion.objects.filter(pk=int(question_id)).first()
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        question_id = request.GET.get("from_unanswered")
-        if question_id and question_id.isdigit():
-            asked = UnansweredQuestion.objects.filter(pk=int(question_id)).first()
-            if asked is not None:
-                initial.update({"question": asked.text, "kind": FaqKind.GENERAL})
+        asked = self._unanswered(request)
+        if asked is not None:
+            initial.update({"question": asked.text, "kind": FaqKind.GENERAL})
         return initial
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
@@ -134,11 +173,26 @@ class FaqEntryAdmin(TenantModelAdmin):
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
 
+class AddedToFaqFilter(admin.SimpleListFilter):
+    """Whether someone has answered the question with 「FAQに追加」 yet."""
+
+    title = gettext_lazy("added to the FAQ")
+    parameter_name = "added"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not yet")), ("yes", _("Added already"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(answered_by__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(UnansweredQuestion, site=console)
 class UnansweredQuestionAdmin(TenantModelAdmin):
     edit_roles = EDIT_ROLES
     list_display = ("text", "count", "last_asked_at", "add_to_faq")
-    list_filter = (("answered_by", admin.EmptyFieldListFilter),)
+    list_filter = (AddedToFaqFilter,)
     search_fields = ("text", "normalized")
     readonly_fields = ("normalized", "text", "count", "first_asked_at", "last_asked_at")
 

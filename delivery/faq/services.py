@@ -106,11 +106,15 @@ def read_faq_csv(content: bytes, kind: str) -> FaqImport:
         if problems:
             result.problems.extend((number, problem) for problem in problems)
             continue
-        row["synonyms"] = [
-            s for s in re.split(r"[、,，/／;；]", row.get("synonyms", "")) if s.strip()
-        ]
+        row["synonyms"] = synonyms_split(row.get("synonyms", ""))
         result.entries.append(row)
     return result
+
+
+def synonyms_split(text: str) -> list[str]:
+    """「PET、ペットボトル;ボトル」 → the words, as the CSV column and the console write them
+    (、 , / ; in either width, or one per line)."""
+    return [word.strip() for word in re.split(r"[、,，/／;；\n]", text) if word.strip()]
 
 
 def _row_problems(row: dict, kind: str) -> list[str]:

@@ -75,7 +75,7 @@ def test_an_unanswered_question_becomes_an_entry_in_one_click(client, city, admi
             "kind": "general",
             "question": "犬の登録",
             "answer": "窓口で登録します。",
-            "synonyms": "[]",
+            "synonyms": "いぬの登録、畜犬登録\nドッグ登録",
             "is_active": "on",
         },
     )
@@ -84,6 +84,9 @@ def test_an_unanswered_question_becomes_an_entry_in_one_click(client, city, admi
         entry = FaqEntry.objects.get()
         asked.refresh_from_db()
     assert asked.answered_by == entry and entry.search_keys
+    assert entry.synonyms == ["いぬの登録", "畜犬登録", "ドッグ登録"]  # words, not JSON
+    form = client.get(reverse("admin:delivery_faqentry_change", args=[entry.pk])).content
+    assert "いぬの登録、畜犬登録、ドッグ登録" in form.decode()
 
 
 def test_a_reviewer_may_look_but_not_import(client, city):

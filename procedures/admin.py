@@ -29,6 +29,7 @@ from procedures.models import Notice, Procedure, ProcedureVersion, Submission
 from procedures.selectors import submissions_for_reviewer
 from procedures.services import (
     DocumentRejected,
+    procedure_department_change,
     procedure_publish,
     procedure_rollback,
     procedure_save_draft,
@@ -176,6 +177,8 @@ class ProcedureAdmin(TenantModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
+        if "department" in form.changed_data:
+            self._change_department(request, obj, form.cleaned_data["department"])
         try:
             procedure_save_draft(
                 actor=request.user,
@@ -185,6 +188,16 @@ class ProcedureAdmin(TenantModelAdmin):
             )
         except ServiceError as exc:
             messages.error(request, str(exc))
+
+    def _change_department(self, request, procedure: Procedure, department) -> None:
+        moved = procedure_department_change(
+            actor=request.user, procedure=procedure, department=department
+        )
+        messages.info(
+            request,
+            _("The procedure now belongs to %(department)s; %(count)d submissions moved with it.")
+            % {"department": department or _("no department"), "count": moved},
+        )
 
     @admin.action(description=_("Publish the draft"))
     def publish(self, request, queryset):

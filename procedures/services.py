@@ -119,6 +119,33 @@ def procedure_save_draft(
     return procedure
 
 
+@transaction.atomic
+def procedure_department_change(
+    *, actor: User | None, procedure: Procedure, department: Department | None
+) -> int:
+    """Hand a procedure to another department (a reorganisation, 機構改革): its
+    submissions that were the old department's move with it, so the new department's
+    reviewers see the whole history and the old one's no longer do. Reports that
+    routing sent to some other department stay there. Audited; returns how many moved."""
+    stored = Procedure.objects.filter(pk=procedure.pk).values_list("department_id", flat=True)
+    old_id = stored.get()  # not procedure.department_id: a form may have set it already
+    new_id = department.pk if department is not None else None
+    if old_id == new_id:
+        return 0
+    Procedure.objects.filter(pk=procedure.pk).update(department_id=new_id)
+    procedure.department = department
+    moved = Submission.objects.filter(procedure=procedure, department_id=old_id).update(
+        department_id=new_id
+    )
+    audit_log(
+        actor,
+        "procedures.procedure.department_changed",
+        procedure,
+        {"from": old_id, "to": new_id, "submissions_moved": moved},
+    )
+    return moved
+
+
 def _insert_version(
     *,
     actor: User | None,

@@ -1,5 +1,7 @@
 """Console pages of procedures and submissions: roles, tenants, audit."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -120,3 +122,38 @@ def test_outsider_gets_404_for_the_citys_submission_and_procedure(
         assert client.get(url).status_code == 404
     body = client.get(reverse("admin:procedures_submission_changelist")).content.decode()
     assert submission.reference not in body
+
+
+def test_moving_a_procedure_to_another_department_moves_its_submissions(
+    client, city, admin_user, procedure, submission
+):
+    other = DepartmentFactory(municipality=city, code="seikatsu", name="生活環境課")
+    with tenant_scope(city):
+        routed = submission.__class__.objects.create(
+            municipality=city,
+            procedure=procedure,
+            version=submission.version,
+            resident=submission.resident,
+            reference="R-ROUTED",
+            answers={},
+            department=DepartmentFactory(municipality=city, code="doboku", name="土木課"),
+        )
+    client.force_login(admin_user)
+    url = reverse("admin:procedures_procedure_change", args=[procedure.pk]) + "?advanced=1"
+    response = client.post(
+        url,
+        {
+            "department": other.pk,
+            "draft": json.dumps(procedure.draft, ensure_ascii=False),
+            "expected_revision": procedure.draft_revision,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with tenant_scope(city):
+        procedure.refresh_from_db()
+        submission.refresh_from_db()
+        routed.refresh_from_db()
+        entry = AuditLogEntry.objects.get(action="procedures.procedure.department_changed")
+    assert procedure.department == other and submission.department == other
+    assert routed.department.name == "土木課"  # routed elsewhere: stays
+    assert entry.data["submissions_moved"] == 1

@@ -2,28 +2,45 @@
 PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-CHECKSUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+CHECKSUM := $(shell cat pyproject.toml requirements.lock requirements-dev.lock | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-dev-$(CHECKSUM)
 DEMO_STAMP := $(VENV)/.installed-demo-$(CHECKSUM)
 
 .PHONY: demo test test-fast lint typecheck format messages install install-demo system-deps \
 	demo-deps clean
 
+# Installs come from the lock files, every file checked against its hash (pip's
+# --require-hashes), so a fresh machine gets exactly the tested releases; the project
+# itself is then installed without resolving anything again. `make lock` rewrites them.
 # The project with its development tools (tests, lint, types); it includes the demo's.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@ $(DEMO_STAMP)
 
 # The project alone: what the demo runs (no pytest, Playwright, mypy, ruff); nothing to
-# do when the development install of this pyproject.toml is there.
-$(DEMO_STAMP): pyproject.toml
+# do when the development install of these files is there.
+$(DEMO_STAMP): pyproject.toml requirements.lock
 	test -e $(STAMP) || { test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV); \
-	  $(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e .; }
+	  $(PY) -m pip install -q --upgrade pip \
+	  && $(PY) -m pip install -q --require-hashes -r requirements.lock \
+	  && $(PY) -m pip install -q --no-deps -e .; }
 	rm -f $(VENV)/.installed-demo-*
 	touch $@
+
+# After a change to pyproject.toml's dependencies: pin every release with its hashes.
+# Releases already pinned stay (pip-compile keeps them unless pyproject excludes them).
+.PHONY: lock
+lock: install
+	for extra in "" dev; do \
+	  out=requirements$${extra:+-$$extra}.lock; \
+	  $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe \
+	    --no-emit-index-url --no-emit-find-links --custom-compile-command "make lock" \
+	    $${extra:+--extra $$extra} -o $$out pyproject.toml; \
+	done
 
 install: $(STAMP)
 install-demo: $(DEMO_STAMP)

@@ -14,10 +14,11 @@ from pathlib import Path
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 
+from govtech.crypto import fernet
 from govtech.tenancy import GLOBAL_MODELS, OPTIONAL_APP_LABELS, tenant_path_of
 
 TAG = "tenancy"
@@ -110,3 +111,15 @@ def _stale_global_entries() -> list[checks.CheckMessage]:
         )
         for label in stale
     ]
+
+
+@checks.register(checks.Tags.security)
+def encryption_key_check(app_configs: Iterable[AppConfig] | None = None, **kwargs) -> list:
+    """An error when FIELD_ENCRYPTION_KEY holds something that is not a Fernet key: found
+    by ``check`` (and ``check --deploy``, ``migrate``) before the first secret is
+    encrypted, instead of at the first channel saved in production."""
+    try:
+        fernet()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="govtech.E010")]
+    return []

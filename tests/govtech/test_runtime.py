@@ -59,6 +59,13 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
+def test_the_deploy_check_fails_on_a_malformed_encryption_key():
+    env = {**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEY": "not-a-fernet-key"}
+    result = run_python("manage.py check --deploy", env)
+    assert result.returncode != 0
+    assert "govtech.E010" in result.stderr and "Fernet" in result.stderr
+
+
 def test_production_has_no_simulator():
     code = (
         "import django; django.setup(); from django.conf import settings; "

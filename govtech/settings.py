@@ -290,6 +290,10 @@ MAP_LINK_URL = os.environ.get(
 
 # Calls per minute one Open311 caller may make (per API key, else per address).
 OPEN311_REQUESTS_PER_MINUTE = int(os.environ.get("OPEN311_REQUESTS_PER_MINUTE", "120"))
+# Public pages without login (report map, survey results, signed photo links, web forms):
+# requests per caller and minute (govtech.ratelimit; the caller as TRUSTED_PROXY_COUNT
+# resolves it, like the login limits).
+PUBLIC_REQUESTS_PER_MINUTE = int(os.environ.get("PUBLIC_REQUESTS_PER_MINUTE", "300"))
 # Who may frame the embeddable public report page (/r/<slug>/reports/embed/): a CSP
 # frame-ancestors source list, e.g. "https://www.city.example.lg.jp". Only that page.
 REPORTS_EMBED_FRAME_ANCESTORS = os.environ.get("REPORTS_EMBED_FRAME_ANCESTORS", "*")

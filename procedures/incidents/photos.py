@@ -31,6 +31,7 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from govtech.models import User
+from govtech.ratelimit import public_rate_limit
 from govtech.services import audit_log
 from procedures import engine
 from procedures.casework.models import CaseEvent
@@ -180,6 +181,7 @@ def _photo_of(token: str) -> tuple[ReportPhoto, bool]:
 
 
 @require_safe
+@public_rate_limit("report-photos")
 def after_photo_view(request: HttpRequest, token: str) -> FileResponse:
     """An after photo for LINE's servers and the reporter's phone: no login, its signed
     address is the key. A bad, altered or expired signature is a 404."""

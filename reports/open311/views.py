@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import HttpRequest, HttpResponse
@@ -24,12 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from govtech.models import Municipality
+from govtech.ratelimit import client_address, over_limit
 from govtech.tenancy import tenant_scope
 from procedures.incidents.intake import ApiReport, ApiReportRejected, report_submit_from_api
 from procedures.incidents.models import ReportSettings
 from reports.models import Open311Client
 from reports.open311 import queries
-from reports.open311.clients import key_hash, open311_client_for_key
+from reports.open311.clients import open311_client_for_key
 from reports.open311.formats import Open311Error, error_response, respond
 from reports.public.selectors import public_settings
 
@@ -40,19 +40,8 @@ ATTRIBUTE_PARAMETER = re.compile(r"^attribute\[(?P<code>[^\[\]]+)\](\[\])?$")
 
 def _rate_limited(request: HttpRequest) -> bool:
     """True when this caller (its key, else its address) asked too often this minute."""
-    who = (
-        request.POST.get("api_key")
-        or request.GET.get("api_key")
-        or request.META.get("REMOTE_ADDR", "")
-    )
-    window = int(timezone.now().timestamp() // 60)
-    key = f"open311:rate:{key_hash(who)}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the first of a new window
-        count = 1
-    return count > settings.OPEN311_REQUESTS_PER_MINUTE
+    who = request.POST.get("api_key") or request.GET.get("api_key") or client_address(request)
+    return over_limit("open311", who, settings.OPEN311_REQUESTS_PER_MINUTE)
 
 
 def _jurisdiction(request: HttpRequest) -> tuple[Municipality, ReportSettings]:

@@ -20,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from govtech.models import Municipality
+from govtech.ratelimit import public_rate_limit
 from govtech.tenancy import tenant_scope
 from procedures.incidents.models import ReportSettings
 from reports.public.selectors import (
@@ -130,6 +131,7 @@ def _page_context(request: HttpRequest, municipality, report_settings, *, embed:
 
 
 @require_GET
+@public_rate_limit("public-reports")
 def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     municipality, report_settings = _publishing(slug)
     with tenant_scope(municipality):
@@ -141,6 +143,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @xframe_options_exempt
+@public_rate_limit("public-reports")
 def report_embed(request: HttpRequest, slug: str) -> HttpResponse:
     """The page without its chrome, for the city's own site to frame: the only page that
     may be framed, by the sites REPORTS_EMBED_FRAME_ANCESTORS names."""
@@ -155,6 +158,7 @@ def report_embed(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@public_rate_limit("public-reports")
 def report_photo(request: HttpRequest, slug: str, photo_id: int) -> FileResponse:
     """A photo staff approved, of a report the public may see; 404 for any other (never
     the upload's own media URL)."""

@@ -13,11 +13,13 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 
 from govtech.models import Municipality
+from govtech.ratelimit import public_rate_limit
 from govtech.tenancy import tenant_scope
 from reports.surveys.results import publishable, survey_results
 from reports.surveys.selectors import public_submissions, public_survey, survey_versions
 
 
+@public_rate_limit("public-surveys")
 def public_results_view(request: HttpRequest, slug: str, key: str) -> TemplateResponse:
     municipality = Municipality.objects.filter(slug=slug).first()
     if municipality is None:

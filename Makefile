@@ -98,7 +98,7 @@ lint: install
 # mypy on services, selectors, tasks and the conversation engine (STYLE.md rule 11).
 TYPECHECK_PATHS := \
 	reports/home.py reports/admin.py govtech/jsonlimits.py \
-	govtech/services.py govtech/tasks.py \
+	govtech/services.py govtech/tasks.py govtech/ratelimit.py \
 	procedures/services.py procedures/selectors.py procedures/tasks.py \
 	procedures/catalog/services.py procedures/catalog/selectors.py \
 	procedures/reservations/services.py procedures/reservations/selectors.py \

@@ -37,8 +37,8 @@ $(DEMO_STAMP): pyproject.toml requirements.lock
 lock: install
 	for extra in "" dev; do \
 	  out=requirements$${extra:+-$$extra}.lock; \
-	  $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe \
-	    --no-emit-index-url --no-emit-find-links --custom-compile-command "make lock" \
+	  CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe \
+	    --no-emit-index-url --no-emit-find-links \
 	    $${extra:+--extra $$extra} -o $$out pyproject.toml; \
 	done
 

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -297,6 +298,29 @@ PUBLIC_REQUESTS_PER_MINUTE = int(os.environ.get("PUBLIC_REQUESTS_PER_MINUTE", "3
 # Who may frame the embeddable public report page (/r/<slug>/reports/embed/): a CSP
 # frame-ancestors source list, e.g. "https://www.city.example.lg.jp". Only that page.
 REPORTS_EMBED_FRAME_ANCESTORS = os.environ.get("REPORTS_EMBED_FRAME_ANCESTORS", "*")
+
+# --- Content-Security-Policy (every response; django-csp) ---------------------------
+
+# No inline or foreign script anywhere: every script is a static file of this site
+# (vendored, never a CDN). Styles may be inline (the admin's own widgets set style
+# attributes); images may come from any https site (LINE message previews show the
+# images a broadcast points at) and the map tiles' server; nothing may frame a page but
+# the public report map's embed (reports.public.views replaces frame-ancestors there).
+_TILE_ORIGIN = "/".join(MAP_TILE_URL.split("/")[:3]) if "://" in MAP_TILE_URL else ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", "https:", *filter(None, [_TILE_ORIGIN])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- security (production) --------------------------------------------------
 

@@ -136,9 +136,7 @@ def report_page(request: HttpRequest, slug: str) -> HttpResponse:
     municipality, report_settings = _publishing(slug)
     with tenant_scope(municipality):
         context = _page_context(request, municipality, report_settings, embed=False)
-        response = render(request, "reports/public/page.html", context)
-    response["Content-Security-Policy"] = "frame-ancestors 'none'"
-    return response
+        return render(request, "reports/public/page.html", context)
 
 
 @require_GET
@@ -151,9 +149,9 @@ def report_embed(request: HttpRequest, slug: str) -> HttpResponse:
     with tenant_scope(municipality):
         context = _page_context(request, municipality, report_settings, embed=True)
         response = render(request, "reports/public/embed.html", context)
-    response["Content-Security-Policy"] = (
-        f"frame-ancestors {settings.REPORTS_EMBED_FRAME_ANCESTORS}"
-    )
+    # What django-csp's csp_replace decorator sets, read per request so the setting can
+    # change without a restart of the tests' process.
+    response._csp_replace = {"frame-ancestors": settings.REPORTS_EMBED_FRAME_ANCESTORS.split()}
     return response
 
 

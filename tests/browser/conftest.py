@@ -49,8 +49,55 @@ def browser():
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _report_policy_violations(launched)
         yield launched
         launched.close()
+
+
+# What chromium refused under the Content-Security-Policy during the current test, and
+# the refusals a test provokes on purpose (a substring of each).
+POLICY_VIOLATIONS: list[str] = []
+POLICY_REFUSALS_EXPECTED: list[str] = []
+
+
+def _report_policy_violations(launched) -> None:
+    """Every context the tests open listens to its pages' consoles for CSP refusals."""
+    new_context = launched.new_context
+
+    def listening_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("console", _note_violation)
+        return context
+
+    launched.new_context = listening_context
+
+
+def _note_violation(message) -> None:
+    if "Content Security Policy" in message.text:
+        POLICY_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+
+@pytest.fixture(autouse=True)
+def no_policy_violations():
+    """A page that needs an inline script, a foreign script or any other thing the
+    Content-Security-Policy forbids fails its browser test."""
+    POLICY_VIOLATIONS.clear()
+    POLICY_REFUSALS_EXPECTED.clear()
+    yield
+    for expected in POLICY_REFUSALS_EXPECTED:
+        assert any(expected in seen for seen in POLICY_VIOLATIONS), f"not refused: {expected}"
+    unexpected = [
+        seen
+        for seen in POLICY_VIOLATIONS
+        if not any(expected in seen for expected in POLICY_REFUSALS_EXPECTED)
+    ]
+    assert not unexpected, "\n".join(unexpected)
+
+
+def expect_policy_refusal(substring: str) -> None:
+    """The current test provokes a refusal on purpose (e.g. framing a page that must not
+    be framed): it must happen, and it does not fail the test."""
+    POLICY_REFUSALS_EXPECTED.append(substring)
 
 
 @pytest.fixture

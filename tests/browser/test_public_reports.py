@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from procedures.models import SubmissionStatus
+from tests.browser.conftest import expect_policy_refusal
 from tests.reports.public.world import (
     TARO,
     approved_photo,
@@ -137,6 +138,7 @@ def test_the_embed_page_shows_in_the_citys_site_and_the_full_page_does_not(
     page, live_server, published, doc_screenshot
 ):
     _serve_tiles(page)
+    expect_policy_refusal("frame-ancestors 'none'")  # the full page refuses the frame
     reports = f"{live_server.url}/r/demo-city/reports/"
     body = (
         "<!DOCTYPE html><html lang='ja'><meta charset='utf-8'><body><h1>デモ市ホームページ</h1>"

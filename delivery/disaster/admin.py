@@ -86,7 +86,12 @@ class DisasterAdmin(TenantModelAdmin):
     view_roles = SHELTER_ROLES
     edit_roles = ADMIN_ROLES
 
+    # The settings row changes only through its services (the settings page, the switch):
+    # Django's change form would let anyone with the page switch the mode unaudited.
     def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
@@ -217,7 +222,7 @@ class DisasterAdmin(TenantModelAdmin):
             turn_on=turn_on,
             settings=settings,
             alert=form.cleaned_data if (form.cleaned_data.get("text") or "").strip() else None,
-            area_labels=[labels.get(a, a) for a in areas],
+            areas_text=_areas_text([labels.get(a, a) for a in areas]),
             recipients=selectors.audience_count(rules=rules),
             request_key=uuid.uuid4(),
         )
@@ -294,7 +299,7 @@ class DisasterAdmin(TenantModelAdmin):
             title,
             form=form,
             data=form.cleaned_data,
-            area_labels=[labels.get(a, a) for a in areas],
+            areas_text=_areas_text([labels.get(a, a) for a in areas]),
             recipients=selectors.audience_count(rules=rules),
             request_key=uuid.uuid4(),
         )
@@ -424,6 +429,10 @@ class DisasterAdmin(TenantModelAdmin):
             check=check,
             people=[_person(answer, check, labels) for answer in answers],
         )
+
+
+def _areas_text(labels: list[str]) -> str:
+    return "・".join(labels) if labels else _("everyone")
 
 
 def _request_key(request: HttpRequest) -> uuid.UUID:

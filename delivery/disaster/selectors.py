@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
@@ -27,6 +28,7 @@ from delivery.spots.selectors import haversine_m
 from govtech.models import Municipality
 from procedures.residents.models import Resident
 
+MODE_CACHE_SECONDS = 60
 OPEN_SHELTERS = 5  # the nearest open shelters a resident is shown
 OTHER_SHELTERS = 3  # and after them, the nearest full or closed ones, marked as such
 
@@ -39,6 +41,21 @@ def disaster_settings(*, municipality: Municipality) -> DisasterSettings:
 
 def disaster_mode_is_on(*, municipality: Municipality) -> bool:
     return DisasterSettings.objects.filter(municipality=municipality, is_active=True).exists()
+
+
+def mode_cache_key(municipality_id: int) -> str:
+    return f"disaster-mode:{municipality_id}"
+
+
+def disaster_mode_is_on_cached(*, municipality: Municipality) -> bool:
+    """The same, from the cache for up to a minute: every console page asks (the banner).
+    The switch drops the cached value after it commits."""
+    key = mode_cache_key(municipality.pk)
+    cached = cache.get(key)
+    if cached is None:
+        cached = disaster_mode_is_on(municipality=municipality)
+        cache.set(key, cached, MODE_CACHE_SECONDS)
+    return bool(cached)
 
 
 def pending_switch(*, municipality: Municipality) -> DisasterSwitch | None:

@@ -12,6 +12,7 @@ import functools
 import uuid
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -232,7 +233,9 @@ def _apply(switch: DisasterSwitch, actor: User) -> None:
 
 
 def _announce(municipality: Municipality, active: bool, actor: User) -> None:
-    """After commit: rich menus (and whoever else listens) follow the switch."""
+    """After commit: the banner's cached state goes, and rich menus (and whoever else
+    listens) follow the switch."""
+    cache.delete(selectors.mode_cache_key(municipality.pk))
     disaster_mode_changed.send(
         sender=DisasterSettings, municipality=municipality, active=active, actor=actor
     )

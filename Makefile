@@ -122,7 +122,9 @@ TYPECHECK_PATHS := \
 	delivery/inbox.py delivery/line_api.py \
 	delivery/spots/services.py delivery/spots/standard.py delivery/spots/selectors.py \
 	delivery/spots/chat.py procedures/incidents/services.py \
-	delivery/faq/matching.py delivery/faq/services.py delivery/faq/chat.py delivery/faq/vocabulary.py
+	delivery/faq/matching.py delivery/faq/services.py delivery/faq/chat.py delivery/faq/vocabulary.py \
+	delivery/disaster/services.py delivery/disaster/selectors.py delivery/disaster/chat.py \
+	delivery/disaster/console.py
 
 typecheck: install
 	$(PY) -m mypy $(TYPECHECK_PATHS)

@@ -11,12 +11,15 @@ class DeliveryConfig(AppConfig):
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
         from delivery.broadcasts.services import profile_submitted
         from delivery.broadcasts.testers import SimulatorTrialResidents
+        from delivery.disaster.chat import SafetyCheckAnswers, ShelterGuidance
+        from delivery.disaster.console import disaster_banner
         from delivery.faq.chat import FaqAnswers
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
         from delivery.rendering import render_prompts
         from delivery.simulator_adapter import simulator_enabled
         from delivery.spots.chat import SpotSearch
+        from govtech.console import console
         from govtech.health import health_check_register
         from procedures.builder.registry import (
             preview_renderer_register,
@@ -36,5 +39,8 @@ class DeliveryConfig(AppConfig):
         if simulator_enabled():  # Try it runs the draft in the simulator; none in production
             trial_resident_provider_register(SimulatorTrialResidents())
         submit_effect_register("profile", profile_submitted)
+        input_answerer_register(SafetyCheckAnswers())
+        input_answerer_register(ShelterGuidance())
         input_answerer_register(SpotSearch())
         input_answerer_register(FaqAnswers())
+        console.page_context_register(disaster_banner)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from delivery.broadcasts.models import *  # noqa: F403  (segments, broadcasts, reminders)
+from delivery.disaster.models import *  # noqa: F403  (disaster mode, shelters, safety checks)
 from delivery.faq.models import *  # noqa: F403  (FAQ entries, unanswered questions)
 from delivery.spots.models import *  # noqa: F403  (spots and their imports)
 from govtech.crypto import EncryptedTextField

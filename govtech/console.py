@@ -31,6 +31,16 @@ class ConsoleSite(admin.AdminSite):
     # ``reports.admin`` (reports reads every app; govtech may not import them).
     home_context: Callable[[HttpRequest], dict] | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Context every console page gets from apps govtech may not import (delivery's
+        # disaster mode banner), registered in their AppConfig.ready.
+        self._page_context: list[Callable[[HttpRequest], dict]] = []
+
+    def page_context_register(self, provider: Callable[[HttpRequest], dict]) -> None:
+        if provider not in self._page_context:
+            self._page_context.append(provider)
+
     def has_permission(self, request: HttpRequest) -> bool:
         staff = staff_context(request)
         return request.user.is_active and (
@@ -51,6 +61,8 @@ class ConsoleSite(admin.AdminSite):
     def each_context(self, request):
         context = super().each_context(request)
         context["staff"] = staff_context(request)
+        for provider in self._page_context:
+            context.update(provider(request))
         return context
 
 

@@ -353,6 +353,11 @@ def _answered_by(name: str) -> Callable[[InputContext], Reply | None]:
     return handler
 
 
+# A safety check's 無事 / 支援が必要 tap (disaster mode, in delivery): before anything
+# else, so that an open conversation never takes it for an answer.
+safety_check = _answered_by("safety_check")
+# While disaster mode is on, a location or 「避難所」: the nearest shelters, open first.
+shelter_guidance = _answered_by("shelter_guidance")
 # A location (or a spot category) outside a conversation: the nearest spots.
 spot_search = _answered_by("spot_search")
 # Free text no keyword started: the FAQ's answer, or 「もしかして」.
@@ -366,10 +371,12 @@ def fallback_menu(ctx: InputContext) -> Reply | None:
 
 # What happens to a resident's input, in order: the first handler that answers wins.
 HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
+    safety_check,
     casework,
     bookings_menu,
     start_or_resume,
     continue_conversation,
+    shelter_guidance,
     spot_search,
     faq,
     fallback_menu,

@@ -4,7 +4,9 @@ Items: ``{"type": "text", "text"}`` (``{display_name}`` and ``{municipality}`` a
 replaced), ``{"type": "image", "url", "preview_url"?}`` (``preview_url``: the small
 version LINE shows in the chat, ≤ 1 MB; the console's uploads always have one),
 ``{"type": "button", "text", "label", "procedure"}`` (a button that starts a procedure)
-and ``{"type": "flex", "template": "notice", "title", "body", "url"?}``.
+and ``{"type": "flex", "template": "notice", "title", "body", "url"?}``. A text item may
+carry ``quick_replies``: ``[{"label", "data"}]``, postback buttons under it (the safety
+check's 無事 / 支援が必要; the console's composer does not offer them).
 
 The console's message composer (static/broadcasts/composer.js) edits this same list;
 ``validate_items`` is what both the form and the live preview check.
@@ -29,6 +31,8 @@ FLEX_TEMPLATES = {"notice": gettext_lazy("Notice (title and body)")}
 MAX_TEXT = 5000
 MAX_BUTTON_TEXT = 160
 MAX_LABEL = 20
+MAX_QUICK_REPLIES = 13
+MAX_POSTBACK_DATA = 300
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 KIND_NAMES = {
@@ -103,6 +107,8 @@ def _item_problem(kind: str, item: dict) -> str:
                 "field": FIELD_NAMES[name],
                 "limit": limit,
             }
+    if "quick_replies" in item and not _quick_replies_fit(item["quick_replies"]):
+        return _("the quick replies do not fit LINE's limits.")
     if kind == "flex" and item.get("template", "notice") not in FLEX_TEMPLATES:
         return _("unknown card template: %(template)s") % {"template": item.get("template")}
     if kind == "image" and not _is_public_address(item["url"]):
@@ -111,6 +117,19 @@ def _item_problem(kind: str, item: dict) -> str:
     if any(link and not _is_public_address(link) for link in links):
         return _("Link addresses must start with https://.")
     return ""
+
+
+def _quick_replies_fit(replies: Any) -> bool:
+    if not isinstance(replies, list) or not 1 <= len(replies) <= MAX_QUICK_REPLIES:
+        return False
+    return all(
+        isinstance(reply, dict)
+        and _is_text(reply.get("label"))
+        and len(reply["label"]) <= MAX_LABEL
+        and _is_text(reply.get("data"))
+        and len(reply["data"].encode()) <= MAX_POSTBACK_DATA
+        for reply in replies
+    )
 
 
 def _is_public_address(link: Any) -> bool:
@@ -185,12 +204,32 @@ def _button(item: dict, variables: dict[str, str]) -> dict:
     }
 
 
+def _text(item: dict, variables: dict[str, str]) -> dict:
+    message: dict[str, Any] = {"type": "text", "text": _fill(item["text"], variables)[:5000]}
+    if item.get("quick_replies"):
+        message["quickReply"] = {
+            "items": [
+                {
+                    "type": "action",
+                    "action": {
+                        "type": "postback",
+                        "label": reply["label"],
+                        "data": reply["data"],
+                        "displayText": reply["label"],
+                    },
+                }
+                for reply in item["quick_replies"]
+            ]
+        }
+    return message
+
+
 def render_items(items: list[dict], variables: dict[str, str]) -> list[dict]:
     """LINE message objects for the composed items, variables filled in."""
     rendered = []
     for item in items:
         if item["type"] == "text":
-            rendered.append({"type": "text", "text": _fill(item["text"], variables)[:5000]})
+            rendered.append(_text(item, variables))
         elif item["type"] == "image":
             url = item["url"]
             rendered.append(

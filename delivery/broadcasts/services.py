@@ -230,6 +230,45 @@ def broadcast_approve(*, actor: User, broadcast: Broadcast) -> Broadcast:
     return broadcast
 
 
+def broadcast_send_now(
+    *,
+    actor: User,
+    channel: LineChannel,
+    title: str,
+    items: list[dict],
+    rules: dict | None,
+    reason: str,
+) -> Broadcast:
+    """A broadcast that goes out at once without the approval step: a disaster alert or a
+    safety check, which a municipality admin has already confirmed on its own page.
+
+    Created scheduled for now, marked approved by ``actor`` and audited with ``reason``
+    (the action that sent it); its start is enqueued after the caller's transaction
+    commits, and sending is the ordinary one (frozen recipients, chunks, retry keys).
+    Exactly once is the caller's to ensure (its own unique request row in the same
+    transaction). Raises ValidationError for bad messages or rules.
+    """
+    composed.validate_items(items)
+    validate_rules(rules or {})
+    now = timezone.now()
+    with tenant_scope(channel.municipality), transaction.atomic():
+        broadcast = Broadcast.objects.create(
+            municipality=channel.municipality,
+            channel=channel,
+            title=title[:100],
+            messages=items,
+            rules=rules or {},
+            status=BroadcastStatus.SCHEDULED,
+            scheduled_at=now,
+            created_by=actor,
+            approved_by=actor,
+            approved_at=now,
+        )
+        audit_log(actor, "delivery.broadcast.sent_without_approval", broadcast, {"reason": reason})
+        _enqueue_start_if_due(broadcast)
+    return broadcast
+
+
 def broadcast_send_back(*, actor: User, broadcast: Broadcast, reason: str) -> Broadcast:
     """A municipality admin returns a broadcast awaiting approval to its author as a draft,
     saying why (kept in the audit log, shown on the broadcast's page). Conditional, so it

@@ -67,6 +67,11 @@ def _chosen_key(resident: Resident) -> str:
     return f"spots:looking-for:{resident.pk}"
 
 
+def chosen_looking_for(resident: Resident) -> str | None:
+    """What the resident picked to look for in the last minutes (None: nothing)."""
+    return cache.get(_chosen_key(resident))
+
+
 class SpotSearch:
     name = "spot_search"
 

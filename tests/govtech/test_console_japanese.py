@@ -138,6 +138,11 @@ def _custom_pages() -> list[str]:
         reverse("admin:delivery_reminderrule_import_dates", args=[rule.pk]),
         reverse("admin:reports_survey_results", args=[survey.pk]),
         reverse("admin:reports_survey_texts", args=[survey.pk, "comment"]),
+        reverse("admin:delivery_disaster_settings"),
+        reverse("admin:delivery_disaster_switch", args=["on"]),
+        reverse("admin:delivery_disaster_switch", args=["off"]),
+        reverse("admin:delivery_disaster_shelters"),
+        reverse("admin:delivery_disaster_check_new"),
     ]
 
 

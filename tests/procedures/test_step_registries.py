@@ -183,10 +183,12 @@ def published(toys, city, designer):
 def test_resident_input_goes_through_one_ordered_list_of_handlers():
     names = [handler.__name__ for handler in HANDLERS]
     assert names == [
+        "safety_check",
         "casework",
         "bookings_menu",
         "start_or_resume",
         "continue_conversation",
+        "shelter_guidance",
         "spot_search",
         "faq",
         "fallback_menu",

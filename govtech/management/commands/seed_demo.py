@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from delivery.disaster.seed import disaster_demo_ensure
 from delivery.faq.seed import faq_demo_ensure
 from delivery.services import line_channel_bind_simulator
 from delivery.simulator_adapter import simulator_enabled
@@ -213,6 +214,7 @@ class Command(BaseCommand):
         with tenant_scope(municipality):
             spots = spots_demo_ensure(municipality=municipality, actor=None)
             entries = faq_demo_ensure(municipality=municipality, actor=None)
+            disaster_demo_ensure(municipality=municipality)
         if spots or entries:
             self._say(f"{spots} spots, {entries} FAQ entries")
 

@@ -85,7 +85,7 @@ SUBMISSION = {
     "procedure": "bulky-waste",
     "version": 3,
     "status": "submitted",
-    "status_label": "受付",
+    "status_label": "受付済み",
     "department": DEPARTMENT,
     "channel": "line",
     "submitted_at": "2026-12-01T10:15:00+09:00",

@@ -4,10 +4,20 @@ the query string and bodies."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from rest_framework import serializers
 
 from procedures.models import SubmissionStatus
 from procedures.reservations.models import BookingStatus
+
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _when(**options) -> serializers.DateTimeField:
+    """A moment in Japan time (+09:00), as the city's staff read it."""
+    return serializers.DateTimeField(default_timezone=TOKYO, **options)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -29,7 +39,7 @@ class ProcedureSerializer(serializers.Serializer):
     kind = serializers.CharField()
     department = DepartmentSerializer(allow_null=True)
     version = serializers.IntegerField(help_text="The live version's number.")
-    published_at = serializers.DateTimeField()
+    published_at = _when()
 
 
 class ProcedureListSerializer(serializers.Serializer):
@@ -50,7 +60,7 @@ class SubmissionQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=SubmissionStatus.choices, required=False)
     submitted_from = serializers.DateField(required=False, help_text="Day (Japan time), inclusive.")
     submitted_to = serializers.DateField(required=False, help_text="Day (Japan time), inclusive.")
-    updated_since = serializers.DateTimeField(
+    updated_since = _when(
         required=False, help_text="Only those with activity (status, correction…) since then."
     )
     cursor = serializers.CharField(required=False, help_text="From the previous page's `next`.")
@@ -65,9 +75,9 @@ class SubmissionSummarySerializer(serializers.Serializer):
     status_label = serializers.CharField()
     department = DepartmentSerializer(allow_null=True)
     channel = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
-    last_activity_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField(allow_null=True)
+    submitted_at = _when()
+    last_activity_at = _when()
+    due_at = _when(allow_null=True)
     url = serializers.URLField()
 
 
@@ -86,7 +96,7 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = _when()
     kind = serializers.CharField()
     label = serializers.CharField()
     from_status = serializers.CharField(allow_blank=True)
@@ -143,7 +153,7 @@ class StatusChangedSerializer(serializers.Serializer):
     previous_status = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField()
-    changed_at = serializers.DateTimeField()
+    changed_at = _when()
     notified = serializers.BooleanField(help_text="A message to the resident was queued.")
 
 
@@ -167,16 +177,16 @@ class ResourceRefSerializer(serializers.Serializer):
 class BookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     resource = ResourceRefSerializer()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = _when()
+    ends_at = _when()
     status = serializers.ChoiceField(choices=BookingStatus.choices)
     party_size = serializers.IntegerField()
     source = serializers.CharField()
     name = serializers.CharField(allow_blank=True)
     phone = serializers.CharField(allow_blank=True)
     submission = serializers.CharField(allow_null=True, help_text="Its reference, if any.")
-    created_at = serializers.DateTimeField()
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    created_at = _when()
+    cancelled_at = _when(allow_null=True)
 
 
 class BookingPageSerializer(serializers.Serializer):
@@ -211,8 +221,8 @@ class ReportSerializer(serializers.Serializer):
     longitude = serializers.FloatField(allow_null=True)
     address = serializers.CharField(allow_blank=True)
     merged_into = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
+    created_at = _when()
+    closed_at = _when(allow_null=True)
     url = serializers.URLField(help_text="The submission's detail.")
 
 

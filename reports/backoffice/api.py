@@ -27,13 +27,16 @@ from reports.backoffice import schema as docs
 from reports.backoffice.authentication import BackOfficeView, HasApiToken, MayWrite, token_of
 from reports.backoffice.serializers import (
     BookingQuerySerializer,
+    BookingSerializer,
     ProcedureDetailSerializer,
     ProcedureListSerializer,
     ReportQuerySerializer,
+    ReportSerializer,
     StatusChangedSerializer,
     StatusChangeSerializer,
     SubmissionDetailSerializer,
     SubmissionQuerySerializer,
+    SubmissionSummarySerializer,
 )
 from reports.backoffice.services import (
     IdempotencyKeyReused,
@@ -68,10 +71,10 @@ def _query(serializer_class: type, request: Request) -> dict[str, Any]:
     return query.validated_data
 
 
-def _page(view: BackOfficeView, pages: _Pages, queryset, rows) -> Response:
-    """One page of ``queryset`` rendered by ``rows`` (a list of dicts)."""
+def _page(view: BackOfficeView, pages: _Pages, queryset, rows, serializer: type) -> Response:
+    """One page of ``queryset``: ``rows`` makes its dicts, ``serializer`` renders each."""
     page = pages.paginate_queryset(queryset, view.request, view=view)
-    return pages.get_paginated_response(rows(page or []))
+    return pages.get_paginated_response(serializer(rows(page or []), many=True).data)
 
 
 # --- procedures ---------------------------------------------------------------------------
@@ -116,6 +119,7 @@ class SubmissionListView(BackOfficeView):
             SubmissionPages(),
             submissions,
             lambda page: [presenters.submission_row(s, absolute) for s in page],
+            SubmissionSummarySerializer,
         )
 
 
@@ -249,7 +253,7 @@ class BookingListView(BackOfficeView):
                 api_read_audit(token=token, what="bookings", data={"bookings": ids})
             return [presenters.booking_row(booking) for booking in page]
 
-        return _page(self, BookingPages(), bookings, rows)
+        return _page(self, BookingPages(), bookings, rows, BookingSerializer)
 
 
 class ReportListView(BackOfficeView):
@@ -272,4 +276,4 @@ class ReportListView(BackOfficeView):
                 api_read_audit(token=token, what="reports", data={"reports": references})
             return [presenters.report_row(report, absolute) for report in page]
 
-        return _page(self, ReportPages(), reports, rows)
+        return _page(self, ReportPages(), reports, rows, ReportSerializer)

@@ -11,7 +11,6 @@ from rest_framework import serializers
 from procedures.models import SubmissionStatus
 from procedures.reservations.models import BookingStatus
 
-
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 

@@ -42,7 +42,8 @@ class ApiTokenForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = Department.objects.all()
+        if "departments" in self.fields:  # not on the (read-only) page of an issued token
+            self.fields["departments"].queryset = Department.objects.all()
 
     def clean_expires_at(self):
         expires_at = self.cleaned_data["expires_at"]

@@ -26,7 +26,7 @@ DEFAULT_DAYS = 90
 
 class ApiTokenForm(forms.ModelForm):
     # Built per request (a scoped query); at import there is no scope.
-    departments = forms.ModelMultipleChoiceField(
+    departments: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=gettext_lazy("departments"),
         queryset=Department.objects.none(),
         required=False,

@@ -211,15 +211,16 @@ class SubmissionAttachmentView(BackOfficeView):
         token = token_of(request)
         submission = _submission(request, reference)
         upload = selectors.submission_attachment(submission=submission, upload_id=upload_id)
-        if upload is None or not upload.file or not upload.file.storage.exists(upload.file.name):
+        name = upload.file.name if upload is not None else None
+        if upload is None or not name or not upload.file.storage.exists(name):
             raise Http404
         api_read_audit(
             token=token, what="attachment", target=submission, data={"upload": str(upload.pk)}
         )
         response = FileResponse(
-            upload.file.storage.open(upload.file.name, "rb"),
+            upload.file.storage.open(name, "rb"),
             content_type=upload.content_type or "application/octet-stream",
-            filename=f"{submission.reference}-{upload.pk}{_extension(upload.file.name)}",
+            filename=f"{submission.reference}-{upload.pk}{_extension(name)}",
         )
         # A resident's file: no shared or browser cache may keep it.
         response["Cache-Control"] = "private, no-store"

@@ -88,15 +88,17 @@ class BackOfficeView(APIView):
     throttle_classes = [TokenRateThrottle]
     parser_classes = [JSONParser]
 
+    _scope: ExitStack | None = None
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self._scope = ExitStack()
         self._scope.enter_context(tenant_scope(token_of(request).municipality))
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any):
-        scope = getattr(self, "_scope", None)
-        if scope is not None:
-            scope.close()
+        # Called for every response, errors included: the scope never outlives the request.
+        if self._scope is not None:
+            self._scope.close()
             self._scope = None
         return super().finalize_response(request, response, *args, **kwargs)
 

@@ -50,7 +50,7 @@ def submission_row(submission: Submission, absolute: Absolute) -> dict[str, Any]
     return {
         "reference": submission.reference,
         "procedure": submission.procedure.key,
-        "version": submission.version.number if submission.version_id else None,
+        "version": submission.version.number if submission.version is not None else None,
         "status": submission.status,
         "status_label": workflow.status_label(submission.status, kind),
         "department": department_row(submission.department),
@@ -149,7 +149,7 @@ def booking_row(booking: Booking) -> dict[str, Any]:
         "source": booking.source,
         "name": resident.display_name if resident else booking.contact_name,
         "phone": booking.contact_phone,
-        "submission": booking.submission.reference if booking.submission_id else None,
+        "submission": booking.submission.reference if booking.submission is not None else None,
         "created_at": booking.created_at,
         "cancelled_at": booking.cancelled_at,
     }

@@ -20,7 +20,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from govtech.tenancy import tenant_scope
 from reports.backoffice.models import ApiToken
@@ -78,6 +78,16 @@ class MayWrite(BasePermission):
         return isinstance(request.auth, ApiToken) and request.auth.may_write
 
 
+def _with_code(exc: Exception, context: dict[str, Any]):
+    """DRF's error response, with the ``code`` of a lone ``detail`` (``not_found``,
+    ``throttled``…) beside it, so that every error of this API reads the same."""
+    response = exception_handler(exc, context)
+    data = response.data if response is not None else None
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        data["code"] = getattr(data["detail"], "code", "error")
+    return response
+
+
 class BackOfficeView(APIView):
     """Base of every back-office API view: token authentication, throttling per token,
     and the handler run inside the token's municipality scope (another municipality's
@@ -89,6 +99,9 @@ class BackOfficeView(APIView):
     parser_classes = [JSONParser]
 
     _scope: ExitStack | None = None
+
+    def get_exception_handler(self):
+        return _with_code
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles

@@ -85,6 +85,6 @@ def test_each_token_is_throttled_on_its_own(world, monkeypatch):
     busy, other = Api(issue(world.municipality)), Api(issue(world.municipality, name="other"))
     assert [busy.get("procedures/").status_code for _ in range(2)] == [200, 200]
     throttled = busy.get("procedures/")
-    assert throttled.status_code == 429
+    assert throttled.status_code == 429 and throttled.json()["code"] == "throttled"
     assert int(throttled["Retry-After"]) > 0
     assert other.get("procedures/").status_code == 200

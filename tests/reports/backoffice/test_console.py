@@ -12,7 +12,7 @@ from django.utils import timezone
 from govtech.models import AuditLogEntry
 from govtech.tenancy import tenant_scope
 from reports.backoffice.models import ApiToken
-from reports.backoffice.services import api_token_authenticate, api_token_create
+from reports.backoffice.services import TokenRefused, api_token_authenticate, api_token_create
 from tests.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_a_token_longer_than_the_maximum_or_past_is_refused(client, admin_user, 
 
 
 def test_the_list_shows_expiry_and_last_use(client, admin_user, city):
-    token, key = api_token_create(
+    _token, key = api_token_create(
         actor=admin_user,
         municipality=city,
         name="住民税システム",
@@ -94,6 +94,8 @@ def test_an_admin_revokes_a_token(client, admin_user, city):
     client.force_login(admin_user)
     response = client.post(reverse(LIST), {"action": "revoke", "_selected_action": [token.pk]})
     assert response.status_code == 302
+    with pytest.raises(TokenRefused):
+        api_token_authenticate(key)
     with tenant_scope(city):
         assert ApiToken.objects.get().revoked_at is not None
         assert AuditLogEntry.objects.filter(action="reports.apitoken.revoked").count() == 1

@@ -111,7 +111,7 @@ def test_another_department_or_town_gets_the_same_404_as_a_missing_one(
 ):
     report = world.report.submission.reference
     missing = kankyo_only.get("submissions/DC-2099-999999/")
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     assert kankyo_only.get(f"submissions/{report}/").json() == missing.json()
     for path in (f"submissions/{report}/", f"submissions/{world.application.reference}/"):
         assert outsider_api.get(path).json() == missing.json()

@@ -114,6 +114,7 @@ TYPECHECK_PATHS := \
 	procedures/incidents/photos.py procedures/incidents/categories.py procedures/images.py \
 	reports/exports reports/dashboards reports/surveys reports/tasks.py \
 	reports/open311 reports/public procedures/incidents/intake.py \
+	reports/backoffice reports/apikeys.py \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \

@@ -37,12 +37,14 @@ def audit_log(
     *,
     municipality: Municipality | None = None,
     request: HttpRequest | None = None,
+    actor_label: str = "",
 ) -> AuditLogEntry:
     """Append one entry to the audit log.
 
     ``action`` is ``app.model.verb`` (``procedures.procedure.published``). The entry's
     municipality is the given one, else the target's (or the target itself when it is a
     Municipality). Entries are never changed or deleted by the application.
+    ``actor_label`` names who acted when no staff member did (a back-office API token).
     """
     if municipality is None and target is not None:
         municipality = (
@@ -51,7 +53,7 @@ def audit_log(
     entry = AuditLogEntry(
         municipality=municipality,
         actor=actor if actor is not None and actor.pk else None,
-        actor_label=(actor.email if actor is not None and actor.pk else "system"),
+        actor_label=(actor.email if actor is not None and actor.pk else actor_label or "system"),
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None and target.pk is not None else "",

@@ -345,13 +345,25 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "user": "600/min",
+        # Per back-office API token (reports.backoffice.throttling).
+        "backoffice": os.environ.get("BACKOFFICE_API_RATE", "600/min"),
+    },
 }
+# The longest a back-office API token may be valid, in days.
+BACKOFFICE_TOKEN_MAX_DAYS = int(os.environ.get("BACKOFFICE_TOKEN_MAX_DAYS", "366"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "govtech API",
     "DESCRIPTION": "Procedures, templates, reservations and reports for municipalities.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set shared by several fields (the back-office API's filters).
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "procedures.models.SubmissionStatus",
+        "BookingStatusEnum": "procedures.reservations.models.BookingStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------

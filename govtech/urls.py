@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("procedures.catalog.urls")),
     path("api/v1/", include("procedures.reservations.urls")),
+    path("api/v1/", include("reports.backoffice.urls")),
     # Public reports and Open311 (reports reads from every app; included by name).
     path("r/<slug:slug>/reports/", include("reports.public.urls")),
     path("open311/v2/", include("reports.open311.urls")),

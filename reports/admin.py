@@ -212,7 +212,8 @@ class ScheduledExportAdmin(TenantModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-# Dashboards, survey results and Open311 clients register themselves on import.
+# API tokens, dashboards, survey results and Open311 clients register themselves on import.
+from reports.backoffice import admin as backoffice_admin  # noqa: E402, F401
 from reports.dashboards import admin as dashboards_admin  # noqa: E402, F401
 from reports.open311 import admin as open311_admin  # noqa: E402, F401
 from reports.surveys import admin as survey_admin  # noqa: E402, F401

@@ -193,6 +193,7 @@ class Open311Client(TenantOwned):
         return self.revoked_at is not None
 
 
+from reports.backoffice.models import ApiIdempotencyKey, ApiToken  # noqa: E402, F401
 from reports.dashboards.models import (  # noqa: E402, F401
     BroadcastBlocks,
     DailyFriends,

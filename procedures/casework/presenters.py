@@ -259,6 +259,9 @@ def _describe(entry: TimelineEntry, data: dict, labels: dict[str, str], report: 
         entry.lines.append(_("Following the report %(reference)s") % {"reference": data["main"]})
     if data.get("reason"):
         entry.lines.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
+    if isinstance(data.get("via"), dict):
+        label = data["via"].get("label", "")
+        entry.lines.append(_("Through the back-office API (%(token)s)") % {"token": label})
     if data.get("text"):
         entry.lines.append(data["text"])
 

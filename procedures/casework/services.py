@@ -159,7 +159,7 @@ def case_open(*, submission: Submission, now: datetime) -> None:
 
 def case_transition(
     *,
-    actor: User,
+    actor: User | None,
     submission: Submission,
     to: str,
     reason: str = "",
@@ -167,6 +167,7 @@ def case_transition(
     expected: str | None = None,
     now: datetime | None = None,
     attachments: Sequence[engine.Prompt] = (),
+    via: Mapping[str, Any] | None = None,
 ) -> CaseEvent:
     """Move ``submission`` to status ``to`` as the workflow allows, telling the resident
     the procedure's message for ``to`` (unless ``notify`` is off or it has none), followed
@@ -177,7 +178,8 @@ def case_transition(
     (却下), 返戻 (that is ``case_request_correction``), or a status that changed since the
     reviewer saw ``expected``. A returned submission taken back cancels its open request.
     Incident reports merged into this one take the same status, and their reporters get
-    the message too.
+    the message too. ``via`` says who acted when no staff member did (a back-office API
+    token: ``{"api_token": id, "label": …}``); it goes into the event and the audit entry.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -202,7 +204,7 @@ def case_transition(
             CaseEventKind.STATUS,
             actor=actor,
             now=now,
-            data={"from": previous, "to": to, "reason": reason.strip()},
+            data={"from": previous, "to": to, "reason": reason.strip(), **_via(via)},
         )
         if notify:
             _tell_status(locked, event, flow, to, reason.strip(), attachments)
@@ -225,16 +227,22 @@ def case_transition(
                 "to": to,
                 "reason": reason.strip(),
                 "notified": bool(event.notice_id),
+                **_via(via),
             },
+            actor_label=str((via or {}).get("label", "")),
         )
     submission.status = to
     return event
 
 
+def _via(via: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {"via": dict(via)} if via else {}
+
+
 def _merged_reports_follow(
     main: Submission,
     *,
-    actor: User,
+    actor: User | None,
     to: str,
     reason: str,
     notify: bool,

@@ -3,8 +3,6 @@ municipality's admins in the console, checked on every ``POST requests``."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -12,15 +10,19 @@ from django.utils import timezone
 from govtech.models import Municipality, User
 from govtech.services import audit_log
 from govtech.tenancy import scopes_disabled, tenant_scope
+from reports.apikeys import PREFIX_LENGTH, key_hash, new_key, touch_last_used
 from reports.models import Open311Client
+
+__all__ = [
+    "key_hash",
+    "open311_client_create",
+    "open311_client_for_key",
+    "open311_client_revoke",
+]
 
 KEY_PREFIX = "o311_"
 # last_used_at is a hint for admins, not a log: written at most this often per client.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def open311_client_create(
@@ -28,12 +30,12 @@ def open311_client_create(
 ) -> tuple[Open311Client, str]:
     """A new client of ``municipality`` and its key, returned this once (only its hash
     is stored). Audited."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key(KEY_PREFIX)
     with tenant_scope(municipality):
         client = Open311Client.objects.create(
             municipality=municipality,
             name=name,
-            key_prefix=key[:12],
+            key_prefix=key[:PREFIX_LENGTH],
             key_hash=key_hash(key),
             created_by=actor,
         )
@@ -63,8 +65,6 @@ def open311_client_for_key(key: str, *, now: datetime | None = None) -> Open311C
             .select_related("municipality")
             .first()
         )
-        if client is not None and (
-            client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION
-        ):
-            Open311Client.objects.filter(pk=client.pk).update(last_used_at=now)
+        if client is not None:
+            touch_last_used(Open311Client, client.pk, now=now, resolution=LAST_USED_RESOLUTION)
     return client

@@ -166,6 +166,9 @@ class Broadcast(TenantOwned):
         db_index=True,
     )
     scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    # A disaster alert or safety check: the municipality's own monthly ceiling does not
+    # hold it back (LINE's quota still does: LINE refuses what is over it).
+    urgent = models.BooleanField(_("urgent"), default=False)
     chunk_size = models.PositiveSmallIntegerField(
         default=MULTICAST_MAX, validators=[MinValueValidator(1), MaxValueValidator(MULTICAST_MAX)]
     )

@@ -242,7 +242,8 @@ def broadcast_send_now(
     """A broadcast that goes out at once without the approval step: a disaster alert or a
     safety check, which a municipality admin has already confirmed on its own page.
 
-    Created scheduled for now, marked approved by ``actor`` and audited with ``reason``
+    Created scheduled for now, urgent (the municipality's quota ceiling does not stop
+    it; LINE's quota does), marked approved by ``actor`` and audited with ``reason``
     (the action that sent it); its start is enqueued after the caller's transaction
     commits, and sending is the ordinary one (frozen recipients, chunks, retry keys).
     Exactly once is the caller's to ensure (its own unique request row in the same
@@ -263,6 +264,7 @@ def broadcast_send_now(
             created_by=actor,
             approved_by=actor,
             approved_at=now,
+            urgent=True,
         )
         audit_log(actor, "delivery.broadcast.sent_without_approval", broadcast, {"reason": reason})
         _enqueue_start_if_due(broadcast)
@@ -336,10 +338,12 @@ def broadcast_test_send(*, actor: User, broadcast: Broadcast) -> list[OutboundMe
 
 
 def _quota_room(broadcast: Broadcast, policy: BroadcastPolicy) -> int | None:
-    """Messages this broadcast may still use this month (None: no limit). Network I/O."""
+    """Messages this broadcast may still use this month (None: no limit). An urgent one
+    is held back only by LINE's quota, not by the municipality's ceiling. Network I/O."""
     with LineClient(broadcast.channel.access_token) as client:
         quota, used = client.quota(), client.quota_consumption()
-    limits = [limit for limit in (quota, policy.quota_ceiling) if limit is not None]
+    ceiling = None if broadcast.urgent else policy.quota_ceiling
+    limits = [limit for limit in (quota, ceiling) if limit is not None]
     return min(limits) - used if limits else None
 
 

@@ -214,6 +214,23 @@ def test_the_municipality_ceiling_refuses_a_broadcast_too(channel, city, broadca
     assert _reload(broadcast).status == BroadcastStatus.REFUSED
 
 
+def test_an_urgent_alert_is_held_back_by_lines_quota_only(channel, city, admin_user):
+    broadcasts.broadcast_policy_set(actor=None, municipality=city, quota_ceiling=1)
+    north = make_friends(channel, "u", 2, area="north")
+    alert = broadcasts.broadcast_send_now(
+        actor=admin_user, channel=channel, title="避難指示", items=TEXT, rules=NORTH, reason="test"
+    )
+    assert _reload(alert).status != BroadcastStatus.REFUSED  # over the city's own ceiling
+    assert set(received(north).values()) == {1}
+
+    sim = SimulatorChannel.objects.get(channel_id=channel.channel_id)
+    simulator_channel_configure(channel=sim, monthly_quota=1)  # LINE's quota still holds
+    again = broadcasts.broadcast_send_now(
+        actor=admin_user, channel=channel, title="避難指示", items=TEXT, rules=NORTH, reason="test"
+    )
+    assert _reload(again).status == BroadcastStatus.REFUSED
+
+
 def _frozen(channel, broadcaster, monkeypatch, prefix: str, count: int, **kwargs) -> Broadcast:
     """A broadcast frozen into chunks that no sender has touched yet."""
     monkeypatch.setattr(broadcasts, "_enqueue_chunks", lambda broadcast_id: None)

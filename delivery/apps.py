@@ -9,6 +9,7 @@ class DeliveryConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at module level: models cannot load before the app registry.
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
+        from delivery.broadcasts.profile import ProfileAttributes
         from delivery.broadcasts.services import profile_submitted
         from delivery.broadcasts.testers import SimulatorTrialResidents
         from delivery.faq.chat import FaqAnswers
@@ -27,7 +28,7 @@ class DeliveryConfig(AppConfig):
             notice_channel_register,
             resident_data_contributor_register,
         )
-        from procedures.steptypes import submit_effect_register
+        from procedures.steptypes import kind_binding_register, submit_effect_register
 
         health_check_register("webhook_inbox", inbox_health)
         notice_channel_register(LineNoticeChannel())
@@ -36,5 +37,6 @@ class DeliveryConfig(AppConfig):
         if simulator_enabled():  # Try it runs the draft in the simulator; none in production
             trial_resident_provider_register(SimulatorTrialResidents())
         submit_effect_register("profile", profile_submitted)
+        kind_binding_register(ProfileAttributes())
         input_answerer_register(SpotSearch())
         input_answerer_register(FaqAnswers())

@@ -46,7 +46,7 @@ from procedures.services import (
     procedure_rollback,
     procedure_save_draft,
 )
-from procedures.steptypes import availability_for, builder_bindings
+from procedures.steptypes import availability_for, builder_bindings, builder_kind_bindings
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -153,6 +153,10 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "problems": _problems(procedure, procedure.draft),
         # What bound step types offer for their bound field (a reservation's resources).
         "bindings": builder_bindings(request=request, municipality=procedure.municipality),
+        # What a kind's steps may be bound to (a profile's: the resident attributes).
+        "kind_bindings": builder_kind_bindings(
+            request=request, municipality=procedure.municipality
+        ),
         "types": ui.step_types(),
         "languages": ui.language_choices(),
         "kinds": ui.kind_choices(),

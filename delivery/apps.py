@@ -11,7 +11,7 @@ class DeliveryConfig(AppConfig):
         from delivery import receivers  # noqa: F401  (webhook channel cache coherence)
         from delivery.broadcasts.profile import ProfileAttributes
         from delivery.broadcasts.services import profile_submitted
-        from delivery.broadcasts.testers import SimulatorTrialResidents
+        from delivery.broadcasts.testers import LineTesterAccounts, SimulatorTrialResidents
         from delivery.faq.chat import FaqAnswers
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
@@ -21,6 +21,7 @@ class DeliveryConfig(AppConfig):
         from govtech.health import health_check_register
         from procedures.builder.registry import (
             preview_renderer_register,
+            tester_accounts_register,
             trial_resident_provider_register,
         )
         from procedures.residents.registry import (
@@ -36,6 +37,7 @@ class DeliveryConfig(AppConfig):
         preview_renderer_register(lambda prompts, lang: render_prompts(prompts, lang=lang))
         if simulator_enabled():  # Try it runs the draft in the simulator; none in production
             trial_resident_provider_register(SimulatorTrialResidents())
+        tester_accounts_register(LineTesterAccounts())  # 「LINEで試す」, simulator or not
         submit_effect_register("profile", profile_submitted)
         kind_binding_register(ProfileAttributes())
         input_answerer_register(SpotSearch())

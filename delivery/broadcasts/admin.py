@@ -40,9 +40,12 @@ from delivery.broadcasts.reminders import (
 )
 from delivery.broadcasts.segments import validate_rules
 from delivery.broadcasts.testers import (
+    TESTER_CODE_MINUTES,
     staff_test_friends,
     staff_test_resident_link,
     staff_test_resident_simulate,
+    staff_test_resident_unlink,
+    tester_code_issue,
 )
 from delivery.images import MAX_BYTES as MAX_IMAGE_BYTES
 from delivery.images import ImageRejected
@@ -112,7 +115,9 @@ def _option_rows(formset) -> list[OptionRow]:
         if not value and not label:
             continue  # a blank row, or one emptied on purpose: removed
         order = data.get("ORDER")
-        kept.append((order if order is not None else 10_000 + position, position, value, label, data))
+        kept.append(
+            (order if order is not None else 10_000 + position, position, value, label, data)
+        )
     kept.sort(key=lambda row: (row[0], row[1]))
     return [OptionRow(value, label, data.get("original") or "") for *_, value, label, data in kept]
 
@@ -255,6 +260,39 @@ class StaffTestResidentAdmin(PersonalDataAdminMixin, TenantModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.mine_view)
+        return [path("mine/", view, name="delivery_stafftestresident_mine"), *super().get_urls()]
+
+    def mine_view(self, request):
+        """Any staff member: register their own LINE account as a tester with a one-time
+        code sent from LINE, see their tester accounts, and stop using one."""
+        municipality = staff_context(request).municipality
+        if municipality is None:
+            raise PermissionDenied  # operators work across municipalities, not inside one
+        code = None
+        if request.method == "POST" and request.POST.get("action") == "issue":
+            code = tester_code_issue(actor=request.user, municipality=municipality)
+        elif request.method == "POST" and request.POST.get("action") == "unlink":
+            link = get_object_or_404(
+                StaffTestResident, pk=request.POST.get("link") or 0, staff=request.user
+            )
+            staff_test_resident_unlink(actor=request.user, link=link)
+            self.message_user(request, gettext("That LINE account is no longer your tester."))
+            return redirect("admin:delivery_stafftestresident_mine")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("My LINE tester account"),
+            "code": code,
+            "minutes": TESTER_CODE_MINUTES,
+            "links": StaffTestResident.objects.filter(staff=request.user).select_related(
+                "friend__channel"
+            ),
+            "channels": LineChannel.objects.order_by("pk"),
+        }
+        return TemplateResponse(request, "broadcasts/my_tester.html", context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "staff":

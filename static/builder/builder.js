@@ -1061,6 +1061,11 @@
       event.preventDefault();
       if (await save()) $("try-form").submit();
     });
+    $("try-line-form").addEventListener("submit", async (event) => {
+      if (!dirty) return;
+      event.preventDefault();
+      if (await save()) $("try-line-form").submit();
+    });
     $("publish-link").addEventListener("click", async (event) => {
       if (!dirty) return;
       event.preventDefault();

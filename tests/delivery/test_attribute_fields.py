@@ -171,9 +171,7 @@ def test_swapping_two_values_keeps_each_resident_with_their_option(city):
     assert attributes_of(south) == {"area": "north"}
 
 
-def test_the_key_and_kind_cannot_change_once_residents_may_hold_values(
-    client, admin_user, city
-):
+def test_the_key_and_kind_cannot_change_once_residents_may_hold_values(client, admin_user, city):
     field = area_field(city)
     client.force_login(admin_user)
     rows = [{"value": "north", "label": "北", "original": "north"}]
@@ -182,7 +180,11 @@ def test_the_key_and_kind_cannot_change_once_residents_may_hold_values(
 
     with scopes_disabled():
         field.refresh_from_db()
-    assert (field.key, field.kind, field.options) == ("area", "choice", [{"value": "north", "label": "北"}])
+    assert (field.key, field.kind, field.options) == (
+        "area",
+        "choice",
+        [{"value": "north", "label": "北"}],
+    )
 
 
 def test_a_text_field_needs_no_options(client, admin_user, city):

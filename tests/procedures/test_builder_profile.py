@@ -61,9 +61,7 @@ def builder_config(client, procedure):
 def publish_warnings(client, procedure):
     page = client.get(reverse("admin:procedures_procedure_publish", args=[procedure.pk]))
     return [
-        problem["message"]
-        for group in page.context["grouped"]
-        for problem in group["warnings"]
+        problem["message"] for group in page.context["grouped"] for problem in group["warnings"]
     ]
 
 
@@ -99,7 +97,13 @@ def test_publishing_warns_when_a_bound_steps_options_no_longer_match(
         field = AttributeField.objects.get(key="area")
     rows = [OptionRow("north", "北地区", "north"), OptionRow("east", "東地区")]
     attribute_field_save(
-        actor=None, municipality=city, key="area", label="地区", kind="choice", rows=rows, field=field
+        actor=None,
+        municipality=city,
+        key="area",
+        label="地区",
+        kind="choice",
+        rows=rows,
+        field=field,
     )
 
     warnings = publish_warnings(client, profile)
@@ -111,7 +115,10 @@ def test_publishing_warns_when_a_bound_steps_options_no_longer_match(
 
 def test_publishing_warns_when_no_step_registers_anything(client, designer, city):
     area_field(city)
-    steps = [{"id": "note", "type": "text", "prompt": {"ja": "メモ"}}, {"id": "confirm", "type": "confirm"}]
+    steps = [
+        {"id": "note", "type": "text", "prompt": {"ja": "メモ"}},
+        {"id": "confirm", "type": "confirm"},
+    ]
     procedure = procedure_create(
         actor=designer, municipality=city, document=profile_document(steps=steps)
     )

@@ -55,7 +55,7 @@ def _step_problems(index: int, step: dict, field: AttributeField) -> list[Format
         return [FormatError(f"{path}.type", step_id, "attribute_type", message, "warning")]
     if expected not in ("choice", "multi_choice"):
         return []
-    options = step.get("options") if isinstance(step.get("options"), list) else []
+    options: list[Any] = step["options"] if isinstance(step.get("options"), list) else []
     values = [str(o.get("value")) for o in options if isinstance(o, dict)]
     if values == field.option_values:
         return []
@@ -79,7 +79,7 @@ class ProfileAttributes(KindBinding):
         found: list[FormatError] = []
         bound = 0
         for index, step in enumerate(steps):
-            field = fields.get(step.get("id")) if isinstance(step, dict) else None
+            field = fields.get(str(step.get("id"))) if isinstance(step, dict) else None
             if field is not None:
                 bound += 1
                 found += _step_problems(index, step, field)

@@ -449,6 +449,13 @@ def draft_trial_open(*, actor, procedure, resident: Resident) -> DraftTrial:
     return trial
 
 
+def draft_trials_opened(*, procedure, residents: list[Resident]) -> bool:
+    """Whether any of ``residents`` is trying ``procedure``'s draft now."""
+    with tenant_scope(procedure.municipality):
+        trials = DraftTrial.objects.filter(procedure=procedure, resident__in=residents)
+        return trials.filter(ended_at__isnull=True).exists()
+
+
 def draft_trials_end(*, actor, procedure, residents: list[Resident]) -> int:
     """End the draft trials of ``procedure`` for ``residents`` (the staff member's
     testers) and cancel their open test conversations of it; how many ended. Audited."""

@@ -16,7 +16,12 @@ from govtech.services import ServiceError
 from procedures.builder.registry import TrialResident, tester_accounts, trial_resident_provider
 from procedures.models import Procedure
 from procedures.residents.services import resident_notify
-from procedures.runtime import draft_test_start, draft_trial_open, draft_trials_end
+from procedures.runtime import (
+    draft_test_start,
+    draft_trial_open,
+    draft_trials_end,
+    draft_trials_opened,
+)
 from procedures.services import DocumentRejected, procedure_create, publishable_errors
 
 
@@ -138,6 +143,12 @@ def builder_draft_try_line(*, actor: User, procedure: Procedure) -> list[TrialRe
                 once_key=f"draft-try:{reply.conversation.pk if reply.conversation else 0}",
             )
     return testers
+
+
+def builder_draft_trials_open(*, actor: User, procedure: Procedure) -> bool:
+    """Whether the designer is trying this draft in LINE now (a tester's trial is open)."""
+    residents = [tester.resident for tester in _testers(actor, procedure)]
+    return draft_trials_opened(procedure=procedure, residents=residents)
 
 
 def builder_draft_trial_end(*, actor: User, procedure: Procedure) -> int:

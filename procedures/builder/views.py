@@ -36,6 +36,7 @@ from procedures.builder.selectors import procedure_for_builder, procedure_versio
 from procedures.builder.services import (
     NoTester,
     builder_draft_trial_end,
+    builder_draft_trials_open,
     builder_draft_try,
     builder_draft_try_line,
     builder_procedure_create,
@@ -182,6 +183,7 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         # Try it needs a channel that can play a test chat (the simulator; never production).
         "can_try": trial_resident_provider() is not None,
         "tester_registration_url": _tester_registration_url(),
+        "trying_in_line": builder_draft_trials_open(actor=request.user, procedure=procedure),
     }
     return _page(request, "builder/builder.html", context)
 

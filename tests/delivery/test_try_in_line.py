@@ -132,8 +132,11 @@ def test_stopping_gives_the_tester_the_published_version_again(
     client, designer, procedure, live_server
 ):
     mine = registered_tester(client, designer, live_server)
+    builder = reverse("admin:procedures_procedure_builder", args=[procedure.pk])
+    assert 'data-testid="try-end-button"' not in client.get(builder).content.decode()
     try_line(client, procedure)
     mine.received()
+    assert 'data-testid="try-end-button"' in client.get(builder).content.decode()
 
     client.post(reverse("admin:procedures_procedure_builder_try_end", args=[procedure.pk]))
     mine.say("犬の届出")

@@ -7,6 +7,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from delivery.broadcasts.models import AttributeField
+from procedures.models import Procedure
 from procedures.residents.models import Resident
 from procedures.residents.services import resident_create
 from tests.browser.conftest import signed_in
@@ -69,3 +70,46 @@ def test_the_options_form_works_without_javascript(browser, live_server, area):
         assert AttributeField.objects.get(pk=area.pk).option_values == ["north", "east"]
     no_js.close()
     signed.context.close()
+
+
+def test_a_designer_binds_profile_steps_to_attributes_in_the_builder(
+    browser, live_server, area, doc_screenshot
+):
+    """Opening the builder takes over options changed in the console; choosing an
+    attribute for a new step gives it the attribute's key, type and options."""
+    from procedures.services import procedure_create
+    from tests.procedures.test_builder_profile import profile_document
+
+    city = area.municipality
+    designer = staff_member(city, "designer", email="designer@demo-city.example")
+    with scopes_disabled():
+        AttributeField.objects.create(
+            municipality=city,
+            key="interests",
+            label="関心",
+            kind="multi_choice",
+            options=[{"value": "kids", "label": "子育て"}, {"value": "safety", "label": "防災"}],
+        )
+        AttributeField.objects.filter(pk=area.pk).update(
+            options=[*area.options, {"value": "east", "label": "東地区"}]
+        )
+    procedure = procedure_create(actor=designer, municipality=city, document=profile_document())
+    tab = signed_in(browser, live_server, "designer@demo-city.example")
+    tab.goto(f"{live_server.url}/admin/procedures/procedure/{procedure.pk}/builder/")
+
+    expect(tab.get_by_test_id("save-status")).to_contain_text("住民属性の設定に合わせました")
+    expect(tab.get_by_test_id("followed-options")).to_contain_text("東地区 (east)")
+    tab.get_by_test_id("palette-text").click()
+    tab.get_by_test_id("editor").get_by_test_id("field-attribute").select_option("interests")
+    expect(tab.get_by_test_id("editor").get_by_test_id("field-id")).to_have_value("interests")
+    expect(tab.get_by_test_id("followed-options")).to_contain_text("防災 (safety)")
+    doc_screenshot(tab, "builder-profile-attribute")
+    tab.get_by_test_id("save-button").click()
+    expect(tab.get_by_test_id("save-status")).to_contain_text("保存しました")
+
+    with scopes_disabled():
+        steps = {s["id"]: s for s in Procedure.objects.get(pk=procedure.pk).draft["steps"]}
+    assert [o["value"] for o in steps["area"]["options"]] == ["north", "south", "east"]
+    assert steps["interests"]["type"] == "multi_choice"
+    assert [o["value"] for o in steps["interests"]["options"]] == ["kids", "safety"]
+    tab.context.close()

@@ -185,6 +185,7 @@ def test_resident_input_goes_through_one_ordered_list_of_handlers():
     assert names == [
         "casework",
         "bookings_menu",
+        "draft_trial",
         "start_or_resume",
         "continue_conversation",
         "spot_search",

@@ -118,7 +118,8 @@ TYPECHECK_PATHS := \
 	delivery/services.py delivery/selectors.py delivery/tasks.py \
 	delivery/outbound.py delivery/friends.py delivery/notices.py \
 	delivery/broadcasts/services.py delivery/broadcasts/selectors.py \
-	delivery/broadcasts/tasks.py \
+	delivery/broadcasts/tasks.py delivery/broadcasts/attributes.py delivery/broadcasts/profile.py \
+	delivery/broadcasts/testers.py \
 	delivery/simulator/services.py delivery/simulator/selectors.py delivery/simulator_adapter.py \
 	delivery/inbox.py delivery/line_api.py \
 	delivery/spots/services.py delivery/spots/standard.py delivery/spots/selectors.py \

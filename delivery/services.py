@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from delivery.broadcasts.testers import tester_code_claim
 from delivery.friends import friend_first_contact
 from delivery.images import ImageRejected, clean_image
 from delivery.inbox import LINE_USER_ID
@@ -248,10 +249,15 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         return _friend_follow(friend, now)
     if event.event_type == "unfollow":
         return _friend_unfollow(friend, now)
+    inp = _event_input(event)
+    if isinstance(inp, engine.TextInput):
+        claimed = tester_code_claim(friend=friend, text=inp.text)
+        if claimed is not None:  # a staff member registering this account as their tester
+            return claimed
     reply = resident_input(
         municipality=friend.municipality,
         resident=friend.resident,
-        inp=_event_input(event),
+        inp=inp,
         lang=friend.conversation_language,
         now=now,
         is_test=friend.is_test,  # a staff member's test account never makes real submissions

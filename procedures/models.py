@@ -228,6 +228,49 @@ class Conversation(TenantOwned):
         return self.version.document if self.version_id else self.test_document
 
 
+class DraftTrial(TenantOwned):
+    """A tester resident trying a procedure's draft in LINE (the builder's 「LINEで試す」).
+
+    While it is open (``ended_at`` empty), the draft's trigger keywords start the
+    current draft for this resident, as a test conversation; everyone else, and this
+    resident once it ends, gets the published version. Only a test resident has one.
+    """
+
+    resident = models.ForeignKey(
+        "procedures.Resident",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("resident"),
+    )
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="+", verbose_name=_("procedure")
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("draft trial")
+        verbose_name_plural = _("draft trials")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "procedure"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_draft_trial_per_resident_and_procedure",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} / resident {self.resident_id}"
+
+
 class SubmissionStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     IN_REVIEW = "in_review", _("In review")

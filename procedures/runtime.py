@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from govtech.models import Municipality
-from govtech.services import audit_log
+from govtech.services import ServiceError, audit_log
 from govtech.tenancy import tenant_scope
 from procedures import engine
 from procedures.casework import chat as case_chat
@@ -31,6 +31,7 @@ from procedures.engine.steps import localize, parse_postback, postback
 from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
     Conversation,
+    DraftTrial,
     ProcedureVersion,
     Submission,
 )
@@ -369,11 +370,113 @@ def fallback_menu(ctx: InputContext) -> Reply | None:
     return _menu(ctx.lang)
 
 
+# What a tester types in LINE to stop trying drafts (the published versions start again).
+END_TRIAL_WORDS = frozenset({"テスト終了", "end test"})
+
+
+def _trial_started(ctx: InputContext) -> DraftTrial | None:
+    """The tester's open trial whose draft the input starts (a trigger keyword of the
+    current draft, or its start button), if any."""
+    key = _started_key(ctx.inp)
+    typed = ctx.inp.text.strip() if isinstance(ctx.inp, engine.TextInput) else None
+    trials = DraftTrial.objects.filter(resident=ctx.resident, ended_at__isnull=True)
+    for trial in trials.select_related("procedure", "procedure__municipality"):
+        draft = trial.procedure.draft
+        keywords = (draft.get("triggers") or {}).get("keywords") or []
+        if key == trial.procedure.key or (typed and typed in (k.strip() for k in keywords)):
+            return trial
+    return None
+
+
+def draft_trial(ctx: InputContext) -> Reply | None:
+    """A tester trying drafts in LINE: a trigger keyword of a draft under trial starts
+    that draft (not the published version); 「テスト終了」 ends their trials. Only a test
+    resident on a test identity gets here; everyone else goes on to the published ones."""
+    if not (ctx.is_test and ctx.resident.is_test):
+        return None
+    if isinstance(ctx.inp, engine.TextInput) and ctx.inp.text.strip().lower() in END_TRIAL_WORDS:
+        ended = _trials_end(DraftTrial.objects.filter(resident=ctx.resident), ctx.now)
+        with override(ctx.lang):
+            text = (
+                _("Testing has ended: keywords start the published procedures again.")
+                if ended
+                else _("You are not trying any draft.")
+            )
+        return Reply([engine.TextPrompt(text)])
+    trial = _trial_started(ctx)
+    if trial is None:
+        return None
+    try:
+        return draft_test_start(
+            actor=trial.started_by,
+            procedure=trial.procedure,
+            resident=ctx.resident,
+            lang=ctx.lang,
+            now=ctx.now,
+        )
+    except DocumentRejected:
+        with override(ctx.lang):
+            text = _("The draft has problems to fix in the builder before it can be tried.")
+        return Reply([engine.TextPrompt(text)], ctx.conversation)
+
+
+def _trials_end(trials, now: datetime) -> int:
+    """End the open ``trials`` and cancel their residents' open test conversations."""
+    open_trials = list(trials.filter(ended_at__isnull=True))
+    for trial in open_trials:
+        Conversation.objects.filter(
+            resident=trial.resident_id,
+            procedure=trial.procedure_id,
+            is_test=True,
+            version__isnull=True,
+            status__in=OPEN_CONVERSATION_STATUSES,
+        ).update(status="cancelled")
+    return trials.filter(pk__in=[t.pk for t in open_trials]).update(ended_at=now)
+
+
+def draft_trial_open(*, actor, procedure, resident: Resident) -> DraftTrial:
+    """Let a test resident's trigger keywords start ``procedure``'s draft from now on
+    (until the trial ends). Idempotent. Raises ServiceError for a resident who is not a
+    test resident: a draft never reaches anyone else."""
+    if not resident.is_test:
+        raise ServiceError(_("A draft can only be tried by a test resident."))
+    with tenant_scope(procedure.municipality), transaction.atomic():
+        trial = DraftTrial.objects.filter(
+            resident=resident, procedure=procedure, ended_at__isnull=True
+        ).first()
+        if trial is None:
+            trial = DraftTrial.objects.create(
+                municipality=procedure.municipality,
+                resident=resident,
+                procedure=procedure,
+                started_by=actor,
+            )
+    return trial
+
+
+def draft_trials_opened(*, procedure, residents: list[Resident]) -> bool:
+    """Whether any of ``residents`` is trying ``procedure``'s draft now."""
+    with tenant_scope(procedure.municipality):
+        trials = DraftTrial.objects.filter(procedure=procedure, resident__in=residents)
+        return trials.filter(ended_at__isnull=True).exists()
+
+
+def draft_trials_end(*, actor, procedure, residents: list[Resident]) -> int:
+    """End the draft trials of ``procedure`` for ``residents`` (the staff member's
+    testers) and cancel their open test conversations of it; how many ended. Audited."""
+    with tenant_scope(procedure.municipality), transaction.atomic():
+        trials = DraftTrial.objects.filter(procedure=procedure, resident__in=residents)
+        ended = _trials_end(trials, timezone.now())
+    audit_log(actor, "procedures.procedure.draft_trial_ended", procedure, {"ended": ended})
+    return ended
+
+
 # What happens to a resident's input, in order: the first handler that answers wins.
 HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
     safety_check,
     casework,
     bookings_menu,
+    draft_trial,
     start_or_resume,
     continue_conversation,
     shelter_guidance,
@@ -394,6 +497,8 @@ def draft_test_start(
     (test) resident is dropped. A reservation step must book an active resource of the
     municipality, as for publishing (a test run never takes real places, but shows them).
     """
+    if not resident.is_test:
+        raise ServiceError(_("A draft can only be tried by a test resident."))
     errors = publishable_errors(procedure.draft, municipality=procedure.municipality)
     if errors:
         raise DocumentRejected(errors)
@@ -461,6 +566,8 @@ __all__ = [
     "InputContext",
     "Reply",
     "draft_test_start",
+    "draft_trial_open",
+    "draft_trials_end",
     "resident_input",
     "start_postback",
 ]

@@ -18,6 +18,11 @@ What happens after a submission of a procedure ``kind`` is stored is a **submit 
 (the ``profile`` kind writes the resident's attributes; delivery registers it). Effects
 run in the submission's transaction, so they write rows only: no network.
 
+What a kind's steps may be bound to in the municipality is a **kind binding** (the
+``profile`` kind: its steps are bound to the resident attribute fields, which delivery
+owns): what the builder offers to bind a step to, and the warnings publishing shows when
+a bound step no longer matches what it is bound to.
+
 Nothing in runtime, format or the builder names a step type or a kind.
 """
 
@@ -98,7 +103,23 @@ class StepBinding:
         """Pin what ``hold`` took to the stored submission."""
 
 
+class KindBinding:
+    """What the steps of one procedure ``kind`` may be bound to in a municipality."""
+
+    kind: ClassVar[str] = ""
+
+    def problems(self, *, document: Any, municipality: Municipality) -> list[FormatError]:
+        """Warnings (or errors) about the document's steps against what they bind."""
+        return []
+
+    def builder_choices(self, *, request: HttpRequest, municipality: Municipality) -> dict:
+        """What the builder offers: ``{"fields": [{"key", "label", "type", "options"}],
+        "url", "strings"}`` (a step is bound to a field by taking its key as its id)."""
+        return {}
+
+
 _bindings: dict[str, StepBinding] = {}
+_kind_bindings: dict[str, KindBinding] = {}
 
 SubmitEffect = Callable[["Submission"], None]
 _effects: dict[str, list[SubmitEffect]] = {}
@@ -116,6 +137,15 @@ def step_binding_unregister(name: str) -> None:
 
 def step_bindings() -> list[StepBinding]:
     return list(_bindings.values())
+
+
+def kind_binding_register(binding: KindBinding) -> None:
+    """Make ``binding`` what the steps of ``binding.kind`` procedures may be bound to."""
+    _kind_bindings[binding.kind] = binding
+
+
+def kind_binding_unregister(kind: str) -> None:
+    _kind_bindings.pop(kind, None)
 
 
 def submit_effect_register(kind: str, effect: SubmitEffect) -> None:
@@ -165,11 +195,16 @@ def availability_for(steps: Iterable[Mapping[str, Any]], *, now: datetime) -> di
 
 def binding_problems(*, document: Any, municipality: Municipality) -> list[FormatError]:
     """Every bound step ``municipality`` cannot run, by every binding."""
-    return [
+    found = [
         problem
         for binding in _bindings.values()
         for problem in binding.problems(document=document, municipality=municipality)
     ]
+    kind = document.get("kind") if isinstance(document, dict) else None
+    by_kind = _kind_bindings.get(kind) if isinstance(kind, str) else None
+    if by_kind is not None:
+        found += by_kind.problems(document=document, municipality=municipality)
+    return found
 
 
 def builder_bindings(*, request: HttpRequest, municipality: Municipality) -> dict[str, dict]:
@@ -180,6 +215,14 @@ def builder_bindings(*, request: HttpRequest, municipality: Municipality) -> dic
         if choices is not None:
             found[name] = choices
     return found
+
+
+def builder_kind_bindings(*, request: HttpRequest, municipality: Municipality) -> dict[str, dict]:
+    """What the builder offers per procedure kind (see ``KindBinding.builder_choices``)."""
+    return {
+        kind: binding.builder_choices(request=request, municipality=municipality)
+        for kind, binding in _kind_bindings.items()
+    }
 
 
 def submit_effects_run(submission: Submission) -> None:

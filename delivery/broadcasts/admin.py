@@ -14,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from delivery.broadcasts import preview, rule_builder, selectors, services
+from delivery.broadcasts.attributes import (
+    LIST_KINDS,
+    OptionRow,
+    attribute_field_save,
+    attribute_value_counts,
+    options_validate,
+)
 from delivery.broadcasts.composer import composer_config
 from delivery.broadcasts.images import broadcast_image_store
 from delivery.broadcasts.messages import validate_items, validate_procedures
@@ -33,9 +40,12 @@ from delivery.broadcasts.reminders import (
 )
 from delivery.broadcasts.segments import validate_rules
 from delivery.broadcasts.testers import (
+    TESTER_CODE_MINUTES,
     staff_test_friends,
     staff_test_resident_link,
     staff_test_resident_simulate,
+    staff_test_resident_unlink,
+    tester_code_issue,
 )
 from delivery.images import MAX_BYTES as MAX_IMAGE_BYTES
 from delivery.images import ImageRejected
@@ -53,10 +63,115 @@ CONSOLE_JSON_DEPTH = 32  # segment rules and message cards nest a few levels
 BROADCAST_ROLES = frozenset({"admin", "broadcaster"})
 
 
+class OptionRowForm(forms.Form):
+    """One option of an attribute field: the stored value and the label people read."""
+
+    value = forms.CharField(label=_("Value"), max_length=40, required=False)
+    label = forms.CharField(label=_("Label"), max_length=100, required=False)
+    original = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+OptionFormSet = forms.formset_factory(
+    OptionRowForm, extra=2, can_order=True, can_delete=True, max_num=100, validate_max=True
+)
+
+
+class AttributeFieldForm(forms.ModelForm):
+    """The field, and its options as rows (a formset: works without JavaScript).
+
+    The admin adds Meta. ``option_rows`` holds the cleaned rows, in the order chosen.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        initial = [
+            {"value": o.get("value", ""), "label": o.get("label", ""), "original": o.get("value")}
+            for o in (self.instance.options if self.instance.pk else [])
+            if isinstance(o, dict)
+        ]
+        self.options_formset = OptionFormSet(
+            self.data or None, prefix="options", initial=initial or None
+        )
+        self.option_rows: list[OptionRow] = []
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.options_formset.is_valid():
+            raise ValidationError(_("Correct the options below."))
+        kind = cleaned.get("kind") or self.instance.kind
+        self.option_rows = _option_rows(self.options_formset)
+        options_validate(kind=kind, rows=self.option_rows if kind in LIST_KINDS else [])
+        return cleaned
+
+
+def _option_rows(formset) -> list[OptionRow]:
+    """The rows kept (not deleted, not left blank), in the order of their ORDER numbers."""
+    kept = []
+    for position, form in enumerate(formset.forms):
+        data = form.cleaned_data
+        if not data or data.get("DELETE"):
+            continue
+        value, label = data.get("value", "").strip(), data.get("label", "").strip()
+        if not value and not label:
+            continue  # a blank row, or one emptied on purpose: removed
+        order = data.get("ORDER")
+        kept.append(
+            (order if order is not None else 10_000 + position, position, value, label, data)
+        )
+    kept.sort(key=lambda row: (row[0], row[1]))
+    return [OptionRow(value, label, data.get("original") or "") for *_, value, label, data in kept]
+
+
 @admin.register(AttributeField, site=console)
 class AttributeFieldAdmin(TenantModelAdmin):
-    list_display = ["key", "label", "kind"]
+    """Attribute fields with an options editor (rows of value + label); a changed value
+    moves the residents holding it (``attributes.attribute_field_save``)."""
+
+    form = AttributeFieldForm
+    fields = ["municipality", "key", "label", "kind"]
+    list_display = ["key", "label", "kind", "option_count"]
     view_roles = BROADCAST_ROLES
+    change_form_template = "broadcasts/attributefield_change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Residents' values and segments name the key, and hold values of the kind.
+        return ["key", "kind"] if obj is not None else []
+
+    @admin.display(description=_("options"))
+    def option_count(self, obj: AttributeField) -> int | str:
+        return len(obj.options) if obj.kind in LIST_KINDS else "—"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        held = attribute_value_counts(field=obj) if obj is not None else {}
+        context["options_formset"] = form.options_formset
+        context["option_rows"] = [
+            (row, held.get(row["original"].value() or "", 0)) for row in form.options_formset
+        ]
+        context["list_kinds"] = sorted(LIST_KINDS)
+        context["option_strings"] = {
+            "up": gettext("Move up"),
+            "down": gettext("Move down"),
+            "remove": gettext("Remove option"),
+            "moves": gettext("%(count)s residents move to this value when you save."),
+            "clears": gettext("%(count)s residents lose this answer when you save."),
+        }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        field, moved = attribute_field_save(
+            actor=request.user,
+            municipality=obj.municipality,
+            key=obj.key,
+            label=obj.label,
+            kind=obj.kind,
+            rows=form.option_rows,
+            field=obj if change else None,
+        )
+        obj.pk, obj.options = field.pk, field.options
+        if moved:
+            text = gettext("%(count)s residents' answers were moved to follow the options.")
+            self.message_user(request, text % {"count": moved}, messages.INFO)
 
 
 @admin.register(BroadcastPolicy, site=console)
@@ -145,6 +260,39 @@ class StaffTestResidentAdmin(PersonalDataAdminMixin, TenantModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.mine_view)
+        return [path("mine/", view, name="delivery_stafftestresident_mine"), *super().get_urls()]
+
+    def mine_view(self, request):
+        """Any staff member: register their own LINE account as a tester with a one-time
+        code sent from LINE, see their tester accounts, and stop using one."""
+        municipality = staff_context(request).municipality
+        if municipality is None:
+            raise PermissionDenied  # operators work across municipalities, not inside one
+        code = None
+        if request.method == "POST" and request.POST.get("action") == "issue":
+            code = tester_code_issue(actor=request.user, municipality=municipality)
+        elif request.method == "POST" and request.POST.get("action") == "unlink":
+            link = get_object_or_404(
+                StaffTestResident, pk=request.POST.get("link") or 0, staff=request.user
+            )
+            staff_test_resident_unlink(actor=request.user, link=link)
+            self.message_user(request, gettext("That LINE account is no longer your tester."))
+            return redirect("admin:delivery_stafftestresident_mine")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("My LINE tester account"),
+            "code": code,
+            "minutes": TESTER_CODE_MINUTES,
+            "links": StaffTestResident.objects.filter(staff=request.user).select_related(
+                "friend__channel"
+            ),
+            "channels": LineChannel.objects.order_by("pk"),
+        }
+        return TemplateResponse(request, "broadcasts/my_tester.html", context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "staff":

@@ -28,6 +28,7 @@ __all__ = [
     "ReminderRule",
     "Segment",
     "StaffTestResident",
+    "TesterCode",
 ]
 
 
@@ -375,3 +376,29 @@ class StaffTestResident(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.staff} → {self.friend}"
+
+
+class TesterCode(TenantOwned):
+    """A one-time code a staff member sends to the official account from their own LINE
+    to register that LINE account as their tester (``StaffTestResident``).
+
+    Only a hash is kept; the code works once, for a few minutes, in its municipality.
+    """
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tester registration code")
+        verbose_name_plural = _("tester registration codes")
+
+    def __str__(self) -> str:
+        return f"{self.staff} ({self.expires_at:%Y-%m-%d %H:%M})"

@@ -1,7 +1,8 @@
-"""Demo preparation for ``seed_demo``: two alert templates and the demo's evacuation
-sites as shelters, one of them open (once)."""
+"""Demo preparation for ``seed_demo``: the 地区 attribute as the area, two alert templates
+and the demo's evacuation sites as shelters, one of them open (once)."""
 
-from delivery.disaster.models import AlertTemplate, Shelter, ShelterStatus
+from delivery.broadcasts.models import AttributeField
+from delivery.disaster.models import AlertTemplate, DisasterSettings, Shelter, ShelterStatus
 from delivery.disaster.services import shelter_status_set, shelters_use_all
 from govtech.models import Municipality
 
@@ -17,6 +18,8 @@ TEMPLATES = (
 def disaster_demo_ensure(*, municipality: Municipality) -> int:
     """Templates and shelters when the municipality has none; how many shelters added.
     Call inside the municipality's tenant scope."""
+    area = AttributeField.objects.filter(key="area").first()  # the demo's 地区, if seeded
+    DisasterSettings.objects.get_or_create(municipality=municipality, defaults={"area_field": area})
     if not AlertTemplate.objects.exists():
         AlertTemplate.objects.bulk_create(
             [AlertTemplate(municipality=municipality, title=t, text=x) for t, x in TEMPLATES]

@@ -1,7 +1,8 @@
 """What the builder needs from a channel app, registered by it (delivery, in ready()).
 
-procedures never imports delivery: the builder's LINE preview and its Try it reach LINE
-through these two slots, which delivery fills when the app registry is ready.
+procedures never imports delivery: the builder's LINE preview, its Try it (simulator) and
+「LINEで試す」 (the designer's own LINE account) reach LINE through these slots, which
+delivery fills when the app registry is ready.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ class TrialResidentProvider(Protocol):
         """The actor's test resident, ready to receive (raises ServiceError if none can be)."""
 
 
+class TesterAccounts(Protocol):
+    """The staff member's own accounts registered as testers on a real channel (their
+    LINE account): where 「LINEで試す」 sends a draft, with or without the simulator."""
+
+    def tester_residents(self, *, actor: User, municipality: Municipality) -> list[TrialResident]:
+        """The actor's tester residents in ``municipality`` that can be reached now."""
+
+    def registration_url(self) -> str:
+        """The console page where a staff member registers their account as a tester."""
+
+
 _slots: dict[str, object] = {}
 
 
@@ -49,3 +61,11 @@ def trial_resident_provider_register(provider: TrialResidentProvider) -> None:
 
 def trial_resident_provider() -> TrialResidentProvider | None:
     return _slots.get("trial")  # type: ignore[return-value]
+
+
+def tester_accounts_register(provider: TesterAccounts) -> None:
+    _slots["testers"] = provider
+
+
+def tester_accounts() -> TesterAccounts | None:
+    return _slots.get("testers")  # type: ignore[return-value]

@@ -13,10 +13,15 @@ from django.utils.translation import gettext as _
 
 from govtech.models import Department, Municipality, User
 from govtech.services import ServiceError
-from procedures.builder.registry import trial_resident_provider
+from procedures.builder.registry import TrialResident, tester_accounts, trial_resident_provider
 from procedures.models import Procedure
 from procedures.residents.services import resident_notify
-from procedures.runtime import draft_test_start
+from procedures.runtime import (
+    draft_test_start,
+    draft_trial_open,
+    draft_trials_end,
+    draft_trials_opened,
+)
 from procedures.services import DocumentRejected, procedure_create, publishable_errors
 
 
@@ -90,3 +95,65 @@ def builder_draft_try(*, actor: User, procedure: Procedure) -> DraftTrial:
             once_key=f"draft-try:{reply.conversation.pk if reply.conversation else 0}",
         )
     return DraftTrial(channel_id=trial.channel_id, user_id=trial.user_id)
+
+
+class NoTester(ServiceError):
+    """The staff member has no LINE account registered as a tester: nothing was sent."""
+
+
+def _testers(actor: User, procedure: Procedure) -> list[TrialResident]:
+    provider = tester_accounts()
+    found = (
+        provider.tester_residents(actor=actor, municipality=procedure.municipality)
+        if provider
+        else []
+    )
+    return [tester for tester in found if tester.resident.is_test]
+
+
+def builder_draft_try_line(*, actor: User, procedure: Procedure) -> list[TrialResident]:
+    """Send the draft to the designer's own LINE account(s) registered as testers.
+
+    For each tester: a draft trial opens (the draft's trigger keywords now start the
+    draft for that tester, and only for them) and a test conversation on the current
+    draft starts, its first prompts written to the outbox (pushed after commit). Works
+    without the simulator. Raises DocumentRejected for an invalid draft and NoTester
+    (nothing sent) when the designer has no tester account. Audited (draft_test_start).
+    """
+    errors = publishable_errors(procedure.draft, municipality=procedure.municipality)
+    if errors:
+        raise DocumentRejected(errors)
+    testers = _testers(actor, procedure)
+    if not testers:
+        raise NoTester(
+            _("Your own LINE account is not registered as a tester yet: nothing was sent.")
+        )
+    with transaction.atomic():
+        for tester in testers:
+            draft_trial_open(actor=actor, procedure=procedure, resident=tester.resident)
+            reply = draft_test_start(
+                actor=actor,
+                procedure=procedure,
+                resident=tester.resident,
+                lang=tester.resident.language,
+            )
+            resident_notify(
+                resident=tester.resident,
+                prompts=reply.prompts,
+                once_key=f"draft-try:{reply.conversation.pk if reply.conversation else 0}",
+            )
+    return testers
+
+
+def builder_draft_trials_open(*, actor: User, procedure: Procedure) -> bool:
+    """Whether the designer is trying this draft in LINE now (a tester's trial is open)."""
+    residents = [tester.resident for tester in _testers(actor, procedure)]
+    return draft_trials_opened(procedure=procedure, residents=residents)
+
+
+def builder_draft_trial_end(*, actor: User, procedure: Procedure) -> int:
+    """Stop trying the draft on the designer's tester accounts: their keywords start the
+    published version again, an unfinished test conversation is cancelled. Returns how
+    many trials ended."""
+    residents = [tester.resident for tester in _testers(actor, procedure)]
+    return draft_trials_end(actor=actor, procedure=procedure, residents=residents)

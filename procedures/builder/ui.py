@@ -76,6 +76,7 @@ def kind_choices() -> list[dict[str, str]]:
         {"code": "application", "name": _("Application")},
         {"code": "report", "name": _("Report")},
         {"code": "survey", "name": _("Survey")},
+        {"code": "profile", "name": _("Registration details (resident attributes)")},
     ]
 
 

@@ -22,6 +22,8 @@ def builder_urls(admin_view: Callable) -> list[URLPattern]:
         route("<int:pk>/builder/preview/", views.builder_preview, "builder_preview"),
         route("<int:pk>/builder/convert/", views.builder_convert, "builder_convert"),
         route("<int:pk>/builder/try/", views.builder_try, "builder_try"),
+        route("<int:pk>/builder/try-line/", views.builder_try_line, "builder_try_line"),
+        route("<int:pk>/builder/try-end/", views.builder_try_end, "builder_try_end"),
         route("<int:pk>/publish/", views.publish_page, "publish"),
         route("<int:pk>/versions/", views.versions_page, "versions"),
         route("<int:pk>/versions/<int:number>/", views.version_page, "version"),

@@ -31,9 +31,16 @@ from procedures.builder import conditions, fees, ui
 from procedures.builder.forms import CompareForm, NewProcedureForm, PublishForm
 from procedures.builder.presentation import diff_rows, problem_rows, problems_by_step
 from procedures.builder.preview import step_preview
-from procedures.builder.registry import trial_resident_provider
+from procedures.builder.registry import tester_accounts, trial_resident_provider
 from procedures.builder.selectors import procedure_for_builder, procedure_versions
-from procedures.builder.services import builder_draft_try, builder_procedure_create
+from procedures.builder.services import (
+    NoTester,
+    builder_draft_trial_end,
+    builder_draft_trials_open,
+    builder_draft_try,
+    builder_draft_try_line,
+    builder_procedure_create,
+)
 from procedures.builder.state import document_from_state, editor_state
 from procedures.diff import document_diff
 from procedures.format import MAX_DOCUMENT_DEPTH
@@ -46,7 +53,7 @@ from procedures.services import (
     procedure_rollback,
     procedure_save_draft,
 )
-from procedures.steptypes import availability_for, builder_bindings
+from procedures.steptypes import availability_for, builder_bindings, builder_kind_bindings
 
 DESIGN_ROLES = frozenset({"admin", "designer"})
 
@@ -134,6 +141,8 @@ def _urls(procedure: Procedure) -> dict[str, str]:
         "preview": name("builder_preview"),
         "convert": name("builder_convert"),
         "try": name("builder_try"),
+        "try_line": name("builder_try_line"),
+        "try_end": name("builder_try_end"),
         "publish": name("publish"),
         "history": name("versions"),
         "advanced": name("change") + "?advanced=1",
@@ -153,6 +162,10 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "problems": _problems(procedure, procedure.draft),
         # What bound step types offer for their bound field (a reservation's resources).
         "bindings": builder_bindings(request=request, municipality=procedure.municipality),
+        # What a kind's steps may be bound to (a profile's: the resident attributes).
+        "kind_bindings": builder_kind_bindings(
+            request=request, municipality=procedure.municipality
+        ),
         "types": ui.step_types(),
         "languages": ui.language_choices(),
         "kinds": ui.kind_choices(),
@@ -169,6 +182,8 @@ def builder_page(request: HttpRequest, pk: int) -> TemplateResponse:
         "types": config["types"],
         # Try it needs a channel that can play a test chat (the simulator; never production).
         "can_try": trial_resident_provider() is not None,
+        "tester_registration_url": _tester_registration_url(),
+        "trying_in_line": builder_draft_trials_open(actor=request.user, procedure=procedure),
     }
     return _page(request, "builder/builder.html", context)
 
@@ -258,6 +273,55 @@ def builder_try(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("admin:procedures_procedure_builder", procedure.pk)
     query = urlencode({"channel": trial.channel_id, "user": trial.user_id})
     return redirect(f"{reverse('simulator:chat')}?{query}")
+
+
+def _tester_registration_url() -> str | None:
+    testers = tester_accounts()
+    return testers.registration_url() if testers is not None else None
+
+
+@require_POST
+def builder_try_line(request: HttpRequest, pk: int) -> HttpResponse:
+    """「LINEで試す」: send the saved draft to the designer's own LINE tester account(s)."""
+    procedure = _designer_procedure(request, pk)
+    back = redirect("admin:procedures_procedure_builder", procedure.pk)
+    try:
+        testers = builder_draft_try_line(actor=request.user, procedure=procedure)
+    except DocumentRejected as rejected:
+        for error in rejected.errors[:5]:
+            messages.error(request, error.located())
+        return back
+    except NoTester as missing:
+        url = _tester_registration_url()
+        how = _("Register it first: %(url)s") % {"url": url} if url else ""
+        messages.error(request, f"{missing} {how}".strip())
+        return back
+    except ServiceError as refused:
+        messages.error(request, str(refused))
+        return back
+    names = ", ".join(tester.resident.display_name or tester.user_id for tester in testers)
+    messages.success(
+        request,
+        _(
+            "The draft was sent to your LINE (%(names)s). Answer it there; its keywords start"
+            " the draft for you until you stop testing. Residents still get the published"
+            " version."
+        )
+        % {"names": names},
+    )
+    return back
+
+
+@require_POST
+def builder_try_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop trying the draft in LINE: the designer's keywords start the published version."""
+    procedure = _designer_procedure(request, pk)
+    ended = builder_draft_trial_end(actor=request.user, procedure=procedure)
+    text = (
+        _("Testing in LINE has ended.") if ended else _("You were not trying this draft in LINE.")
+    )
+    messages.info(request, text)
+    return redirect("admin:procedures_procedure_builder", procedure.pk)
 
 
 # --- new, publish, history ---------------------------------------------------------------------

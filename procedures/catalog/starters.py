@@ -24,6 +24,7 @@ STARTER_TAGS: dict[str, tuple[str, ...]] = {
     "dog-registration-change": ("犬", "狂犬病予防法", "届出"),
     "juminhyo-by-mail": ("住民票", "郵送", "手数料", "定額小為替"),
     "public-comment": ("パブリックコメント", "意見募集", "計画"),
+    "registration-details": ("登録情報", "住民属性", "地区", "セグメント配信"),
     "report-generic": ("通報", "公園", "河川", "不法投棄", "街路灯", "位置情報", "写真"),
     "road-damage": ("道路", "公園", "位置情報", "写真", "通報"),
 }

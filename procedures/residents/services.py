@@ -89,6 +89,17 @@ def resident_attributes_update(*, resident: Resident, values: dict[str, Any]) ->
     return locked.attributes
 
 
+def resident_attribute_forget(*, resident: Resident, key: str) -> dict[str, Any]:
+    """Remove ``key`` from the resident's attributes under a row lock (an option they
+    held was removed by staff). Returns the attributes as stored."""
+    with tenant_scope(resident.municipality), transaction.atomic():
+        locked = Resident.objects.select_for_update().get(pk=resident.pk)
+        locked.attributes = {k: v for k, v in locked.attributes.items() if k != key}
+        locked.save(update_fields=["attributes"])
+    resident.attributes = locked.attributes
+    return locked.attributes
+
+
 # --- the outbox -----------------------------------------------------------------------------
 
 

@@ -686,9 +686,89 @@
     ]);
   }
 
+  // --- a step bound to what its procedure kind offers (a profile's resident attributes) ---
+  // A step is bound to a field by having the field's key as its id: it takes the field's
+  // question type and options, and its options follow the field (synced when the page opens).
+
+  function kindBinding() {
+    const binding = (config.kind_bindings || {})[state.kind];
+    return binding && binding.fields ? binding : null;
+  }
+
+  function boundAttribute(step) {
+    const binding = kindBinding();
+    return binding ? binding.fields.find((field) => field.key === step.id) || null : null;
+  }
+
+  function followedOptions(step, field) {
+    const old = Object.fromEntries((step.options || []).map((o) => [o.value, o.label || {}]));
+    const lang = languages()[0];
+    return field.options.map((o) => ({ value: o.value, label: { ...(old[o.value] || {}), [lang]: o.label.ja } }));
+  }
+
+  function bindStep(step, field) {
+    if (step.id !== field.key) renameStep(step, uniqueId(field.key, step));
+    step.type = field.type;
+    if (field.options.length || TYPES[field.type].needs_options) step.options = followedOptions(step, field);
+    else delete step.options;
+    const lang = languages()[0];
+    if (!localized(step.prompt)) step.prompt = { ...(step.prompt || {}), [lang]: field.label };
+    if (!localized(step.label)) step.label = { ...(step.label || {}), [lang]: field.label };
+  }
+
+  function attributeField(step, binding) {
+    const T = binding.strings;
+    if (!binding.fields.length) {
+      const link = binding.url ? el("a", { href: binding.url, target: "_blank", rel: "noopener", text: T.open }) : null;
+      return el("div", { class: "field-row attribute-none", "data-testid": "attribute-none" }, [el("strong", { text: T.label }), el("p", { text: T.no_fields }), link].filter(Boolean));
+    }
+    const current = boundAttribute(step);
+    const options = [["", T.none], ...binding.fields.map((f) => [f.key, `${f.label} (${f.key})`])];
+    const select = select_(options, current ? current.key : "", (key) => {
+      const field = binding.fields.find((f) => f.key === key);
+      if (field) bindStep(step, field);
+      changed();
+      renderEditor();
+      const again = $("editor").querySelector('[data-testid="field-attribute"]');
+      if (again) again.focus();
+    }, { "data-testid": "field-attribute", id: fieldId("attribute") });
+    return row(T.label, select, T.help);
+  }
+
+  function followedOptionsField(step, field, binding) {
+    const T = binding.strings;
+    const list = el("ul", { class: "options followed", "data-testid": "followed-options" },
+      (step.options || []).map((o) => el("li", { text: `${localized(o.label)} (${o.value})` })));
+    const link = binding.url ? el("a", { href: binding.url, target: "_blank", rel: "noopener", text: T.open }) : null;
+    return el("fieldset", { class: "options-field" }, [
+      el("legend", { text: S.options }),
+      el("p", { class: "help", text: format(T.follows, { field: field.label }) }),
+      list, link,
+    ].filter(Boolean));
+  }
+
+  function syncBoundSteps() {
+    const binding = kindBinding();
+    if (!binding) return false;
+    let synced = false;
+    for (const step of state.steps) {
+      const field = boundAttribute(step);
+      if (!field || step.type !== field.type || !TYPES[field.type].needs_options) continue;
+      const options = followedOptions(step, field);
+      if (JSON.stringify(options) !== JSON.stringify(step.options || [])) {
+        step.options = options;
+        synced = true;
+      }
+    }
+    return synced;
+  }
+
   function renderStepForm(step, index) {
     const kind = role(step);
     const parts = [problemList(index), idField(step)];
+    const binding = kindBinding();
+    const attribute = binding && kind === "question" ? boundAttribute(step) : null;
+    if (binding && kind === "question") parts.push(attributeField(step, binding));
     if (kind === "question") {
       parts.push(textsField(step, "prompt", S.prompt, { multiline: true, autofocus: true }));
       parts.push(textsField(step, "label", S.label));
@@ -700,7 +780,8 @@
       parts.push(textsField(step, "message", S.message, { multiline: true, autofocus: true }));
     }
     if (config.bindings[step.type]) parts.push(boundField(step, config.bindings[step.type]));
-    if (TYPES[step.type] && TYPES[step.type].needs_options) parts.push(optionsField(step));
+    if (attribute && step.type === attribute.type && TYPES[step.type].needs_options) parts.push(followedOptionsField(step, attribute, binding));
+    else if (TYPES[step.type] && TYPES[step.type].needs_options) parts.push(optionsField(step));
     if (TYPES[step.type]) parts.push(validationField(step));
     if (kind === "question") {
       parts.push(el("details", { class: "more" }, [el("summary", { text: S.error }), textsField(step, "error", S.error)]));
@@ -948,6 +1029,10 @@
   // --- wiring ------------------------------------------------------------------------------------
 
   function init() {
+    if (syncBoundSteps()) {
+      changed();
+      setStatus(`${kindBinding().strings.synced} ${S.unsaved}`);
+    }
     renderLanguages();
     renderSteps();
     renderEditor();
@@ -975,6 +1060,11 @@
       if (!dirty) return;
       event.preventDefault();
       if (await save()) $("try-form").submit();
+    });
+    $("try-line-form").addEventListener("submit", async (event) => {
+      if (!dirty) return;
+      event.preventDefault();
+      if (await save()) $("try-line-form").submit();
     });
     $("publish-link").addEventListener("click", async (event) => {
       if (!dirty) return;

@@ -136,6 +136,7 @@ def _custom_pages() -> list[str]:
         reverse("admin:procedures_resource_changelist") + f"{resource.pk}/calendar/",
         reverse("admin:procedures_resource_changelist") + f"{resource.pk}/book/",
         reverse("admin:delivery_reminderrule_import_dates", args=[rule.pk]),
+        reverse("admin:delivery_stafftestresident_mine"),
         reverse("admin:reports_survey_results", args=[survey.pk]),
         reverse("admin:reports_survey_texts", args=[survey.pk, "comment"]),
         reverse("admin:delivery_disaster_settings"),

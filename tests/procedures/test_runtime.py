@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django_scopes import scopes_disabled
 
+from govtech.services import ServiceError
 from procedures import engine
 from procedures.models import Conversation, ResidentUpload, Submission
 from procedures.runtime import resident_input, start_postback
@@ -29,9 +30,11 @@ def published(city, designer):
 
 
 class Resident:
-    def __init__(self, municipality, name="U1", lang="ja"):
+    def __init__(self, municipality, name="U1", lang="ja", is_test=False):
         self.municipality, self.lang = municipality, lang
-        self.person = resident_record(municipality, f"line:test:{name}", language=lang)
+        self.person = resident_record(
+            municipality, f"line:test:{name}", language=lang, is_test=is_test
+        )
         self.last = None
 
     def send(self, inp):
@@ -167,6 +170,13 @@ def test_uploaded_photo_is_attached_to_the_submission(city, published):
         assert list(Submission.objects.get(pk=submission.pk).uploads.all()) == [upload]
 
 
+def test_a_draft_is_never_started_for_a_resident_who_is_not_a_tester(city, published, designer):
+    from procedures.runtime import draft_test_start
+
+    with pytest.raises(ServiceError):
+        draft_test_start(actor=designer, procedure=published, resident=Resident(city).person)
+
+
 def test_chat_command_runs_a_conversation_in_the_terminal(city, published, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("山田花子\n1\nスキップ\n1\n"))
     call_command("chat", "dog-change", "--municipality", city.slug, "--resident", "taro")
@@ -185,7 +195,7 @@ def test_designer_tries_the_draft_and_the_submission_is_marked_as_a_test(city, p
         document=draft,
         expected_revision=published.draft_revision,
     )
-    resident = Resident(city, "designer-test")
+    resident = Resident(city, "designer-test", is_test=True)
     resident.last = draft_test_start(
         actor=designer, procedure=published, resident=resident.person, now=NOW
     )

@@ -99,6 +99,11 @@ SCRIPTS = {
         {"plan": "master-plan", "opinion": "More parks, please.", "publication": True},
         None,
     ),
+    "registration-details": (
+        ["2", "1, 2", "SUBMIT"],
+        {"area": "south", "interests": ["childcare", "disaster"]},
+        None,
+    ),
     "report-generic": (
         [PHOTO, PLACE, "Rubbish left by the river", "SUBMIT"],
         {"details": "Rubbish left by the river"},

@@ -186,6 +186,7 @@ def test_resident_input_goes_through_one_ordered_list_of_handlers():
         "safety_check",
         "casework",
         "bookings_menu",
+        "draft_trial",
         "start_or_resume",
         "continue_conversation",
         "shelter_guidance",

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
+from delivery.broadcasts.seed import attributes_demo_ensure
 from delivery.disaster.seed import disaster_demo_ensure
 from delivery.faq.seed import faq_demo_ensure
 from delivery.services import line_channel_bind_simulator
@@ -37,6 +38,7 @@ STARTER_DEPARTMENTS = {
     "dog-registration-change": "kankyo",
     "juminhyo-by-mail": "shimin",
     "public-comment": "kikaku",
+    "registration-details": "shimin",
     "report-generic": "kankyo",
     "road-damage": "doro",
 }
@@ -102,6 +104,8 @@ class Command(BaseCommand):
         self._vendor()
         # Resources first: publishing a starter with a reservation step needs its resource.
         self._reservation_resources(municipalities["demo-city"])
+        # Attributes before procedures: the 登録情報の変更 starter's steps are bound to them.
+        attributes_demo_ensure(municipality=municipalities["demo-city"])
         self._procedures(municipalities["demo-city"])
         self._line_channel(municipalities["demo-city"])
         self._report_categories(municipalities["demo-city"])

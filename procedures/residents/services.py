@@ -27,6 +27,7 @@ from procedures.residents.registry import (
     notice_channels,
     resident_data_contributors,
 )
+from procedures.residents.signals import resident_attributes_changed
 
 SEND_NOTICE_TASK = "procedures.residents.send_notice"
 OFFER_FREED_PLACE_TASK = "procedures.reservations.offer_freed_place"
@@ -85,6 +86,9 @@ def resident_attributes_update(*, resident: Resident, values: dict[str, Any]) ->
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
         locked.attributes = {**locked.attributes, **values}
         locked.save(update_fields=["attributes"])
+        transaction.on_commit(
+            lambda: resident_attributes_changed.send(sender=Resident, resident=locked)
+        )
     resident.attributes = locked.attributes
     return locked.attributes
 

@@ -38,23 +38,29 @@ def richmenu_publish(publication_id: int, *, municipality_id: int) -> str:
         channel_id = RichMenuPublication.objects.values_list("menu_set__channel_id", flat=True).get(
             pk=publication_id
         )
-        richmenu_sync.delay(channel_id, municipality_id=municipality_id)
+        richmenu_sync.delay(channel_id, reassign=True, municipality_id=municipality_id)
     return outcome
 
 
 @shared_task(
     name="delivery.tasks.richmenu_sync", acks_late=True, ignore_result=True, base=TenantTask
 )
-def richmenu_sync(channel_id: int, *, municipality_id: int) -> int:
+def richmenu_sync(channel_id: int, reassign: bool = False, *, municipality_id: int) -> int:
     """The channel's default menu, then link requests for every friend whose menu must
-    change, then their senders. Returns the link requests written."""
+    change, then their senders. ``reassign``: first work out again which segment menu
+    every friend should have (a segment menu was published or changed). Returns the link
+    requests written."""
     channel = LineChannel.objects.get(pk=channel_id)
+    if reassign:
+        linking.friend_menus_assign(channel=channel)
     try:
         linking.default_apply(channel=channel)
     except LineApiError as error:
         if error.retryable:
             richmenu_sync.apply_async(
-                (channel_id,), {"municipality_id": municipality_id}, countdown=RETRY_SECONDS
+                (channel_id, reassign),
+                {"municipality_id": municipality_id},
+                countdown=RETRY_SECONDS,
             )
         raise
     written = linking.links_plan(channel=channel)

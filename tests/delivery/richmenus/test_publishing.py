@@ -8,7 +8,6 @@ from django_scopes import scopes_disabled
 from delivery.richmenus import services
 from delivery.richmenus.models import PublicationStatus, RichMenuPublication
 from delivery.simulator.models import SimulatorApiCall, SimulatorRichMenu, SimulatorRichMenuAlias
-from tests.delivery.line_world import line_world  # noqa: F401 - fixture
 from tests.delivery.richmenus.world import published_procedure, sim_menu_of, two_tab_set
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -25,7 +24,7 @@ def test_a_resident_taps_a_tab_then_a_procedure_and_the_conversation_starts(
     line_world,
     city,
     broadcaster,
-    designer,  # noqa: F811
+    designer,
 ):
     published_procedure(city, designer)
     menu_set = two_tab_set(broadcaster, city, line_world.channel, is_default=True)
@@ -57,7 +56,7 @@ def test_publishing_the_same_content_again_sends_nothing_to_line(
     line_world,
     city,
     broadcaster,
-    designer,  # noqa: F811
+    designer,
 ):
     published_procedure(city, designer)
     menu_set = two_tab_set(broadcaster, city, line_world.channel, is_default=True)
@@ -76,7 +75,7 @@ def test_a_new_version_replaces_the_old_menus_and_moves_the_aliases(
     line_world,
     city,
     broadcaster,
-    designer,  # noqa: F811
+    designer,
 ):
     published_procedure(city, designer)
     menu_set = two_tab_set(broadcaster, city, line_world.channel, is_default=True)

@@ -15,7 +15,6 @@ from delivery.richmenus.models import FriendRichMenu, LinkChunkStatus, RichMenuL
 from delivery.simulator.models import SimulatorApiCall, SimulatorRichMenuLink, SimulatorUser
 from procedures.residents.models import Resident
 from procedures.residents.services import resident_attributes_update
-from tests.delivery.line_world import line_world  # noqa: F401 - fixture
 from tests.delivery.richmenus.world import published_procedure, sim_menu_of, two_tab_set
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -58,7 +57,7 @@ def _links() -> dict[str, str]:
 
 
 @pytest.fixture
-def menus(line_world, city, broadcaster, designer):  # noqa: F811
+def menus(line_world, city, broadcaster, designer):
     """A default set, a set for 子育て世帯 and a disaster set, all live; 620 families
     and 5 other residents."""
     channel = line_world.channel

@@ -55,7 +55,7 @@ def two_tab_set(
 
 def sim_menu_of(user_id: str):
     """The rich menu the simulated resident sees (per-user link, else the default)."""
-    from delivery.simulator.models import (  # noqa: PLC0415 - simulator only in tests
+    from delivery.simulator.models import (
         SimulatorChannel,
         SimulatorRichMenuLink,
     )

@@ -149,6 +149,8 @@ class RichMenuPublication(TenantOwned):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("rich menu publication")
+        verbose_name_plural = _("rich menu publications")
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -65,7 +65,8 @@ def friend_menus_assign(*, channel: LineChannel, friend_ids: list[int] | None = 
         friends = friends.filter(pk__in=friend_ids)
     wanted: dict[int, int | None] = dict.fromkeys(friends.values_list("pk", flat=True))
     for menu_set in selectors.segment_sets(channel=channel):
-        members = friends.filter(rules_q(menu_set.segment.rules)).values_list("pk", flat=True)
+        rules = menu_set.segment.rules if menu_set.segment else {}
+        members = friends.filter(rules_q(rules)).values_list("pk", flat=True)
         for friend_id in members:
             if wanted.get(friend_id, 0) is None:
                 wanted[friend_id] = menu_set.pk

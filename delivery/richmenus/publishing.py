@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +32,7 @@ MAX_ATTEMPTS = 6
 def _claim(publication_id: int) -> RichMenuPublication | None:
     """The pending publication, for this task alone (a conditional UPDATE)."""
     now = timezone.now()
-    stale = now - timezone.timedelta(seconds=CLAIM_LEASE_SECONDS)
+    stale = now - timedelta(seconds=CLAIM_LEASE_SECONDS)
     rows = RichMenuPublication.objects.filter(pk=publication_id, status=PublicationStatus.PENDING)
     taken = (rows.filter(claimed_at__isnull=True) | rows.filter(claimed_at__lt=stale)).update(
         claimed_at=now

@@ -65,6 +65,13 @@ class RichMenuSetAdmin(TenantModelAdmin):
     edit_roles = MENU_ROLES
     change_form_template = "richmenus/set_change_form.html"
 
+    def has_delete_permission(self, request, obj=None):
+        # A live set's menus are at LINE and residents are linked to them: replace it
+        # (another set as default, another set for the segment) rather than delete it.
+        if obj is not None and obj.publications.filter(status="live").exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         channel = LineChannel.objects.first()
         if channel is None:

@@ -138,6 +138,11 @@ def _go_live(publication: RichMenuPublication) -> None:
     """This publication becomes live and the previous one retired, in one transaction.
     The retired one's menus stay at LINE until the default and the links have moved."""
     with transaction.atomic():
+        if _superseded(publication):  # a newer one went live while this one was at LINE
+            RichMenuPublication.objects.filter(pk=publication.pk).update(
+                status=PublicationStatus.RETIRED, claimed_at=None
+            )
+            return
         previous = live_publication(menu_set_id=publication.menu_set_id)
         if previous is not None and previous.pk != publication.pk:
             RichMenuPublication.objects.filter(pk=previous.pk).update(

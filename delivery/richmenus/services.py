@@ -40,6 +40,7 @@ from govtech.tenancy import tenant_scope
 from procedures.models import Procedure
 
 PUBLISH_TASK = "delivery.tasks.richmenu_publish"
+SYNC_TASK = "delivery.tasks.richmenu_sync"
 MAX_TABS = 10
 
 
@@ -68,6 +69,9 @@ def menu_set_save(
             RichMenuSet.objects.filter(channel=channel, purpose=purpose, is_default=True).exclude(
                 pk=menu_set.pk
             ).update(is_default=False)
+        if menu_set.publications.filter(status=PublicationStatus.LIVE).exists():
+            # Default, segment or priority may have changed who sees it: bring LINE in step.
+            publish_task_on_commit(SYNC_TASK, channel.pk, True, municipality_id=municipality.pk)
     audit_log(actor, "delivery.richmenu.saved", menu_set, {"name": name, "purpose": purpose})
     return menu_set
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 from PIL import Image
 
-from delivery.richmenus import linking, services
+from delivery.richmenus import linking, publishing, services
 from delivery.richmenus.images import MenuImageRejected, menu_image_check, menu_image_draw
 from delivery.richmenus.layouts import LAYOUTS, layout_bounds, line_action
 from delivery.richmenus.models import (
@@ -181,3 +181,64 @@ def test_disaster_mode_plans_links_to_the_disaster_menu_only_for_friends_with_th
 
         chunks = list(RichMenuLinkChunk.objects.values_list("line_id", "friend_ids"))
     assert chunks == [("richmenu-disaster", [with_own.pk])]
+
+
+def _publication(city, menu_set, line_id: str, status=PublicationStatus.LIVE):
+    return RichMenuPublication.objects.create(
+        municipality=city,
+        menu_set=menu_set,
+        revision=1,
+        fingerprint=line_id,
+        document={"tabs": [{"key": "life"}]},
+        line_ids={"life": line_id},
+        status=status,
+    )
+
+
+def test_an_older_publication_finishing_late_does_not_replace_a_newer_one(
+    broadcaster, designer, city, channel
+):
+    published_procedure(city, designer)
+    menu_set = two_tab_set(broadcaster, city, channel)
+    with tenant_scope(city):
+        older = _publication(city, menu_set, "richmenu-old", PublicationStatus.PENDING)
+        newer = _publication(city, menu_set, "richmenu-new")
+
+        publishing._go_live(older)
+
+        older.refresh_from_db()
+        newer.refresh_from_db()
+    assert (older.status, newer.status) == (PublicationStatus.RETIRED, PublicationStatus.LIVE)
+
+
+def test_changing_a_live_set_brings_line_in_step_after_commit(
+    broadcaster, designer, city, channel, django_capture_on_commit_callbacks
+):
+    published_procedure(city, designer)
+    menu_set = two_tab_set(broadcaster, city, channel)
+    with tenant_scope(city):
+        _publication(city, menu_set, "richmenu-1")
+
+    with django_capture_on_commit_callbacks() as enqueued:
+        services.menu_set_save(
+            actor=broadcaster,
+            municipality=city,
+            channel=channel,
+            name="基本",
+            is_default=True,
+            menu_set=menu_set,
+        )
+
+    assert len(enqueued) == 1
+
+
+def test_a_live_set_cannot_be_deleted_in_the_console(client, broadcaster, designer, city, channel):
+    published_procedure(city, designer)
+    menu_set = two_tab_set(broadcaster, city, channel)
+    with tenant_scope(city):
+        _publication(city, menu_set, "richmenu-1")
+    client.force_login(broadcaster)
+
+    response = client.post(f"/admin/delivery/richmenuset/{menu_set.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403

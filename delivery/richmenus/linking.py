@@ -68,7 +68,7 @@ def friend_menus_assign(*, channel: LineChannel, friend_ids: list[int] | None = 
         rules = menu_set.segment.rules if menu_set.segment else {}
         members = friends.filter(rules_q(rules)).values_list("pk", flat=True)
         for friend_id in members:
-            if wanted.get(friend_id, 0) is None:
+            if wanted[friend_id] is None:  # a higher-priority set did not take them
                 wanted[friend_id] = menu_set.pk
     return _record(channel, wanted, friend_ids)
 

@@ -126,7 +126,10 @@ TYPECHECK_PATHS := \
 	delivery/spots/chat.py procedures/incidents/services.py \
 	delivery/faq/matching.py delivery/faq/services.py delivery/faq/chat.py delivery/faq/vocabulary.py \
 	delivery/disaster/services.py delivery/disaster/selectors.py delivery/disaster/chat.py \
-	delivery/disaster/console.py
+	delivery/disaster/console.py \
+	delivery/richmenus/services.py delivery/richmenus/selectors.py delivery/richmenus/tasks.py \
+	delivery/richmenus/linking.py delivery/richmenus/publishing.py delivery/richmenus/line.py \
+	delivery/richmenus/layouts.py delivery/richmenus/images.py
 
 typecheck: install
 	$(PY) -m mypy $(TYPECHECK_PATHS)

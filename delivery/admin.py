@@ -222,4 +222,5 @@ class WebhookEventAdmin(TenantModelAdmin):
 from delivery.broadcasts import admin as _broadcasts_admin  # noqa: E402, F401
 from delivery.disaster import admin as _disaster_admin  # noqa: E402, F401
 from delivery.faq import admin as _faq_admin  # noqa: E402, F401
+from delivery.richmenus import admin as _richmenus_admin  # noqa: E402, F401
 from delivery.spots import admin as _spots_admin  # noqa: E402, F401

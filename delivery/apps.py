@@ -18,6 +18,7 @@ class DeliveryConfig(AppConfig):
         from delivery.inbox import inbox_health
         from delivery.notices import LineNoticeChannel, LineResidentData
         from delivery.rendering import render_prompts
+        from delivery.richmenus import receivers as _menus  # noqa: F401  (disaster, attributes)
         from delivery.simulator_adapter import simulator_enabled
         from delivery.spots.chat import SpotSearch
         from govtech.console import console

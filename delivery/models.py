@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from delivery.broadcasts.models import *  # noqa: F403  (segments, broadcasts, reminders)
 from delivery.disaster.models import *  # noqa: F403  (disaster mode, shelters, safety checks)
 from delivery.faq.models import *  # noqa: F403  (FAQ entries, unanswered questions)
+from delivery.richmenus.models import *  # noqa: F403  (rich menus and their links)
 from delivery.spots.models import *  # noqa: F403  (spots and their imports)
 from govtech.crypto import EncryptedTextField
 from govtech.models import TenantOwned

@@ -244,6 +244,13 @@ def _event_input(event: WebhookEvent) -> engine.Input:
     return _message_input(event)
 
 
+def _is_tab_switch(event: WebhookEvent) -> bool:
+    """A rich menu tab tapped (a ``richmenuswitch`` action): LINE sends a postback whose
+    params name the new alias."""
+    postback = _dict(event.payload.get("postback"))
+    return event.event_type == "postback" and "newRichMenuAliasId" in _dict(postback.get("params"))
+
+
 def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[engine.Prompt]:
     if event.event_type == "follow":
         return _friend_follow(friend, now)
@@ -254,6 +261,8 @@ def _event_prompts(event: WebhookEvent, friend: Friend, now: datetime) -> list[e
         claimed = tester_code_claim(friend=friend, text=inp.text)
         if claimed is not None:  # a staff member registering this account as their tester
             return claimed
+    if _is_tab_switch(event):
+        return []  # LINE already showed the tab; nothing to answer
     reply = resident_input(
         municipality=friend.municipality,
         resident=friend.resident,

@@ -120,3 +120,4 @@ def send_pending_outbound() -> int:
 
 
 from delivery.broadcasts.tasks import *  # noqa: E402, F403  (segments and broadcasts)
+from delivery.richmenus.tasks import *  # noqa: E402, F403  (rich menus and their links)

@@ -374,6 +374,7 @@ CELERY_TASK_ROUTES = {
     "delivery.tasks.store_webhook_inbox": {"queue": "inbox"},
     "delivery.tasks.process_*": {"queue": "engine"},
     "delivery.tasks.broadcast_*": {"queue": "broadcast"},
+    "delivery.tasks.richmenu_*": {"queue": "broadcast"},
 }
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -115,11 +115,15 @@ def rich_menu_link(
     *, channel: SimulatorChannel, users: list[SimulatorUser], rich_menu: SimulatorRichMenu
 ) -> None:
     _require_image(rich_menu)
+    # Replace the users' links in two statements: a bulk link names up to 500 users.
     with transaction.atomic():
-        for user in users:
-            SimulatorRichMenuLink.objects.update_or_create(
-                channel=channel, user=user, defaults={"rich_menu": rich_menu}
-            )
+        SimulatorRichMenuLink.objects.filter(channel=channel, user__in=users).delete()
+        SimulatorRichMenuLink.objects.bulk_create(
+            [
+                SimulatorRichMenuLink(channel=channel, user=user, rich_menu=rich_menu)
+                for user in users
+            ]
+        )
 
 
 def rich_menu_unlink(*, channel: SimulatorChannel, users: list[SimulatorUser]) -> None:

@@ -27,6 +27,7 @@ from procedures.residents.registry import (
     notice_channels,
     resident_data_contributors,
 )
+from procedures.residents.signals import resident_attributes_changed
 
 SEND_NOTICE_TASK = "procedures.residents.send_notice"
 OFFER_FREED_PLACE_TASK = "procedures.reservations.offer_freed_place"
@@ -85,17 +86,24 @@ def resident_attributes_update(*, resident: Resident, values: dict[str, Any]) ->
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
         locked.attributes = {**locked.attributes, **values}
         locked.save(update_fields=["attributes"])
+        transaction.on_commit(
+            lambda: resident_attributes_changed.send(sender=Resident, resident=locked)
+        )
     resident.attributes = locked.attributes
     return locked.attributes
 
 
 def resident_attribute_forget(*, resident: Resident, key: str) -> dict[str, Any]:
     """Remove ``key`` from the resident's attributes under a row lock (an option they
-    held was removed by staff). Returns the attributes as stored."""
+    held was removed by staff). Returns the attributes as stored; like an update, it is
+    announced after commit (the resident may leave a segment and its rich menu)."""
     with tenant_scope(resident.municipality), transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
         locked.attributes = {k: v for k, v in locked.attributes.items() if k != key}
         locked.save(update_fields=["attributes"])
+        transaction.on_commit(
+            lambda: resident_attributes_changed.send(sender=Resident, resident=locked)
+        )
     resident.attributes = locked.attributes
     return locked.attributes
 

@@ -33,6 +33,9 @@
 7. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
    ``--spots`` spots (p50/p95 next to a full scan, every answer checked equal to it) and
    one FAQ match over ``--faq-entries`` entries (next to a plain Python loop).
+8. Disaster mode's menu swap (tests.bench.richmenus): ``--menu-friends`` friends of whom
+   ``--menu-linked`` have a per-user menu; seconds until every menu is switched (on, then
+   off), next to the floor LINE's documented rate limits allow.
 
 Bounded: fixed seconds (and a request cap), timeouts everywhere; loopback only. Exit status 1 when a
 request failed or an event was lost — never because of a timing.
@@ -57,6 +60,7 @@ from tests.bench import exports as exports_bench
 from tests.bench import faq as faq_bench
 from tests.bench import open311 as open311_bench
 from tests.bench import report, servers
+from tests.bench import richmenus as menus_bench
 from tests.bench import spots as spots_bench
 
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
@@ -160,6 +164,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-open311", action="store_true", help="no Open311 run")
     parser.add_argument("--spots", type=int, default=100_000, help="spots in the nearest run")
+    parser.add_argument(
+        "--menu-friends", type=int, default=100_000, help="friends in the disaster menu swap"
+    )
+    parser.add_argument(
+        "--menu-linked", type=int, default=30_000, help="of them, with a per-user menu"
+    )
+    parser.add_argument("--skip-menus", action="store_true", help="no disaster menu swap")
     parser.add_argument("--faq-entries", type=int, default=10_000, help="FAQ entries matched")
     parser.add_argument("--skip-spots", action="store_true", help="no spot search or FAQ run")
     args = parser.parse_args(argv)
@@ -506,6 +517,17 @@ def main(argv: list[str] | None = None) -> int:
         reporting = None if args.skip_open311 else open311(args)
         spotting = None if args.skip_spots else spots_bench.run_spots_bench(spots=args.spots)
         answering = None if args.skip_spots else faq_bench.run_faq_bench(entries=args.faq_entries)
+        menus = (
+            None
+            if args.skip_menus
+            else menus_bench.run_menus_bench(
+                friends=args.menu_friends,
+                linked=args.menu_linked,
+                database_url=args.database_url,
+                redis_url=args.redis_url,
+                logs=args.logs,
+            )
+        )
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
@@ -538,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["spots"] = spotting
     if answering is not None:
         figures["faq"] = answering
+    if menus is not None:
+        figures["disaster_menus"] = menus
     figures["verdict"] = report.verdict(figures)
     print(report.table(figures))
     if bursting is not None:
@@ -568,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + spots_bench.table(spotting))
     if answering is not None:
         print("\n" + faq_bench.table(answering))
+    if menus is not None:
+        print("\n" + menus_bench.table(menus))
     report.write_json(figures, args.json)
     print(f"\nfigures: {args.json}  server logs: {args.logs}")
     return 0 if healthy(figures) else 1
@@ -596,7 +622,9 @@ def healthy(figures: dict) -> bool:
     shown = "dashboards" not in figures or dashboards_bench.healthy(figures["dashboards"])
     reported = "open311" not in figures or open311_bench.healthy(figures["open311"])
     found = "spots" not in figures or spots_bench.healthy(figures["spots"])
+    swapped = "disaster_menus" not in figures or menus_bench.healthy(figures["disaster_menus"])
     checks = (
+        swapped,
         answered,
         stored,
         talked,

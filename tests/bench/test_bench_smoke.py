@@ -66,6 +66,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes += ["--dashboard-friends", "2000", "--dashboard-conversations", "2000"]
     processes += ["--parallel-channels", "2", "--parallel-friends", "600"]
     processes += ["--open311-reports", "200", "--spots", "500", "--faq-entries", "200"]
+    processes += ["--menu-friends", "1200", "--menu-linked", "700"]
     services = ["--database-url", database_url, "--redis-url", redis_url]
     outputs = ["--json", str(figures_path), "--logs", str(tmp_path / "logs")]
     done = subprocess.run(
@@ -115,6 +116,10 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     assert spots["spots"] == 500 and spots["answers_differing_from_full_scan"] == 0
     assert spots["nearest_p95_ms"] > 0 and "nearest 10 of 500 spots" in done.stdout
     assert figures["faq"]["entries"] == 200 and "FAQ match over 200 entries" in done.stdout
+    menus = figures["disaster_menus"]
+    assert menus["on_linked_to_disaster"] == menus["off_restored"] == 700
+    assert menus["floor_requests"] == 3  # 1 default + 2 bulk links of at most 500
+    assert "disaster mode menus: 1,200 friends, 700 with" in done.stdout
     runs = figures["bookings"]["runs"]
     assert {(run["mode"], run["slots"]) for run in runs} == {
         (mode, slots) for mode in ("select_for_update", "conditional_update") for slots in (1, 100)

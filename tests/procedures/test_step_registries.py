@@ -183,6 +183,7 @@ def published(toys, city, designer):
 def test_resident_input_goes_through_one_ordered_list_of_handlers():
     names = [handler.__name__ for handler in HANDLERS]
     assert names == [
+        "language_choice",
         "casework",
         "bookings_menu",
         "start_or_resume",

@@ -5,6 +5,7 @@ Saving, publishing and rolling back are procedures.services (version check, audi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,17 @@ from django.utils.translation import gettext as _
 from govtech.models import Department, Municipality, User
 from govtech.services import ServiceError
 from procedures.builder.registry import trial_resident_provider
+from procedures.builder.translations import with_language, with_translations
+from procedures.languages import RESIDENT_LANGUAGES
 from procedures.models import Procedure
 from procedures.residents.services import resident_notify
 from procedures.runtime import draft_test_start
-from procedures.services import DocumentRejected, procedure_create, publishable_errors
+from procedures.services import (
+    DocumentRejected,
+    procedure_create,
+    procedure_save_draft,
+    publishable_errors,
+)
 
 
 def blank_document(*, key: str, title: str) -> dict[str, Any]:
@@ -90,3 +98,41 @@ def builder_draft_try(*, actor: User, procedure: Procedure) -> DraftTrial:
             once_key=f"draft-try:{reply.conversation.pk if reply.conversation else 0}",
         )
     return DraftTrial(channel_id=trial.channel_id, user_id=trial.user_id)
+
+
+def procedure_translations_save(
+    *,
+    actor: User | None,
+    procedure: Procedure,
+    lang: str,
+    texts: Mapping[str, str],
+    expected_revision: int,
+) -> Procedure:
+    """Write ``lang``'s translations (path → text; empty removes one) into the draft,
+    listing ``lang`` in its languages. One draft save: raises DraftConflict when someone
+    saved since ``expected_revision``; audited as a draft save. ServiceError for a
+    language residents cannot choose."""
+    _check_resident_language(lang)
+    document = with_translations(procedure.draft, lang, texts)
+    return procedure_save_draft(
+        actor=actor, procedure=procedure, document=document, expected_revision=expected_revision
+    )
+
+
+def procedure_language_add(
+    *, actor: User | None, procedure: Procedure, lang: str, expected_revision: int
+) -> Procedure:
+    """List ``lang`` in the draft's languages (its texts still to be translated). As
+    ``procedure_translations_save`` for conflicts, audit and unknown languages."""
+    _check_resident_language(lang)
+    return procedure_save_draft(
+        actor=actor,
+        procedure=procedure,
+        document=with_language(procedure.draft, lang),
+        expected_revision=expected_revision,
+    )
+
+
+def _check_resident_language(lang: str) -> None:
+    if lang not in RESIDENT_LANGUAGES:
+        raise ServiceError(_("Residents cannot choose the language “%(lang)s”.") % {"lang": lang})

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.urls import URLPattern, path
 
-from procedures.builder import views
+from procedures.builder import translation_views, views
 
 
 def builder_urls(admin_view: Callable) -> list[URLPattern]:
@@ -22,6 +22,7 @@ def builder_urls(admin_view: Callable) -> list[URLPattern]:
         route("<int:pk>/builder/preview/", views.builder_preview, "builder_preview"),
         route("<int:pk>/builder/convert/", views.builder_convert, "builder_convert"),
         route("<int:pk>/builder/try/", views.builder_try, "builder_try"),
+        route("<int:pk>/translations/", translation_views.translations_page, "translations"),
         route("<int:pk>/publish/", views.publish_page, "publish"),
         route("<int:pk>/versions/", views.versions_page, "versions"),
         route("<int:pk>/versions/<int:number>/", views.version_page, "version"),

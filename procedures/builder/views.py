@@ -35,8 +35,10 @@ from procedures.builder.registry import trial_resident_provider
 from procedures.builder.selectors import procedure_for_builder, procedure_versions
 from procedures.builder.services import builder_draft_try, builder_procedure_create
 from procedures.builder.state import document_from_state, editor_state
+from procedures.builder.translations import document_languages, missing_translations
 from procedures.diff import document_diff
 from procedures.format import MAX_DOCUMENT_DEPTH
+from procedures.languages import staff_language_name
 from procedures.models import Procedure, ProcedureVersion
 from procedures.selectors import document_problems
 from procedures.services import (
@@ -135,6 +137,7 @@ def _urls(procedure: Procedure) -> dict[str, str]:
         "convert": name("builder_convert"),
         "try": name("builder_try"),
         "publish": name("publish"),
+        "translations": name("translations"),
         "history": name("versions"),
         "advanced": name("change") + "?advanced=1",
     }
@@ -299,6 +302,9 @@ def _publish_context(procedure: Procedure, form: PublishForm) -> dict[str, Any]:
         "grouped": problems_by_step(rows, procedure.draft),
         "error_count": sum(1 for row in rows if row["severity"] == "error"),
         "warning_count": sum(1 for row in rows if row["severity"] != "error"),
+        # Publishing warns, never refuses: residents get the first language meanwhile.
+        "missing_translations": missing_translations(procedure.draft),
+        "first_language": staff_language_name(document_languages(procedure.draft)[0]),
         "diff": diff_rows(changes, live.document, procedure.draft) if live else None,
         "live": live,
         "urls": _urls(procedure),

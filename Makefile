@@ -105,6 +105,8 @@ TYPECHECK_PATHS := \
 	procedures/reservations/tasks.py procedures/reservations/notices.py \
 	procedures/residents/services.py procedures/residents/tasks.py \
 	procedures/residents/registry.py procedures/steptypes.py procedures/reservations/binding.py \
+	procedures/languages.py procedures/residents/chat.py procedures/residents/selectors.py \
+	procedures/builder/translations.py \
 	procedures/builder/services.py procedures/builder/selectors.py \
 	procedures/engine procedures/runtime.py \
 	procedures/casework/services.py procedures/casework/selectors.py \

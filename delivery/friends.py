@@ -8,6 +8,8 @@ from django.utils import timezone
 from delivery.line_api import LineApiError, LineClient
 from delivery.models import Friend, LineChannel
 from govtech.tenancy import tenant_scope
+from procedures.languages import profile_language
+from procedures.residents.selectors import offered_languages
 from procedures.residents.services import resident_create
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,9 @@ def friend_first_contact(*, channel: LineChannel, line_user_id: str, client: Lin
             )
             friend.resident = resident_create(
                 municipality=channel.municipality,
-                language=friend.conversation_language,
+                language=profile_language(
+                    friend.language, offered=offered_languages(channel.municipality)
+                ),
                 display_name=friend.display_name,
             )
             friend.save()

@@ -98,7 +98,9 @@ class Friend(TenantOwned):
 
     @property
     def conversation_language(self) -> str:
-        return "en" if self.language.lower().startswith("en") else "ja"
+        """The resident's chosen language (first taken from this LINE profile's
+        ``language``, procedures.languages.profile_language; changed with 「Language / 言語」)."""
+        return self.resident.language
 
 
 class EventStatus(models.TextChoices):

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from functools import singledispatch
 
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 from linebot.v3.messaging import (
     CameraAction,
     CameraRollAction,
@@ -37,6 +36,7 @@ from linebot.v3.messaging import (
 )
 
 from procedures import engine
+from procedures.languages import resident_override
 
 QUICK_REPLY_LIMIT = 13
 LABEL_LIMIT = 20
@@ -266,7 +266,7 @@ def render_prompts(prompts: Iterable[engine.Prompt], *, lang: str = "ja") -> lis
     Quick replies only show on the last message LINE displays, so they are kept only on
     the last message of the whole reply.
     """
-    with override(lang):
+    with resident_override(lang):
         messages = [message for prompt in prompts for message in render_prompt(prompt)]
     for message in messages[:-1]:
         message.quick_reply = None

@@ -18,7 +18,6 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from delivery.broadcasts.testers import tester_code_claim
 from delivery.friends import friend_first_contact
@@ -40,6 +39,7 @@ from govtech.models import Municipality, User
 from govtech.services import audit_log
 from govtech.tenancy import scopes_disabled, tenant_scope
 from procedures import engine
+from procedures.languages import resident_override
 from procedures.residents.services import resident_notify
 from procedures.runtime import resident_input
 from procedures.services import resident_upload_store
@@ -142,7 +142,8 @@ def line_channel_test_send(*, actor: User | None, channel: LineChannel) -> int:
             )
         )
     for friend in testers:
-        with override(friend.resident.language):
+        with resident_override(friend.resident.language):
+            # Translators: residents read this.
             text = _("This is a test message from %(name)s.") % {"name": channel.name}
         resident_notify(
             resident=friend.resident,
@@ -161,8 +162,9 @@ def _friend_follow(friend: Friend, now: datetime) -> list[engine.Prompt]:
     friend.followed_at = now
     friend.unfollowed_at = None
     friend.save(update_fields=["is_following", "followed_at", "unfollowed_at"])
-    with override(friend.conversation_language):
+    with resident_override(friend.conversation_language):
         welcome = friend.channel.welcome_message or _(
+            # Translators: residents read this.
             "Thank you for adding us as a friend. You can apply, book and report here, any time."
         )
     menu = resident_input(

@@ -69,6 +69,18 @@ class Municipality(models.Model):
         default=False,
         help_text=_("Admins always need MFA; this extends the rule to every role."),
     )
+    # A database default too: migration tests build rows with models of before this field.
+    resident_languages = models.CharField(
+        _("residents' languages"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The languages residents can choose in LINE, as codes separated by spaces: ja, "
+            "ja-x-easy, en, zh-Hans, zh-Hant, ko, vi, pt, es, ne, id, tl. Empty: all of them."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

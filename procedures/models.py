@@ -184,7 +184,7 @@ class Conversation(TenantOwned):
     )
     status = models.CharField(_("status"), max_length=20, choices=ConversationStatus.choices)
     state = models.JSONField(_("state"))
-    language = models.CharField(_("language"), max_length=8, default="ja")
+    language = models.CharField(_("language"), max_length=16, default="ja")
     is_test = models.BooleanField(
         _("test"),
         default=False,
@@ -272,12 +272,19 @@ class DraftTrial(TenantOwned):
 
 
 class SubmissionStatus(models.TextChoices):
+    # Translators: residents read this (「申請状況」).
     SUBMITTED = "submitted", _("Submitted")
+    # Translators: residents read this.
     IN_REVIEW = "in_review", _("In review")
+    # Translators: residents read this.
     RETURNED = "returned", _("Returned for correction")
+    # Translators: residents read this.
     ACCEPTED = "accepted", _("Accepted")
+    # Translators: residents read this.
     REJECTED = "rejected", _("Rejected")
+    # Translators: residents read this.
     COMPLETED = "completed", _("Completed")
+    # Translators: residents read this.
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -320,7 +327,7 @@ class Submission(TenantOwned):
     )
     answers = models.JSONField(_("answers"))
     fee = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True)
-    language = models.CharField(_("language"), max_length=8, default="ja")
+    language = models.CharField(_("language"), max_length=16, default="ja")
     status = models.CharField(
         _("status"),
         max_length=20,

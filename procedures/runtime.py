@@ -20,7 +20,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from govtech.models import Municipality
 from govtech.services import ServiceError, audit_log
@@ -28,6 +27,7 @@ from govtech.tenancy import tenant_scope
 from procedures import engine
 from procedures.casework import chat as case_chat
 from procedures.engine.steps import localize, parse_postback, postback
+from procedures.languages import resident_override
 from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
     Conversation,
@@ -36,6 +36,7 @@ from procedures.models import (
     Submission,
 )
 from procedures.reservations import chat as reservation_chat
+from procedures.residents import chat as resident_chat
 from procedures.residents.models import Resident
 from procedures.residents.registry import input_answerer
 from procedures.selectors import live_procedures, procedure_for_keyword
@@ -126,7 +127,7 @@ def _begin(
 
 def _menu(lang: str) -> Reply:
     """What a resident outside any procedure gets: the procedures they can start."""
-    with override(lang):
+    with resident_override(lang):
         choices = tuple(
             engine.Choice(
                 localize(p.live_version.document.get("title"), lang)[:20],
@@ -242,6 +243,15 @@ class InputContext:
     is_test: bool
     conversation: Conversation | None
     channel: str = ""  # the transport the input came through: "line", "terminal"…
+
+
+def language_choice(ctx: InputContext) -> Reply | None:
+    """「Language / 言語」 and the language buttons (``procedures.residents.chat``), at any
+    time: an open conversation is left as it is and goes on in the procedure's language."""
+    prompts = resident_chat.handle(
+        municipality=ctx.municipality, resident=ctx.resident, inp=ctx.inp
+    )
+    return Reply(prompts, ctx.conversation) if prompts is not None else None
 
 
 def bookings_menu(ctx: InputContext) -> Reply | None:
@@ -396,7 +406,7 @@ def draft_trial(ctx: InputContext) -> Reply | None:
         return None
     if isinstance(ctx.inp, engine.TextInput) and ctx.inp.text.strip().lower() in END_TRIAL_WORDS:
         ended = _trials_end(DraftTrial.objects.filter(resident=ctx.resident), ctx.now)
-        with override(ctx.lang):
+        with resident_override(ctx.lang):
             text = (
                 _("Testing has ended: keywords start the published procedures again.")
                 if ended
@@ -415,7 +425,7 @@ def draft_trial(ctx: InputContext) -> Reply | None:
             now=ctx.now,
         )
     except DocumentRejected:
-        with override(ctx.lang):
+        with resident_override(ctx.lang):
             text = _("The draft has problems to fix in the builder before it can be tried.")
         return Reply([engine.TextPrompt(text)], ctx.conversation)
 
@@ -474,6 +484,7 @@ def draft_trials_end(*, actor, procedure, residents: list[Resident]) -> int:
 # What happens to a resident's input, in order: the first handler that answers wins.
 HANDLERS: tuple[Callable[[InputContext], Reply | None], ...] = (
     safety_check,
+    language_choice,
     casework,
     bookings_menu,
     draft_trial,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from delivery.faq.matching import decide
 from delivery.faq.models import FaqEntry, FaqKind
@@ -21,6 +20,7 @@ from delivery.faq.services import (
 from govtech.models import Municipality
 from procedures import engine
 from procedures.engine.steps import parse_postback, postback
+from procedures.languages import resident_override
 from procedures.residents.models import Resident
 from procedures.runtime import start_postback
 from procedures.selectors import live_procedures
@@ -44,7 +44,7 @@ class FaqAnswers:
         lang: str,
         now: datetime,
     ) -> list | None:
-        with override(lang):
+        with resident_override(lang):
             if isinstance(inp, engine.PostbackInput):
                 parts = parse_postback(inp.data)
                 if not parts or len(parts) != 2 or parts[0] != "faq" or not parts[1].isdigit():

@@ -136,8 +136,18 @@ class SimulatorUser(models.Model):
     """A resident's LINE account. One user ID for all channels (one provider)."""
 
     class Language(models.TextChoices):
+        """What LINE's profile says for the app's display language (a few of them)."""
+
         JA = "ja", _("Japanese")
         EN = "en", _("English")
+        ZH_HANS = "zh-Hans", _("Chinese (Simplified)")
+        ZH_HANT = "zh-Hant", _("Chinese (Traditional)")
+        KO = "ko", _("Korean")
+        VI = "vi", _("Vietnamese")
+        PT_BR = "pt-BR", _("Portuguese (Brazil)")
+        ES = "es", _("Spanish")
+        ID = "id", _("Indonesian")
+        TH = "th", _("Thai")
 
     user_id = models.CharField(_("user ID"), max_length=33, unique=True, default=new_line_user_id)
     display_name = models.CharField(_("display name"), max_length=100)

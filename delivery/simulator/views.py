@@ -94,11 +94,27 @@ def rich_menu_json(rich_menu: SimulatorRichMenu) -> dict[str, Any]:
 # --- the page ----------------------------------------------------------------------
 
 
+SIMULATOR_LANGUAGES = [
+    ("ja", "日本語"),
+    ("en", "English"),
+    ("zh-Hans", "简体中文"),
+    ("zh-Hant", "繁體中文"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+    ("pt-BR", "Português (Brasil)"),
+    ("es", "Español"),
+    ("id", "Bahasa Indonesia"),
+    ("th", "ไทย"),
+]
+
+
 @require_GET
 def chat_page(request: HttpRequest) -> HttpResponse:
     context = {
         "channels": [channel_json(c) for c in selectors.channels_all()],
         "users": [user_json(u) for u in selectors.users_all()],
+        # As LINE's app would show them: each language in itself.
+        "languages": SIMULATOR_LANGUAGES,
     }
     return render(request, "simulator/chat.html", context)
 
@@ -140,7 +156,8 @@ def users(request: HttpRequest) -> JsonResponse:
     name = str(body.get("display_name") or "").strip()
     language = body.get("language") or SimulatorUser.Language.JA
     if not name or language not in SimulatorUser.Language.values:
-        return error("display_name is required and language must be ja or en.")
+        languages = ", ".join(SimulatorUser.Language.values)
+        return error(f"display_name is required and language must be one of {languages}.")
     user = services.simulator_user_create(display_name=name[:100], language=language)
     return JsonResponse(user_json(user), status=201)
 

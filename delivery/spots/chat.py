@@ -13,7 +13,6 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from delivery.spots.models import Hazard, Spot, SpotKind
 from delivery.spots.selectors import Nearby, nearest_spots, open_at
@@ -22,6 +21,7 @@ from govtech.maps import map_link
 from govtech.models import Municipality
 from procedures import engine
 from procedures.engine.steps import parse_postback, postback
+from procedures.languages import resident_override
 from procedures.residents.models import Resident
 
 RESULTS = 5
@@ -84,7 +84,7 @@ class SpotSearch:
         lang: str,
         now: datetime,
     ) -> list | None:
-        with override(lang):
+        with resident_override(lang):
             if isinstance(inp, engine.LocationInput):
                 if not _available():
                     return None  # nothing to search: the menu answers instead

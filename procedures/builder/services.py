@@ -5,6 +5,7 @@ Saving, publishing and rolling back are procedures.services (version check, audi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.utils.translation import gettext as _
 from govtech.models import Department, Municipality, User
 from govtech.services import ServiceError
 from procedures.builder.registry import TrialResident, tester_accounts, trial_resident_provider
+from procedures.builder.translations import with_language, with_translations
+from procedures.languages import RESIDENT_LANGUAGES
 from procedures.models import Procedure
 from procedures.residents.services import resident_notify
 from procedures.runtime import (
@@ -22,7 +25,12 @@ from procedures.runtime import (
     draft_trials_end,
     draft_trials_opened,
 )
-from procedures.services import DocumentRejected, procedure_create, publishable_errors
+from procedures.services import (
+    DocumentRejected,
+    procedure_create,
+    procedure_save_draft,
+    publishable_errors,
+)
 
 
 def blank_document(*, key: str, title: str) -> dict[str, Any]:
@@ -157,3 +165,41 @@ def builder_draft_trial_end(*, actor: User, procedure: Procedure) -> int:
     many trials ended."""
     residents = [tester.resident for tester in _testers(actor, procedure)]
     return draft_trials_end(actor=actor, procedure=procedure, residents=residents)
+
+
+def procedure_translations_save(
+    *,
+    actor: User | None,
+    procedure: Procedure,
+    lang: str,
+    texts: Mapping[str, str],
+    expected_revision: int,
+) -> Procedure:
+    """Write ``lang``'s translations (path → text; empty removes one) into the draft,
+    listing ``lang`` in its languages. One draft save: raises DraftConflict when someone
+    saved since ``expected_revision``; audited as a draft save. ServiceError for a
+    language residents cannot choose."""
+    _check_resident_language(lang)
+    document = with_translations(procedure.draft, lang, texts)
+    return procedure_save_draft(
+        actor=actor, procedure=procedure, document=document, expected_revision=expected_revision
+    )
+
+
+def procedure_language_add(
+    *, actor: User | None, procedure: Procedure, lang: str, expected_revision: int
+) -> Procedure:
+    """List ``lang`` in the draft's languages (its texts still to be translated). As
+    ``procedure_translations_save`` for conflicts, audit and unknown languages."""
+    _check_resident_language(lang)
+    return procedure_save_draft(
+        actor=actor,
+        procedure=procedure,
+        document=with_language(procedure.draft, lang),
+        expected_revision=expected_revision,
+    )
+
+
+def _check_resident_language(lang: str) -> None:
+    if lang not in RESIDENT_LANGUAGES:
+        raise ServiceError(_("Residents cannot choose the language “%(lang)s”.") % {"lang": lang})

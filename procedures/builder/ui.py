@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from procedures.engine.steps import registered_types, step_type
+from procedures.languages import RESIDENT_LANGUAGES, staff_language_names
 
 VALIDATION_ORDER = (
     "min",
@@ -65,10 +65,10 @@ def step_types() -> list[dict[str, Any]]:
 
 
 def language_choices() -> list[dict[str, str]]:
-    """Languages a document may be written in (the console's, plus common residents' ones)."""
-    names = dict(settings.LANGUAGES)
-    extra = {"zh": _("Chinese"), "ko": _("Korean"), "vi": _("Vietnamese"), "pt": _("Portuguese")}
-    return [{"code": code, "name": str(name)} for code, name in {**names, **extra}.items()]
+    """Languages a document may be written in: the residents' languages
+    (procedures.languages), named in the console's language."""
+    names = staff_language_names()
+    return [{"code": code, "name": str(names[code])} for code in RESIDENT_LANGUAGES]
 
 
 def kind_choices() -> list[dict[str, str]]:

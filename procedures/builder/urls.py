@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.urls import URLPattern, path
 
-from procedures.builder import views
+from procedures.builder import translation_views, views
 
 
 def builder_urls(admin_view: Callable) -> list[URLPattern]:
@@ -24,6 +24,7 @@ def builder_urls(admin_view: Callable) -> list[URLPattern]:
         route("<int:pk>/builder/try/", views.builder_try, "builder_try"),
         route("<int:pk>/builder/try-line/", views.builder_try_line, "builder_try_line"),
         route("<int:pk>/builder/try-end/", views.builder_try_end, "builder_try_end"),
+        route("<int:pk>/translations/", translation_views.translations_page, "translations"),
         route("<int:pk>/publish/", views.publish_page, "publish"),
         route("<int:pk>/versions/", views.versions_page, "versions"),
         route("<int:pk>/versions/<int:number>/", views.version_page, "version"),

@@ -42,8 +42,10 @@ from procedures.builder.services import (
     builder_procedure_create,
 )
 from procedures.builder.state import document_from_state, editor_state
+from procedures.builder.translations import document_languages, missing_translations
 from procedures.diff import document_diff
 from procedures.format import MAX_DOCUMENT_DEPTH
+from procedures.languages import staff_language_name
 from procedures.models import Procedure, ProcedureVersion
 from procedures.selectors import document_problems
 from procedures.services import (
@@ -144,6 +146,7 @@ def _urls(procedure: Procedure) -> dict[str, str]:
         "try_line": name("builder_try_line"),
         "try_end": name("builder_try_end"),
         "publish": name("publish"),
+        "translations": name("translations"),
         "history": name("versions"),
         "advanced": name("change") + "?advanced=1",
     }
@@ -363,6 +366,9 @@ def _publish_context(procedure: Procedure, form: PublishForm) -> dict[str, Any]:
         "grouped": problems_by_step(rows, procedure.draft),
         "error_count": sum(1 for row in rows if row["severity"] == "error"),
         "warning_count": sum(1 for row in rows if row["severity"] != "error"),
+        # Publishing warns, never refuses: residents get the first language meanwhile.
+        "missing_translations": missing_translations(procedure.draft),
+        "first_language": staff_language_name(document_languages(procedure.draft)[0]),
         "diff": diff_rows(changes, live.document, procedure.draft) if live else None,
         "live": live,
         "urls": _urls(procedure),

@@ -24,7 +24,6 @@ from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from govtech.models import Municipality
 from procedures import engine
@@ -41,6 +40,7 @@ from procedures.casework.services import (
 )
 from procedures.engine import parsing
 from procedures.engine.steps import localize
+from procedures.languages import resident_override
 from procedures.models import Conversation, ResidentUpload, Submission
 from procedures.reservations.chat import LIST_WORDS as BOOKING_WORDS
 from procedures.reservations.schedule import TOKYO
@@ -71,7 +71,7 @@ def handle(
 ) -> CaseReply | None:
     """Prompts (and the conversation to report) for a casework input; None when the
     input is not one (a closed reply window is closed on the way)."""
-    with override(lang):
+    with resident_override(lang):
         if _replying(resident, now):
             replied = _reply_or_close(resident, inp, now)
             if replied is not None:
@@ -374,7 +374,7 @@ def _fix(
         correcting=request,
         updated_at=now,
     )
-    with override(result.state.lang):
+    with resident_override(resident.language):
         intro = _correction_intro(submission, request, result.state.lang)
     return [intro, *result.prompts], correction
 
@@ -410,7 +410,7 @@ def correction_finish(
     """Resubmit a correction conversation's answers (``case_resubmit``): the submission
     and 「修正を受け付けました」, or None and why when the correction is no longer needed
     (the reviewer took the request back, or it was corrected from another device)."""
-    with override(conversation.language):
+    with resident_override(conversation.resident.language):
         try:
             submission = case_resubmit(
                 conversation=conversation, answers=outcome.answers, fee=outcome.fee, now=now

@@ -41,6 +41,7 @@ from procedures.casework.selectors import (
 )
 from procedures.incidents.case import report_case_context
 from procedures.incidents.duplicate_panel import duplicate_panel
+from procedures.languages import RESIDENT_LANGUAGES, staff_language_name
 from procedures.models import Submission
 from procedures.selectors import submissions_for_reviewer
 
@@ -54,6 +55,8 @@ def status_label(status: str, kind: str = "") -> str:
 
 def language_name(code: str) -> str:
     """The language's name in the console's language (日本語, 英語…); the code if unknown."""
+    if code in RESIDENT_LANGUAGES:
+        return staff_language_name(code)
     try:
         return str(get_language_info(code)["name_translated"])
     except KeyError:

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from govtech.models import User
 from govtech.services import ServiceError, audit_log
@@ -37,6 +36,7 @@ from procedures.casework.models import (
 from procedures.casework.postbacks import case_postback
 from procedures.engine.steps import localize
 from procedures.incidents.services import report_status_follow
+from procedures.languages import resident_override
 from procedures.models import Conversation, Procedure, ResidentUpload, Submission
 from procedures.residents.models import Notice, Resident
 from procedures.residents.services import resident_notify
@@ -106,7 +106,11 @@ def _tell(submission: Submission, event: CaseEvent, prompts: list[engine.Prompt]
 
 
 def _open_button(submission: Submission) -> engine.Choice:
-    label = _("See this report") if workflow.kind_of(submission) else _("See this application")
+    # Translators: residents read this.
+    report = _("See this report")
+    # Translators: residents read this.
+    application = _("See this application")
+    label = report if workflow.kind_of(submission) else application
     return engine.Choice(label, case_postback("open", submission.pk))
 
 
@@ -302,7 +306,7 @@ def _tell_status(
     # The photo before the text: quick replies (the button) show on the last message only.
     prompts: list[engine.Prompt] = list(attachments)
     if text:
-        with override(lang):
+        with resident_override(lang):
             prompts.append(engine.TextPrompt(text, (_open_button(submission),)))
     if prompts:
         _tell(submission, event, prompts)
@@ -361,12 +365,14 @@ def case_message(
         _touch(locked, now)
         event = _event(locked, CaseEventKind.MESSAGE_OUT, actor=actor, now=now, data={"text": text})
         lang = locked.resident.language
-        with override(lang):
+        with resident_override(lang):
+            # Translators: residents read this.
             header = _("About your application “%(procedure)s” (reference %(reference)s):") % {
                 "procedure": _procedure_title(locked, lang),
                 "reference": locked.reference,
             }
             buttons = (
+                # Translators: residents read this.
                 engine.Choice(_("Reply"), case_postback("reply", locked.pk)),
                 _open_button(locked),
             )
@@ -450,7 +456,7 @@ def correction_prompts(
     """The message asking the resident to correct (or, as a reminder, still to correct)
     the fields, in their language, with the 修正する button."""
     lang = submission.resident.language
-    with override(lang):
+    with resident_override(lang):
         labels = step_labels(submission.definition, lang)
         values = {
             "procedure": _procedure_title(submission, lang),
@@ -461,20 +467,26 @@ def correction_prompts(
         }
         first = (
             _(
+                # Translators: residents read this.
                 "Reminder: please correct your application “%(procedure)s” "
                 "(reference %(reference)s)."
             )
             if reminder
+            # Translators: residents read this.
             else _("Please correct your application “%(procedure)s” (reference %(reference)s).")
         )
         text = "\n".join(
             (
                 first % values,
+                # Translators: residents read this.
                 _("To correct: %(fields)s") % values,
+                # Translators: residents read this.
                 _("Reason: %(reason)s") % values,
+                # Translators: residents read this.
                 _("Please correct it by %(deadline)s.") % values,
             )
         )
+        # Translators: residents read this.
         button = engine.Choice(_("Correct"), case_postback("fix", submission.pk))
         return [engine.TextPrompt(text, (button, _open_button(submission)))]
 
@@ -497,6 +509,7 @@ def case_resubmit(
         submission = _lock(request.submission)
         request = CorrectionRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != CorrectionStatus.OPEN or submission.status != workflow.RETURNED:
+            # Translators: residents read this.
             raise CaseRefused(_("This correction is no longer needed."))
         before = submission.answers
         number = (submission.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
@@ -535,9 +548,11 @@ def case_withdraw(
         locked = _lock(submission)
         flow = workflow.workflow_for(locked.procedure)
         if locked.resident_id != resident.pk or not flow.allow_withdraw:
+            # Translators: residents read this.
             raise CaseRefused(_("This application cannot be withdrawn."))
         if locked.status not in workflow.WITHDRAWABLE:
             raise CaseRefused(
+                # Translators: residents read this.
                 _("This application has already been decided and cannot be withdrawn.")
             )
         previous, locked.status = locked.status, workflow.WITHDRAWN

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
-from django.utils.translation import override, pgettext
+from django.utils.translation import pgettext
 
 from procedures.casework.models import ProcedureWorkflow
 from procedures.engine.steps import localize
+from procedures.languages import resident_override
 from procedures.models import Procedure, Submission, SubmissionStatus
 
 SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
@@ -156,7 +157,7 @@ def status_text(
     quote it: 「対応が完了しました」 followed by what was done.
     """
     written = workflow.messages.get(status) if workflow.messages else None
-    with override(lang):
+    with resident_override(lang):
         if written is None:
             template = default_messages(kind).get(status, "")
         else:

@@ -12,6 +12,7 @@ from typing import Any
 from procedures import logic
 from procedures.engine.prompts import Prompt
 from procedures.engine.steps import PRIMARY_LANGUAGE
+from procedures.languages import procedure_language
 
 STATUSES = ("active", "confirming", "editing", "submitted", "cancelled", "ended", "expired")
 OPEN_STATUSES = frozenset({"active", "confirming", "editing"})
@@ -40,6 +41,10 @@ class ConversationState:
     # re-answered yet is kept meanwhile). Empty for an ordinary conversation.
     correcting: list[str] = field(default_factory=list)
     submitted: dict[str, Any] = field(default_factory=dict)
+    # The resident's own language (``lang`` is the procedure's texts' language, which may
+    # differ when the procedure lacks theirs): the engine's own words are read in it.
+    # Empty in states stored before it existed: ``lang`` then.
+    resident_lang: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(asdict(self))
@@ -97,10 +102,8 @@ class _Procedure:
         return self.steps[self.index[step_id]] if step_id in self.index else None
 
     def language(self, lang: str) -> str:
-        languages = list(self.doc.get("languages") or [PRIMARY_LANGUAGE])
-        if lang in languages:
-            return lang
-        return PRIMARY_LANGUAGE if PRIMARY_LANGUAGE in languages else languages[0]
+        """The texts' language for a resident of ``lang``: theirs, else the first listed."""
+        return procedure_language(lang, list(self.doc.get("languages") or [PRIMARY_LANGUAGE]))
 
 
 def _applicable(step: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:

@@ -24,8 +24,11 @@ Flow (DESIGN.md "The conversation in LINE"):
   fields a reviewer named are asked again (then any step a new answer makes applicable),
   with the same parsing and validation, then the summary; 修正 there offers only those
   fields, はじめから restarts the correction and もどる goes back through its questions.
-- The conversation's language is `lang` if the document has it, else Japanese, else the
-  document's first language; engine texts go through gettext in that language.
+- The texts' language (`state.lang`) is the resident's `lang` if the document lists it,
+  else the document's first language (procedures.languages.procedure_language); the
+  engine's own words go through gettext in the resident's product language
+  (`state.resident_lang`, procedures.languages.product_language), so a Vietnamese
+  resident reads やめる's answer in Vietnamese even in a procedure written in Japanese.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ from procedures.engine.steps import (
     postback,
     step_type,
 )
+from procedures.languages import resident_override
 
 # --- public API -----------------------------------------------------------------------
 
@@ -97,17 +101,17 @@ def start(
     `availability` (any entry point) is what reservation steps offer, per resource key.
     """
     proc = _Procedure(definition, availability)
-    lang = proc.language(lang)
     state = ConversationState(
         procedure_key=str(definition.get("key", "")),
         status="active",
         step_id=None,
-        lang=lang,
+        lang=proc.language(lang),
         updated_at=now.isoformat(),
         started_at=now.isoformat(),
+        resident_lang=lang,
     )
-    with translation.override(lang):
-        intro = _introduction(proc, lang)
+    with _words(state):
+        intro = _introduction(proc, state.lang)
         result = _proceed(proc, state, -1, now)
     result.prompts[:0] = intro
     return result
@@ -148,8 +152,9 @@ def correct(
         history=kept,
         correcting=fields,
         submitted=submitted,
+        resident_lang=lang,
     )
-    with translation.override(state.lang):
+    with _words(state):
         return _continue_editing(proc, state, now)
 
 
@@ -165,7 +170,7 @@ def advance(
     """Apply one resident input. Never raises on the input; never mutates `state`."""
     proc = _Procedure(definition, availability)
     state = ConversationState.from_dict(state.to_dict())
-    with translation.override(state.lang):
+    with _words(state):
         if state.status not in OPEN_STATUSES:
             return _closed(proc, state, inp, now)
         if _is_expired(state, now, idle_timeout):
@@ -195,16 +200,16 @@ def offer_resume(
                 definition,
                 state.submitted,
                 fields=state.correcting,
-                lang=state.lang,
+                lang=_resident_lang(state),
                 now=now,
                 availability=availability,
             )
-        return start(definition, lang=state.lang, now=now, availability=availability)
+        return start(definition, lang=_resident_lang(state), now=now, availability=availability)
     state = ConversationState.from_dict(state.to_dict())
     state.resume_offered = True
     state.awaiting = "resume"
     state.updated_at = now.isoformat()
-    with translation.override(state.lang):
+    with _words(state):
         return Result(state, _resume_prompts(proc, state))
 
 
@@ -227,7 +232,7 @@ def ask_again(
     state = ConversationState.from_dict(state.to_dict())
     step = proc.step(step_id)
     assert step is not None  # noqa: S101 - the runtime names a step of this definition
-    with translation.override(state.lang):
+    with _words(state):
         state.answers.pop(step_id, None)
         state.revision += 1
         state.status = "editing" if _confirm_id(proc) else "active"
@@ -241,10 +246,19 @@ def completion_prompts(
     definition: Mapping[str, Any], state: ConversationState, reference: str
 ) -> list[Prompt]:
     """What to send once the Submission is stored; `{reference}` is filled in."""
-    with translation.override(state.lang):
+    with _words(state):
         default = _("Thank you. We have received your submission (reference {reference}).")
         text = localize(definition.get("completion"), state.lang, default)
     return [CompletionPrompt(text.replace("{reference}", reference))]
+
+
+def _resident_lang(state: ConversationState) -> str:
+    return state.resident_lang or state.lang
+
+
+def _words(state: ConversationState) -> translation.override:
+    """The engine's own words in the resident's language (see the module docstring)."""
+    return resident_override(_resident_lang(state))
 
 
 # --- walking the steps --------------------------------------------------------------------

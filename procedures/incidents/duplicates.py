@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from govtech.models import User
 from govtech.services import ServiceError, audit_log
@@ -28,6 +27,7 @@ from procedures import engine
 from procedures.casework import workflow
 from procedures.casework.models import CaseEvent, CaseEventKind, CorrectionStatus
 from procedures.incidents.models import Report, ReportSettings
+from procedures.languages import resident_override
 from procedures.models import Submission
 from procedures.residents.services import resident_notify
 
@@ -201,8 +201,9 @@ def report_merge(
 
 def _tell_merged(submission: Submission, event: CaseEvent, main: Submission) -> None:
     lang = submission.resident.language
-    with override(lang):
+    with resident_override(lang):
         text = _(
+            # Translators: residents read this.
             "Thank you for your report (reference %(reference)s). The same place was "
             "reported before: we handle both together and will tell you of every change."
         ) % {"reference": submission.reference}

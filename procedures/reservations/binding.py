@@ -20,12 +20,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from govtech.access import staff_context
 from govtech.models import Municipality
 from procedures.engine.steps import ReservationStep
 from procedures.format import FormatError
+from procedures.languages import resident_override
 from procedures.models import Conversation, Submission
 from procedures.reservations import chat
 from procedures.reservations.models import Booking
@@ -122,7 +122,7 @@ class ReservationBinding(StepBinding):
             )
             return booking_create(request=request, now=now)
         except BookingRefused as refused:
-            with override(lang):
+            with resident_override(lang):
                 raise _refusal(step, answer, refused) from refused
 
     def attach(self, *, held: Any, submission: Submission) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from procedures import engine
 from procedures.engine import parsing
 from procedures.engine.steps import ReservationStep, parse_postback, postback
+from procedures.languages import resident_override
 from procedures.reservations.models import Booking, Resource, WaitlistOffer
 from procedures.reservations.notices import WEEKDAYS_JA, when_text
 from procedures.reservations.schedule import TOKYO
@@ -67,7 +67,7 @@ def handle(*, resident: Resident, inp: engine.Input, lang: str, now: datetime) -
     listing = isinstance(inp, engine.TextInput) and parsing.normalize_key(inp.text) in LIST_WORDS
     if not listing and not (parts and parts[0] == "rsv" and len(parts) >= 3):
         return None
-    with override(lang):
+    with resident_override(lang):
         if listing:
             return _list(resident, now)
         action = _ACTIONS.get(parts[1])

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from procedures import engine
 from procedures.engine.steps import postback
+from procedures.languages import resident_override
 from procedures.reservations.models import Booking, WaitlistOffer
 from procedures.reservations.schedule import TOKYO
 from procedures.residents.models import Notice
@@ -65,7 +65,7 @@ def cancelled_by_staff_prompts(booking: Booking, message: str) -> list:
 def waitlist_offer_notify(*, offer: WaitlistOffer) -> Notice | None:
     """Tell the waiting resident that a place is held for them (once per offer)."""
     resident = offer.entry.resident
-    with override(resident.language):
+    with resident_override(resident.language):
         prompts = offer_prompts(offer)
     return resident_notify(resident=resident, prompts=prompts, once_key=f"offer:{offer.pk}")
 
@@ -75,7 +75,7 @@ def booking_cancelled_notify(*, booking: Booking, message: str) -> Notice | None
     resident = booking.resident
     if resident is None:
         return None
-    with override(resident.language):
+    with resident_override(resident.language):
         prompts = cancelled_by_staff_prompts(booking, message)
     return resident_notify(
         resident=resident, prompts=prompts, once_key=f"booking-cancelled:{booking.pk}"
@@ -87,6 +87,6 @@ def booking_reminder_notify(*, booking: Booking, reminder_id: int) -> Notice | N
     resident = booking.resident
     if resident is None:
         return None
-    with override(resident.language):
+    with resident_override(resident.language):
         prompts = reminder_prompts(booking)
     return resident_notify(resident=resident, prompts=prompts, once_key=f"reminder:{reminder_id}")

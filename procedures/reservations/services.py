@@ -80,6 +80,7 @@ def slot_row(*, resource: Resource, starts_at: datetime, ends_at: datetime | Non
     `ends_at` when the caller already knows the slot's end (saves reading the rules)."""
     ends_at = ends_at or slot_end(resource=resource, starts_at=starts_at)
     if ends_at is None:
+        # Translators: residents read this.
         raise BookingRefused(_("This time is not one of the bookable slots."))
     slot, _created = Slot.objects.get_or_create(
         resource=resource,
@@ -108,10 +109,12 @@ def _check_rules(request: BookingRequest, now: datetime, *, replacing: Booking |
     """The slot asked for, when the rules allow this booking; BookingRefused otherwise."""
     resource = request.resource
     if not 1 <= request.party_size <= max(resource.max_party_size, 1):
+        # Translators: residents read this.
         raise BookingRefused(_("This party size cannot be booked."))
     scheduled = scheduled_slot(resource=resource, starts_at=request.starts_at, now=now)
     if scheduled is None:
         raise BookingRefused(
+            # Translators: residents read this.
             _("This time cannot be booked (closed, or outside the booking period).")
         )
     if request.resident:
@@ -130,8 +133,10 @@ def _check_resident_limits(
         same_day = replacing.slot.starts_at.astimezone(TOKYO).date() == day
         on_day -= 1 if same_day else 0
     if active >= resource.max_active_per_resident:
+        # Translators: residents read this.
         raise BookingRefused(_("You already have the maximum number of bookings."))
     if on_day >= resource.max_per_day_per_resident:
+        # Translators: residents read this.
         raise BookingRefused(_("You already have a booking on this day."))
 
 
@@ -139,6 +144,7 @@ def _slot_full(request: BookingRequest, now: datetime, places: int) -> SlotFull:
     alternatives = nearest_alternatives(
         resource=request.resource, starts_at=request.starts_at, now=now, places=places
     )
+    # Translators: residents read this.
     return SlotFull(_("Sorry, this slot has just been filled."), alternatives)
 
 
@@ -261,6 +267,7 @@ def booking_change(
         slot, places = _open_slot(request, scheduled, now)
         new = _insert(request, slot, places, submission_id=booking.submission_id)
         if not _cancel_row(booking, now):
+            # Translators: residents read this.
             raise BookingRefused(_("This booking cannot be found or has already been cancelled."))
         if not _move_places(slot.pk, places, booking, now):
             raise _slot_full(request, now, places)
@@ -443,6 +450,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, now: datetime | None = None) 
     )
     with transaction.atomic():
         if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+            # Translators: residents read this.
             raise BookingRefused(_("This offer is no longer valid."))
         _check_rules(request, now, replacing=None)
         slot = Slot.objects.get(pk=offer.slot_id)

@@ -26,7 +26,8 @@ class Resident(TenantOwned):
         blank=True,
         help_text=_("The name the resident uses on their channel (their LINE name)."),
     )
-    language = models.CharField(_("language"), max_length=8, default="ja")
+    # A code of procedures.languages.RESIDENT_LANGUAGES (ja-x-easy: やさしい日本語).
+    language = models.CharField(_("language"), max_length=16, default="ja")
     attributes = models.JSONField(
         _("attributes"),
         default=dict,

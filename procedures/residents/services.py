@@ -51,6 +51,17 @@ def resident_create(
         )
 
 
+def resident_language_set(*, resident: Resident, language: str) -> Resident:
+    """Store the language the resident chose (a code of procedures.languages, checked by
+    the caller against the municipality's offer). Idempotent; no audit: the resident's
+    own setting, not staff's."""
+    if resident.language != language:
+        resident.language = language
+        with tenant_scope(resident.municipality):
+            resident.save(update_fields=["language"])
+    return resident
+
+
 def resident_for_handle(
     *,
     municipality: Municipality,

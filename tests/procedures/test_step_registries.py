@@ -184,6 +184,7 @@ def test_resident_input_goes_through_one_ordered_list_of_handlers():
     names = [handler.__name__ for handler in HANDLERS]
     assert names == [
         "safety_check",
+        "language_choice",
         "casework",
         "bookings_menu",
         "draft_trial",

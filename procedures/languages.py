@@ -157,5 +157,6 @@ RESIDENT_MODULES: tuple[str, ...] = (
     "delivery/rendering.py",
     "delivery/faq/chat.py",
     "delivery/spots/chat.py",
+    "delivery/disaster/chat.py",
 )
 RESIDENT_MARK = "Translators: residents read this"

@@ -42,7 +42,7 @@ def cookie_path(municipality: Municipality) -> str:
 def browser_token(request: HttpRequest) -> str | None:
     """The resident token the browser holds, when its signature is good."""
     token = request.get_signed_cookie(
-        COOKIE, default=None, salt=COOKIE_SALT, max_age=COOKIE_AGE.total_seconds()
+        COOKIE, default=None, salt=COOKIE_SALT, max_age=COOKIE_AGE
     )
     return token if isinstance(token, str) and token else None
 
@@ -87,7 +87,7 @@ def resume_code(municipality: Municipality, token: str) -> str:
 def token_from_resume_code(municipality: Municipality, code: str) -> str | None:
     """The token of a resume link made for this municipality, while it is valid."""
     try:
-        data = signing.loads(code, salt=RESUME_SALT, max_age=RESUME_LINK_AGE.total_seconds())
+        data = signing.loads(code, salt=RESUME_SALT, max_age=RESUME_LINK_AGE)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or data.get("m") != municipality.pk:

@@ -8,7 +8,8 @@ engine's, in the conversation's language. Nothing here changes state.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +40,8 @@ class QuestionPage:
     texts: list[str]  # what the prompt says beyond the heading (a slot list's day, …)
     hint: str
     messages: list[str]  # message steps shown before this question
-    options: list[Option] = field(default_factory=list)
-    others: list[Option] = field(default_factory=list)  # 「別の日」: a button of its own
+    options: list[Option] = dataclasses.field(default_factory=list)
+    others: list[Option] = dataclasses.field(default_factory=list)  # 「別の日」: a button of its own
     value: Any = None
     minimum: str | None = None
     maximum: str | None = None
@@ -221,5 +222,7 @@ def summary_page(
 
 
 def end_message(definition: Mapping[str, Any], state: engine.ConversationState) -> str:
-    step = next((s for s in definition.get("steps", []) if s.get("id") == state.step_id), {})
+    step: Mapping[str, Any] = next(
+        (s for s in definition.get("steps", []) if s.get("id") == state.step_id), {}
+    )
     return localize(step.get("message") or step.get("prompt"), state.lang)

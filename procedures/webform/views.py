@@ -292,7 +292,7 @@ def done(request: HttpRequest, municipality: Municipality, procedure: Procedure)
     submission = (
         selectors.latest_submission(resident=resident, procedure=procedure) if resident else None
     )
-    if submission is None:
+    if submission is None or submission.conversation is None:
         return HttpResponseRedirect(_url("webform-start", procedure, municipality))
     lang = submission.language
     with translation.override(lang):
@@ -301,7 +301,7 @@ def done(request: HttpRequest, municipality: Municipality, procedure: Procedure)
         code = identity.status_code(submission.pk, municipality)
         context = _base(municipality, procedure, lang) | {
             "submission": submission,
-            "completion": completion[0].text if completion else "",
+            "completion": " ".join(getattr(prompt, "text", "") for prompt in completion),
             "status_url": request.build_absolute_uri(
                 reverse("webform-status", args=[municipality.slug, code])
             ),

@@ -89,7 +89,7 @@ TYPECHECK_PATHS := \
 	procedures/residents/services.py procedures/residents/tasks.py \
 	procedures/residents/registry.py procedures/steptypes.py procedures/reservations/binding.py \
 	procedures/builder/services.py procedures/builder/selectors.py \
-	procedures/engine procedures/runtime.py \
+	procedures/engine procedures/runtime.py procedures/webform \
 	procedures/casework/services.py procedures/casework/selectors.py \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \

@@ -41,9 +41,7 @@ def cookie_path(municipality: Municipality) -> str:
 
 def browser_token(request: HttpRequest) -> str | None:
     """The resident token the browser holds, when its signature is good."""
-    token = request.get_signed_cookie(
-        COOKIE, default=None, salt=COOKIE_SALT, max_age=COOKIE_AGE
-    )
+    token = request.get_signed_cookie(COOKIE, default=None, salt=COOKIE_SALT, max_age=COOKIE_AGE)
     return token if isinstance(token, str) and token else None
 
 

@@ -7,8 +7,8 @@ engine's, in the conversation's language. Nothing here changes state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,8 @@ class QuestionPage:
     hint: str
     messages: list[str]  # message steps shown before this question
     options: list[Option] = dataclasses.field(default_factory=list)
-    others: list[Option] = dataclasses.field(default_factory=list)  # 「別の日」: a button of its own
+    # 「別の日」: a button of its own, not an option
+    others: list[Option] = dataclasses.field(default_factory=list)
     value: Any = None
     minimum: str | None = None
     maximum: str | None = None

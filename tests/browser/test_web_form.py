@@ -31,9 +31,7 @@ PHONE = {"width": 390, "height": 844}
 def form(city, designer, settings):
     settings.MAP_TILE_URL = TILES
     make_resource(city)
-    procedure = procedure_create(
-        actor=designer, municipality=city, document=every_step_document()
-    )
+    procedure = procedure_create(actor=designer, municipality=city, document=every_step_document())
     procedure_publish(actor=designer, procedure=procedure)
     return procedure
 

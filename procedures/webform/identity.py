@@ -50,7 +50,7 @@ def web_resident(request: HttpRequest, municipality: Municipality) -> Resident |
     token = browser_token(request)
     if token is None:
         return None
-    return Resident.objects.filter(handle=handle_for(token)).first()
+    return Resident.objects.filter(municipality=municipality, handle=handle_for(token)).first()
 
 
 def web_resident_for_token(*, municipality: Municipality, token: str, language: str) -> Resident:

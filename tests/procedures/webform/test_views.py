@@ -2,7 +2,7 @@
 summary, save and resume, submitting (once), the status link, and what outsiders get."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -401,3 +401,22 @@ def test_the_console_shows_a_web_submission_as_sent_from_the_web_form(city, form
     assert "Webフォーム" in row
     case = client.get(reverse("admin:procedures_submission_change", args=[submission.pk]))
     assert "<dd>Webフォーム</dd>" in case.content.decode()
+
+
+def test_an_application_left_too_long_starts_again_and_says_why(city, form):
+    resident = fill_until(WebResident(), "mail")
+    with time_machine.travel(NOW + timedelta(hours=25), tick=False):
+        resident.answer("taro@example.jp")
+        assert resident.path == "/p/demo-city/every-step/"
+        assert "はじめから" in resident.html
+        resident.start()
+        assert resident.step_id == "agree"  # a new application, from the first question
+
+
+def test_the_page_speaks_the_language_of_the_application(city, form):
+    resident = WebResident()
+    resident.client.cookies["django_language"] = "en"
+    resident.open()
+    resident.start()
+    assert '<html lang="en">' in resident.html
+    assert "Continue" in resident.html

@@ -452,17 +452,23 @@ def conversation_inputs(
     resident: Resident,
     inputs: list[engine.Input],
     now: datetime | None = None,
+    step_id: str | None = None,
 ) -> Reply:
     """Apply ``inputs`` in order to the resident's open conversation only: no menu,
     keyword, casework or FAQ handler sees them (a web page answers one question with
     one or more inputs, e.g. the ticks of a multi_choice then 決定). Stops at the first
-    input the engine refuses (``Reply.notice``). One transaction, the conversation row
-    locked; a Reply without conversation when none is open."""
+    input the engine refuses (``Reply.notice``). With ``step_id`` (the step the page
+    showed), nothing is applied when the conversation has moved on meanwhile (another
+    tab): a typed answer never lands on another question. One transaction, the
+    conversation row locked; a Reply without conversation when none is open."""
     now = now or timezone.now()
     with transaction.atomic(savepoint=False), tenant_scope(municipality):
         ctx = InputContext(municipality, resident, engine.TextInput(""), "", now, False, None)
         ctx.conversation = _open_conversation(resident)
         reply = Reply([], ctx.conversation)
+        moved_on = ctx.conversation is not None and ctx.conversation.state.get("step_id")
+        if step_id is not None and moved_on != step_id:
+            return reply
         for inp in inputs:
             if (
                 ctx.conversation is None

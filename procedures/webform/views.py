@@ -272,7 +272,10 @@ def _answer(request, municipality, procedure, conversation, resident) -> HttpRes
     inputs = _inputs(request, conversation, resident)
     if isinstance(inputs, str):  # refused before the engine (a file that is no photo)
         return _show(request, municipality, procedure, conversation, error=inputs)
-    reply = conversation_inputs(municipality=municipality, resident=resident, inputs=inputs)
+    shown = engine.ConversationState.from_dict(conversation.state).step_id
+    reply = conversation_inputs(
+        municipality=municipality, resident=resident, inputs=inputs, step_id=shown
+    )
     if reply.conversation is None:  # nothing open any more (a second 送信, another tab)
         return HttpResponseRedirect(_url("webform-start", procedure, municipality))
     conversation = reply.conversation

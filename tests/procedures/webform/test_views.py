@@ -420,3 +420,30 @@ def test_the_page_speaks_the_language_of_the_application(city, form):
     resident.start()
     assert '<html lang="en">' in resident.html
     assert "Continue" in resident.html
+
+
+def test_an_answer_from_a_page_left_behind_in_another_tab_lands_nowhere(city, form):
+    first_tab = fill_until(WebResident(), "mail")
+    second_tab = WebResident(client=first_tab.client)
+    second_tab.open(first_tab.path)
+    second_tab.answer("taro@example.jp")  # the conversation moves on to 電話番号
+    first_tab.answer("hanako@example.jp")  # posted to the mail page it still shows
+    assert first_tab.step_id == "tel"
+    with scopes_disabled():
+        assert Conversation.objects.get().state["answers"]["mail"] == "taro@example.jp"
+
+
+def test_inputs_meant_for_a_step_the_conversation_has_left_are_not_applied(city, form):
+    fill_until(WebResident(), "mail")
+    with scopes_disabled():
+        person = Conversation.objects.get().resident
+    reply = runtime.conversation_inputs(
+        municipality=city,
+        resident=person,
+        inputs=[runtime.engine.TextInput("jiro@example.jp")],  # a good answer to mail…
+        step_id="tel",  # …but typed on the page of another step (a tab that raced ahead)
+    )
+    assert reply.conversation is not None and reply.notice == ""
+    with scopes_disabled():
+        state = Conversation.objects.get().state
+    assert state["step_id"] == "mail" and "mail" not in state["answers"]

@@ -108,7 +108,7 @@ TYPECHECK_PATHS := \
 	procedures/languages.py procedures/residents/chat.py procedures/residents/selectors.py \
 	procedures/builder/translations.py \
 	procedures/builder/services.py procedures/builder/selectors.py \
-	procedures/engine procedures/runtime.py \
+	procedures/engine procedures/runtime.py procedures/webform \
 	procedures/casework/services.py procedures/casework/selectors.py \
 	procedures/casework/tasks.py procedures/casework/chat.py procedures/casework/workflow.py \
 	procedures/casework/answers.py procedures/casework/media.py \

@@ -33,6 +33,8 @@ urlpatterns = [
     path("r/<slug:slug>/reports/", include("reports.public.urls")),
     path("open311/v2/", include("reports.open311.urls")),
     path("r/", include("reports.surveys.urls")),
+    # The web form of every live procedure: /p/<municipality slug>/<procedure key>/.
+    path("p/<slug:slug>/", include("procedures.webform.urls")),
 ]
 
 if simulator_enabled():

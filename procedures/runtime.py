@@ -32,6 +32,7 @@ from procedures.models import (
     OPEN_CONVERSATION_STATUSES,
     Conversation,
     DraftTrial,
+    Procedure,
     ProcedureVersion,
     Submission,
 )
@@ -62,6 +63,7 @@ class Reply:
     prompts: list[engine.Prompt]
     conversation: Conversation | None = None
     submission: Submission | None = None
+    notice: str = ""  # why the input was refused (engine.Result.notice); empty if taken
 
 
 def start_postback(key: str) -> str:
@@ -204,6 +206,7 @@ def _finish(conversation: Conversation, result: engine.Result, now: datetime) ->
     except SubmitRefused as refused:
         retry = _refused(conversation, result, refused, now)
         result.state, result.prompts, result.outcome = retry.state, retry.prompts, None
+        result.notice = retry.notice
         _save(conversation, result, now)
         return None
     _save(conversation, result, now)
@@ -341,7 +344,7 @@ def continue_conversation(ctx: InputContext) -> Reply | None:
         availability=_availability(conversation.definition, ctx.now),
     )
     submission = _finish(conversation, result, ctx.now)
-    return Reply(result.prompts, conversation, submission)
+    return Reply(result.prompts, conversation, submission, result.notice)
 
 
 def _answered_by(name: str) -> Callable[[InputContext], Reply | None]:
@@ -538,6 +541,70 @@ def draft_test_start(
     return Reply(result.prompts, conversation)
 
 
+def procedure_begin(
+    *,
+    municipality: Municipality,
+    resident: Resident,
+    procedure: Procedure,
+    lang: str = "ja",
+    now: datetime | None = None,
+    channel: str = "",
+) -> Reply:
+    """Start the live version of ``procedure`` for the resident, or keep their open
+    conversation of it (a channel that shows the current question, such as the web form,
+    needs no resume offer). Another open conversation is dropped, as in the chat. The
+    procedure must be live (its ``live_version`` set)."""
+    now = now or timezone.now()
+    assert procedure.live_version is not None  # noqa: S101 - callers look up a live one
+    with transaction.atomic(savepoint=False), tenant_scope(municipality):
+        conversation = _open_conversation(resident)
+        if conversation is not None:
+            same = conversation.procedure_id == procedure.pk and conversation.correcting_id is None
+            if same and not conversation.is_test:
+                return Reply([], conversation)
+            conversation.status = "cancelled"
+            conversation.save(update_fields=["status"])
+        return _begin(
+            municipality, resident, procedure.live_version, lang, now, resident.is_test, channel
+        )
+
+
+def conversation_inputs(
+    *,
+    municipality: Municipality,
+    resident: Resident,
+    inputs: list[engine.Input],
+    now: datetime | None = None,
+    step_id: str | None = None,
+) -> Reply:
+    """Apply ``inputs`` in order to the resident's open conversation only: no menu,
+    keyword, casework or FAQ handler sees them (a web page answers one question with
+    one or more inputs, e.g. the ticks of a multi_choice then 決定). Stops at the first
+    input the engine refuses (``Reply.notice``). With ``step_id`` (the step the page
+    showed), nothing is applied when the conversation has moved on meanwhile (another
+    tab): a typed answer never lands on another question. One transaction, the
+    conversation row locked; a Reply without conversation when none is open."""
+    now = now or timezone.now()
+    with transaction.atomic(savepoint=False), tenant_scope(municipality):
+        ctx = InputContext(municipality, resident, engine.TextInput(""), "", now, False, None)
+        ctx.conversation = _open_conversation(resident)
+        reply = Reply([], ctx.conversation)
+        moved_on = ctx.conversation is not None and ctx.conversation.state.get("step_id")
+        if step_id is not None and moved_on != step_id:
+            return reply
+        for inp in inputs:
+            if (
+                ctx.conversation is None
+                or ctx.conversation.status not in OPEN_CONVERSATION_STATUSES
+            ):
+                break
+            ctx.inp = inp
+            reply = continue_conversation(ctx) or reply
+            if reply.notice or reply.submission is not None:
+                break
+        return reply
+
+
 def resident_input(
     *,
     municipality: Municipality,
@@ -576,9 +643,11 @@ __all__ = [
     "HANDLERS",
     "InputContext",
     "Reply",
+    "conversation_inputs",
     "draft_test_start",
     "draft_trial_open",
     "draft_trials_end",
+    "procedure_begin",
     "resident_input",
     "start_postback",
 ]

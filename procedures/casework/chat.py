@@ -204,12 +204,23 @@ def _card_lines(submission: Submission, last_message: str) -> tuple[str, ...]:
 # --- one application ---------------------------------------------------------------------
 
 
+def status_lines(submission: Submission, lang: str, *, last_message: bool = False) -> list[str]:
+    """What 「申請状況」 says about one application: reference, status, date sent (and the
+    last message sent about it), what to correct by when. The web form's status page
+    shows the same lines, so both channels word a status alike."""
+    with resident_override(lang):
+        last = _last_messages([submission.pk]).get(submission.pk, "") if last_message else ""
+        lines = list(_card_lines(submission, last))
+        request = _open_correction(submission)
+        if request is not None:
+            lines += _correction_lines(submission, request, lang)
+    return lines
+
+
 def _open(resident: Resident, submission: Submission, lang: str, now: datetime):
     """The application's answers as the resident gave them, its status, what to correct."""
     request = _open_correction(submission)
-    lines = list(_card_lines(submission, ""))
-    if request is not None:
-        lines += _correction_lines(submission, request, lang)
+    lines = status_lines(submission, lang)
     lines += [
         f"{row.label}: {_short(row.text, 200)}"
         for row in answer_rows(submission.definition, submission.answers, lang=lang)

@@ -22,7 +22,14 @@ from procedures.casework.answers import (
     question_steps,
     step_labels,
 )
-from procedures.casework.forms import AssignForm, CorrectionForm, MessageForm, NoteForm, StatusForm
+from procedures.casework.forms import (
+    CHANNELS,
+    AssignForm,
+    CorrectionForm,
+    MessageForm,
+    NoteForm,
+    StatusForm,
+)
 from procedures.casework.media import (
     PhotoLink,
     map_context,
@@ -68,6 +75,11 @@ def resident_name(submission: Submission) -> str:
     return resident.display_name or str(resident)
 
 
+def channel_label(channel: str) -> str:
+    """Where a submission was sent from (LINE, the web form), as the inbox filter names it."""
+    return str(dict(CHANNELS).get(channel, channel)) if channel else ""
+
+
 # --- inbox ---------------------------------------------------------------------------------
 
 
@@ -80,6 +92,7 @@ class InboxRow:
     overdue: bool
     next_statuses: str  # space-separated, for the bulk form's script
     status_label: str = ""
+    channel_label: str = ""
 
 
 def inbox_row(
@@ -99,6 +112,7 @@ def inbox_row(
         overdue=overdue,
         next_statuses=" ".join(workflow.next_statuses(flow, submission.status, kind)),
         status_label=status_label(submission.status, kind),
+        channel_label=channel_label(submission.channel),
     )
 
 
@@ -138,6 +152,7 @@ def case_context(submission: Submission, *, staff: StaffContext, now: datetime) 
         "status_label": status_label(submission.status, kind),
         "is_report": bool(kind),
         "resident_name": resident_name(submission),
+        "channel_label": channel_label(submission.channel),
         "resident_language": language_name(submission.resident.language),
         "answers": rows,
         "photos": submission_photos(submission) if "image" in kinds else None,

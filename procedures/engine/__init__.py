@@ -6,7 +6,8 @@ Public API (the transport and services build on these names):
 - prompts: TextPrompt, Choice, DatePickerPrompt, LocationRequestPrompt,
   ImageRequestPrompt, ConfirmationPrompt, SummaryRow, EditFieldPrompt, CompletionPrompt,
   Card, CardsPrompt, ImagePrompt, prompt_from_dict
-- machine: start, advance, correct, ask_again, offer_resume, completion_prompts
+- machine: start, advance, correct, ask_again, offer_resume, completion_prompts,
+  current_prompts
 - conversation: ConversationState, Result, SubmitRequested, Cancelled, Ended, compute_fee
 - steps: StepType, register, step_type, InvalidAnswer, StepNotAvailable, StepContext
 """
@@ -35,6 +36,7 @@ from procedures.engine.machine import (
     ask_again,
     completion_prompts,
     correct,
+    current_prompts,
     offer_resume,
     start,
 )
@@ -100,6 +102,7 @@ __all__ = [
     "completion_prompts",
     "compute_fee",
     "correct",
+    "current_prompts",
     "input_from_dict",
     "input_to_dict",
     "offer_resume",

@@ -143,4 +143,4 @@ def _reask(proc, state, now, reason: str | None = None) -> Result:
     prompts = _current_prompts(proc, state, now)
     if reason:
         prompts.insert(0, TextPrompt(reason))
-    return Result(state, prompts)
+    return Result(state, prompts, notice=reason or "")

@@ -85,6 +85,10 @@ class Result:
     state: ConversationState
     prompts: list[Prompt]
     outcome: Outcome | None = None
+    # Why the same question is asked again (the input was refused), already translated;
+    # also the first prompt. Empty when the input was taken. The web form shows it by the
+    # field instead of as a message.
+    notice: str = ""
 
 
 class _Procedure:

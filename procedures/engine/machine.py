@@ -45,6 +45,7 @@ from procedures.engine import parsing
 from procedures.engine.asking import (
     _confirmation,
     _context,
+    _current_prompts,
     _edit_prompt,
     _editable_fields,
     _introduction,
@@ -239,7 +240,22 @@ def ask_again(
         result = _enter_question(proc, state, step, now)
         state.pending = pending
         result.prompts = [TextPrompt(reason), *_question(proc, state, now)]
+        result.notice = reason
     return result
+
+
+def current_prompts(
+    definition: Mapping[str, Any],
+    state: ConversationState,
+    *,
+    now: datetime,
+    availability: Mapping[str, Any] | None = None,
+) -> list[Prompt]:
+    """What the resident is being asked in `state`, built again without any input (a web
+    page shows the question it is on; nothing changes)."""
+    proc = _Procedure(definition, availability)
+    with translation.override(state.lang):
+        return _current_prompts(proc, state, now)
 
 
 def completion_prompts(

@@ -46,4 +46,8 @@ vendor leaflet.markercluster MIT-LICENCE.txt \
 # Chart.js: its UMD build bundles its one dependency (@kurkle/color), so one file serves.
 vendor chart.js LICENSE.md dist/chart.umd.min.js dist/chart.umd.min.js.map
 
-cat "$vendor/leaflet/VERSION" "$vendor/leaflet.markercluster/VERSION" "$vendor/chart.js/VERSION"
+# axe-core: the accessibility checker the browser tests run on the residents' pages
+# (tests/browser); served like the rest, never loaded by a page of the product.
+vendor axe-core LICENSE axe.min.js
+
+cat "$vendor/axe-core/VERSION" "$vendor/leaflet/VERSION" "$vendor/leaflet.markercluster/VERSION" "$vendor/chart.js/VERSION"

@@ -1,4 +1,4 @@
-"""Residents' languages in LINE (decision 0022): the LINE profile gives a new friend's
+"""Residents' languages in LINE (decision 0025): the LINE profile gives a new friend's
 language, 「Language / 言語」 changes it, a procedure speaks it where translated and the
 product's own words are always in it."""
 

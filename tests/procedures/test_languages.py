@@ -1,4 +1,4 @@
-"""Which language a resident gets (decision 0022): codes from elsewhere, a procedure
+"""Which language a resident gets (decision 0025): codes from elsewhere, a procedure
 without theirs, the product's words, and the engine keeping both apart."""
 
 from datetime import UTC, datetime

@@ -15,7 +15,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from govtech.models import Municipality
+from govtech.ratelimit import client_address, over_limit
 from govtech.tenancy import tenant_scope
 from procedures import engine
 from procedures.casework.answers import answer_rows
@@ -45,14 +45,7 @@ View = Callable[..., HttpResponse]
 
 
 def _rate_limited(request: HttpRequest, bucket: str, limit: int) -> bool:
-    window = int(timezone.now().timestamp() // 60)
-    key = f"webform:{bucket}:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: the first of a new window
-        count = 1
-    return count > limit
+    return over_limit(f"webform-{bucket}", client_address(request), limit)
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

@@ -21,16 +21,22 @@
    deploys them (``--burst-engine`` engine processes); a body of ``--burst-events``
    events from one resident, then a new resident's こんにちは, whose reply time is set
    next to another's with no burst.
-4. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
+4. The rush (tests.bench.rush): ``--rush-residents`` residents (500; 5,000 with ``--rush``,
+   which runs this part alone) arrive within ``--rush-seconds`` and book the opening slot
+   of one facility (``--rush-places`` places) on README's stack (one worker per queue,
+   one beat), next to a quiet baseline of ``--rush-baseline`` residents: every resident
+   answered, p50/p95/p99 turn latency, bookings = places, events sent = stored =
+   processed, CPU ms per turn of each product process and of the rig.
+5. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
    p95 of its list pages next to the bare view, and their query counts.
-5. Exports (tests.bench.exports) and dashboards (tests.bench.dashboards): ``--dashboard-friends``
+6. Exports (tests.bench.exports) and dashboards (tests.bench.dashboards): ``--dashboard-friends``
    friends and ``--dashboard-conversations`` conversations over a year, the aggregation's
    seconds (the year's backfill, a nightly run), each dashboard page's median time and
    query count.
-6. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
+7. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
    p95 per page (JSON, XML, filters, ids, a deep page, the public report page) next to the
    bare view, and their query counts.
-7. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
+8. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
    ``--spots`` spots (p50/p95 next to a full scan, every answer checked equal to it) and
    one FAQ match over ``--faq-entries`` entries (next to a plain Python loop).
 

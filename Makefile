@@ -77,6 +77,7 @@ test: system-deps install messages
 # Webhook acknowledgement next to a bare view, and conversation turns per second, on
 # throwaway PostgreSQL and Redis of its own (other ports than `make test`'s, so both can run).
 # Prints a table; the figures go to artifacts/bench.json. BENCH_ARGS: see python -m tests.bench -h
+# (BENCH_ARGS=--rush: only issue 21's rush, 5,000 residents booking one facility in 60 s).
 .PHONY: bench
 bench: system-deps install messages
 	bash -c 'set -euo pipefail; \

@@ -289,7 +289,7 @@ def start_or_resume(ctx: InputContext) -> Reply | None:
     same one; another unfinished procedure is dropped. None when the input is neither."""
     key = _started_key(ctx.inp)
     if key is not None:
-        procedure = next((p for p in live_procedures() if p.key == key), None)
+        procedure = live_procedures().filter(key=key).first()
     elif isinstance(ctx.inp, engine.TextInput):
         procedure = procedure_for_keyword(text=ctx.inp.text)
     else:

@@ -1,5 +1,6 @@
 """Reads on procedures. Callers run inside a tenant scope."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,10 +39,53 @@ def procedure_for_keyword(*, text: str) -> Procedure | None:
     """The live procedure whose trigger keyword the resident typed (exact match, trimmed).
 
     Keywords come from the live version, not the draft: residents only see what is published.
+    Every text a resident sends asks this, so the documents are not read each time: the
+    live versions' ids and publishing times (one light query) name a keyword index built
+    once from them (a version never changes once published); only a match reads its
+    procedure.
     """
     typed = text.strip()
     if not typed:
         return None
+    live = tuple(
+        live_procedures().values_list("pk", "live_version_id", "live_version__published_at")
+    )
+    index = _KEYWORD_INDEXES.get(live)
+    if index is None:
+        index = _keyword_index(live)
+    found = index.get(typed)
+    if found is None:
+        return None
+    procedure = live_procedures().filter(pk=found[0], live_version_id=found[1]).first()
+    if procedure is None:  # republished or withdrawn meanwhile: read it as it is now
+        return _procedure_for_keyword_read(typed)
+    return procedure
+
+
+# Keyword → (procedure id, live version id), by the live versions it was built from. A
+# memo, not state: its key is read from the database on every use. The publishing time is
+# part of it because a rolled-back id can be given again (SQLite, a test's rollback).
+LiveVersions = tuple[tuple[int, int, datetime], ...]
+_KEYWORD_INDEXES: dict[LiveVersions, dict[str, tuple[int, int]]] = {}
+_KEYWORD_INDEXES_KEPT = 256
+
+
+def _keyword_index(live: LiveVersions) -> dict[str, tuple[int, int]]:
+    """The first live procedure (in ``live_procedures()`` order) of each keyword."""
+    versions = ProcedureVersion.objects.filter(pk__in=[version for _p, version, _at in live])
+    documents = dict(versions.values_list("pk", "document"))
+    index: dict[str, tuple[int, int]] = {}
+    for procedure_id, version_id, _published_at in live:
+        document = documents.get(version_id) or {}
+        for keyword in document.get("triggers", {}).get("keywords", []):
+            index.setdefault(keyword.strip(), (procedure_id, version_id))
+    if len(_KEYWORD_INDEXES) >= _KEYWORD_INDEXES_KEPT:
+        _KEYWORD_INDEXES.clear()
+    _KEYWORD_INDEXES[live] = index
+    return index
+
+
+def _procedure_for_keyword_read(typed: str) -> Procedure | None:
     for procedure in live_procedures():
         version = procedure.live_version
         if version is None:  # never: live_procedures() filters on live_version

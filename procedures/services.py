@@ -292,19 +292,21 @@ def _next_reference(municipality: Municipality, now, *, is_test: bool = False) -
     year = timezone.localtime(now).year
     series = ReferenceSeries.TEST if is_test else ReferenceSeries.RESIDENTS
     counters = ReferenceCounter.objects.with_scope(municipality=municipality)
-    try:
-        with transaction.atomic():
-            counters.get_or_create(municipality=municipality, year=year, series=series)
-    except IntegrityError:  # created concurrently by another submission: fine
-        pass
-    counter = counters.select_for_update().get(year=year, series=series)
+    counter = counters.select_for_update().filter(year=year, series=series).first()
+    if counter is None:  # the year's first submission: create the row, then lock it
+        try:
+            with transaction.atomic():
+                counters.get_or_create(municipality=municipality, year=year, series=series)
+        except IntegrityError:  # created concurrently by another submission: fine
+            pass
+        counter = counters.select_for_update().get(year=year, series=series)
     counter.last += 1
     counter.save(update_fields=["last"])
     prefix = f"{series}-" if series else ""
     return f"{prefix}{municipality.submission_prefix}-{year}-{counter.last:06d}"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def submission_create(
     *, conversation: Conversation, answers: dict[str, Any], fee: int | None, now
 ) -> Submission:
@@ -314,6 +316,11 @@ def submission_create(
     resident's uploads it refers to, registers a report (routed by category and area) for
     a ``report``-kind procedure and opens its case (revision 1, timeline, due date).
     Called once per conversation (the one-to-one link refuses a second submission).
+
+    All of it or nothing, in the caller's transaction (or one of its own) but without a
+    savepoint: an error marks the enclosing block for rollback. A caller that goes on
+    after catching one wraps this in an atomic block of its own, as the runtime's
+    ``_submit`` does (a refused hold or a failure there stores nothing, the turn goes on).
     """
     municipality = conversation.municipality
     version = conversation.version

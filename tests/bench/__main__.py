@@ -21,19 +21,25 @@
    deploys them (``--burst-engine`` engine processes); a body of ``--burst-events``
    events from one resident, then a new resident's こんにちは, whose reply time is set
    next to another's with no burst.
-4. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
+4. The rush (tests.bench.rush): ``--rush-residents`` residents (500; 5,000 with ``--rush``,
+   which runs this part alone) arrive within ``--rush-seconds`` and book the opening slot
+   of one facility (``--rush-places`` places) on README's stack (one worker per queue,
+   one beat), next to a quiet baseline of ``--rush-baseline`` residents: every resident
+   answered, p50/p95/p99 turn latency, bookings = places, events sent = stored =
+   processed, CPU ms per turn of each product process and of the rig.
+5. The reviewer's inbox (tests.bench.inbox) at ``--inbox-submissions`` submissions: p50 and
    p95 of its list pages next to the bare view, and their query counts.
-5. Exports (tests.bench.exports) and dashboards (tests.bench.dashboards): ``--dashboard-friends``
+6. Exports (tests.bench.exports) and dashboards (tests.bench.dashboards): ``--dashboard-friends``
    friends and ``--dashboard-conversations`` conversations over a year, the aggregation's
    seconds (the year's backfill, a nightly run), each dashboard page's median time and
    query count.
-6. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
+7. Open311 ``GET requests`` (tests.bench.open311) at ``--open311-reports`` reports: p50 and
    p95 per page (JSON, XML, filters, ids, a deep page, the public report page) next to the
    bare view, and their query counts.
-7. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
+8. Spot search and the FAQ (tests.bench.spots, tests.bench.faq): the nearest 10 of
    ``--spots`` spots (p50/p95 next to a full scan, every answer checked equal to it) and
    one FAQ match over ``--faq-entries`` entries (next to a plain Python loop).
-8. Disaster mode's menu swap (tests.bench.richmenus): ``--menu-friends`` friends of whom
+9. Disaster mode's menu swap (tests.bench.richmenus): ``--menu-friends`` friends of whom
    ``--menu-linked`` have a per-user menu; seconds until every menu is switched (on, then
    off), next to the floor LINE's documented rate limits allow.
 
@@ -59,10 +65,12 @@ from tests.bench import dashboards as dashboards_bench
 from tests.bench import exports as exports_bench
 from tests.bench import faq as faq_bench
 from tests.bench import open311 as open311_bench
-from tests.bench import report, servers
+from tests.bench import report, servers, stack
 from tests.bench import richmenus as menus_bench
 from tests.bench import spots as spots_bench
 
+RUSH_FULL = 5000  # issue 21: 5,000 residents within 60 seconds
+RUSH_DEFAULT = 500  # within make bench: about a minute and a half of turns on 2 cores
 DEFAULT_JSON = servers.ROOT / "artifacts" / "bench.json"
 LOGS = servers.ROOT / "artifacts" / "bench-logs"
 
@@ -130,6 +138,30 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-burst", action="store_true", help="no burst run")
     parser.add_argument(
+        "--rush",
+        action="store_true",
+        help=f"only the rush run, {RUSH_FULL:,} residents unless --rush-residents says otherwise",
+    )
+    parser.add_argument(
+        "--rush-residents",
+        type=int,
+        default=None,
+        help=f"residents in the rush ({RUSH_DEFAULT} with the other parts, {RUSH_FULL:,} alone)",
+    )
+    parser.add_argument(
+        "--rush-seconds", type=float, default=60, help="the rush's arrivals spread over these"
+    )
+    parser.add_argument(
+        "--rush-places", type=int, default=None, help="places of the rush's slot (residents / 5)"
+    )
+    parser.add_argument(
+        "--rush-baseline", type=int, default=20, help="residents booking before the rush"
+    )
+    parser.add_argument(
+        "--rush-engine", type=int, default=4, help="engine processes in the rush (README: 4)"
+    )
+    parser.add_argument("--skip-rush", action="store_true", help="no rush run")
+    parser.add_argument(
         "--broadcast-friends", type=int, default=1_000_000, help="audience of the broadcast run"
     )
     parser.add_argument("--skip-broadcast", action="store_true", help="no broadcast run")
@@ -174,6 +206,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--faq-entries", type=int, default=10_000, help="FAQ entries matched")
     parser.add_argument("--skip-spots", action="store_true", help="no spot search or FAQ run")
     args = parser.parse_args(argv)
+    if args.rush_residents is None:
+        args.rush_residents = RUSH_FULL if args.rush else RUSH_DEFAULT
+    if args.rush_places is None:
+        args.rush_places = max(1, args.rush_residents // 5)
     if not args.database_url.startswith(("postgres://", "postgresql://")) or not args.redis_url:
         parser.error("PostgreSQL and Redis are needed: set DATABASE_URL and REDIS_URL (make bench)")
     return args
@@ -260,29 +296,26 @@ def conversations(args: argparse.Namespace, prepared: Prepared) -> dict:
     if args.profile_dir:
         args.profile_dir.mkdir(parents=True, exist_ok=True)
         env["BENCH_PROFILE_DIR"] = str(args.profile_dir.resolve())
-    product = servers.gunicorn_command(
-        port=product_port, workers=args.web_workers, threads=args.web_threads
-    )
-    # LINE's side in a gunicorn of its own (never the product's): its CPU is the rig's.
-    line = servers.gunicorn_command(port=line_port, workers=1, threads=32)
     # As README "Running in production": the inbox's one consumer in a process of its own,
-    # so that its store loop never takes a process the conversations need.
-    worker = servers.celery_command(concurrency=args.worker_concurrency, queues="engine,default")
-    inbox_worker = servers.celery_command(concurrency=1, queues="inbox")
-    with (
-        servers.process("product-web", product, env=env, logs=args.logs) as web,
-        servers.process("line-simulator", line, env=env, logs=args.logs) as simulator,
-        servers.process("celery-worker", worker, env=env, logs=args.logs) as celery,
-        servers.process("inbox-worker", inbox_worker, env=env, logs=args.logs) as inbox_consumer,
-    ):
-        servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
-        servers.wait_for_http(f"http://127.0.0.1:{line_port}/simulator/api/channels/", simulator)
-        servers.wait_for_worker(celery)
+    # so that its store loop never takes a process the conversations need; LINE's side in
+    # a gunicorn of its own (never the product's): its CPU is the rig's.
+    workers = (("engine,default", "prefork", args.worker_concurrency), ("inbox", "prefork", 1))
+    with stack.production_stack(
+        env=env,
+        product_port=product_port,
+        line_port=line_port,
+        logs=args.logs,
+        workers=workers,
+        web_workers=args.web_workers,
+        web_threads=args.web_threads,
+        line_threads=32,
+        prefix="conversations",
+    ) as running:
         roots = {
-            "web": web.pid,
-            "inbox_consumer": inbox_consumer.pid,
-            "engine_workers": celery.pid,
-            "simulator": simulator.pid,
+            "web": running.web.pid,
+            "inbox_consumer": running.workers["inbox"].pid,
+            "engine_workers": running.workers["engine,default"].pid,
+            "simulator": running.simulator.pid,
             "postgresql": cpu.postgres_root(args.database_url),
             "redis": cpu.redis_root(args.redis_url),
         }
@@ -391,6 +424,45 @@ def burst(args: argparse.Namespace, prepared: Prepared) -> dict:
     )
 
 
+def rush(args: argparse.Namespace, prepared: Prepared) -> dict:
+    """Residents starting one facility's booking at once (tests.bench.rush)."""
+    from tests.bench.rush import run_rush_bench
+
+    return run_rush_bench(
+        prepared=prepared,
+        residents=args.rush_residents,
+        seconds=args.rush_seconds,
+        places=args.rush_places,
+        baseline=args.rush_baseline,
+        engine=args.rush_engine,
+        web_workers=args.web_workers,
+        logs=args.logs,
+    )
+
+
+def rush_only(args: argparse.Namespace, prepared: Prepared) -> int:
+    """``--rush``: that part alone; its table, its figures in the JSON file."""
+    from tests.bench import rush as rush_bench
+
+    try:
+        figures = {"setup": setup(args), "rush": rush(args, prepared)}
+    finally:
+        shutil.rmtree(prepared.var_dir, ignore_errors=True)
+    print(rush_bench.table(figures["rush"]))
+    report.write_json(figures, args.json)
+    print(f"\nfigures: {args.json}  server logs: {args.logs}")
+    return 0 if rush_bench.healthy(figures["rush"]) else 1
+
+
+def setup(args: argparse.Namespace) -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "gunicorn": f"gthread {args.web_workers} workers × {args.web_threads} threads",
+        "worker": f"prefork × {args.worker_concurrency}",
+    }
+
+
 def bookings(args: argparse.Namespace) -> dict:
     """Booking throughput on one slot and over 100, old path and new (tests.bench.bookings)."""
     from tests.bench.bookings import run_bookings_bench
@@ -497,11 +569,14 @@ def prepare(args: argparse.Namespace) -> Prepared:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     prepared = prepare(args)
+    if args.rush:
+        return rush_only(args, prepared)
     try:
         ack = acknowledgement(args, prepared)
         servers.redis_flush(args.redis_url)  # the acknowledged events' tasks: nobody runs them
         talk = None if args.skip_conversations else conversations(args, prepared)
         bursting = None if args.skip_burst else burst(args, prepared)
+        rushing = None if args.skip_rush else rush(args, prepared)
         booking = None if args.skip_bookings else bookings(args)
         casting = None if args.skip_broadcast else broadcast(args)
         parallel = None if args.skip_parallel_broadcast else parallel_broadcast(args)
@@ -531,17 +606,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(prepared.var_dir, ignore_errors=True)
     figures = {
-        "setup": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "gunicorn": f"gthread {args.web_workers} workers × {args.web_threads} threads",
-            "worker": f"prefork × {args.worker_concurrency}",
-        },
+        "setup": setup(args),
         "acknowledgement": ack,
         "conversations": talk,
     }
     if bursting is not None:
         figures["burst"] = bursting
+    if rushing is not None:
+        figures["rush"] = rushing
     if booking is not None:
         figures["bookings"] = booking
     if casting is not None:
@@ -568,6 +640,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench.stack_burst import table as burst_table
 
         print("\n" + burst_table(bursting))
+    if rushing is not None:
+        from tests.bench.rush import table as rush_table
+
+        print("\n" + rush_table(rushing))
     if booking is not None:
         from tests.bench.bookings import table as bookings_table
 
@@ -612,6 +688,8 @@ def healthy(figures: dict) -> bool:
     cast = all(run["status"] == "sent" and run["sent"] == run["friends"] for run in casts)
     parallel = figures.get("broadcasts_in_parallel")
     cast = cast and (parallel is None or broadcast_bench.parallel_healthy(parallel))
+    rushing = figures.get("rush")
+    rushed = rushing is None or rush_healthy(rushing)
     bursting = figures.get("burst")
     burst_accepted = bursting is None or bursting["webhook_status"] == 200
     inboxing = figures.get("inbox")
@@ -631,6 +709,7 @@ def healthy(figures: dict) -> bool:
         booked,
         cast,
         burst_accepted,
+        rushed,
         listed,
         exported,
         shown,
@@ -638,6 +717,12 @@ def healthy(figures: dict) -> bool:
         found,
     )
     return all(checks)
+
+
+def rush_healthy(figures: dict) -> bool:
+    from tests.bench.rush import healthy as rush_correct
+
+    return rush_correct(figures)
 
 
 def bookings_healthy(figures: dict) -> bool:

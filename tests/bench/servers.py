@@ -171,7 +171,7 @@ def celery_command(
     ]
 
 
-def wait_for_http(url: str, child: subprocess.Popen, *, timeout: float = 30.0) -> None:
+def wait_for_http(url: str, child: subprocess.Popen, *, timeout: float = 90.0) -> None:
     """Until ``url`` answers 200; raises when the process died or time ran out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -33,18 +33,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from tests.bench import servers
+from tests.bench import stack
 
 TARGET_SECONDS = 3.0  # issue 23, "Done when", production stack
 REPLY_TIMEOUT = 60.0
 BURST_TIMEOUT = 300.0  # the whole burst applied, for the figure of how long it took
 POLL = 0.05
-# README "Workers": the inbox's one consumer, broadcasts on threads, the rest by queue.
-WORKERS = (
-    ("inbox", "prefork", 1),
-    ("broadcast", "threads", 8),
-    ("default", "prefork", 2),
-)
 
 
 @contextlib.contextmanager
@@ -52,28 +46,15 @@ def production_stack(
     *, env: dict, product_port: int, line_port: int, web_workers: int, engine: int, logs: Path
 ) -> Iterator[None]:
     """Product and simulator gunicorns and one worker per queue, for the block."""
-    product = servers.gunicorn_command(port=product_port, workers=web_workers, threads=4)
-    line = servers.gunicorn_command(port=line_port, workers=1, threads=16)
-    workers = [("engine", "prefork", engine), *WORKERS]
-    with contextlib.ExitStack() as stack:
-        web = stack.enter_context(servers.process("burst-web", product, env=env, logs=logs))
-        simulator = stack.enter_context(servers.process("burst-line", line, env=env, logs=logs))
-        children = [
-            stack.enter_context(
-                servers.process(
-                    f"burst-{queue}-worker",
-                    servers.celery_command(
-                        concurrency=concurrency, queues=queue, pool=pool, name=f"burst-{queue}"
-                    ),
-                    env=env,
-                    logs=logs,
-                )
-            )
-            for queue, pool, concurrency in workers
-        ]
-        servers.wait_for_http(f"{env['SITE_URL']}/bench/bare/", web)
-        servers.wait_for_http(f"http://127.0.0.1:{line_port}/simulator/api/channels/", simulator)
-        servers.wait_for_workers(children)
+    with stack.production_stack(
+        env=env,
+        product_port=product_port,
+        line_port=line_port,
+        logs=logs,
+        workers=stack.readme_workers(engine=engine),
+        web_workers=web_workers,
+        prefix="burst",
+    ):
         yield
 
 

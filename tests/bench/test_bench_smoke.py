@@ -61,6 +61,7 @@ def test_bench_runs_end_to_end_with_tiny_numbers(bench_services, tmp_path):
     processes += ["--web-workers", "1", "--worker-concurrency", "1"]
     processes += ["--broadcast-friends", "2000", "--booking-clients", "2", "--burst-events", "30"]
     processes += ["--booking-rush", "40", "--booking-processes", "1"]
+    processes += ["--skip-rush"]  # a stack of its own: test_rush_bench_smoke.py runs it
     processes += ["--inbox-submissions", "200", "--inbox-requests", "2"]
     processes += ["--export-rows", "200"]
     processes += ["--dashboard-friends", "2000", "--dashboard-conversations", "2000"]

@@ -1,4 +1,4 @@
-"""What the bench needs in the database: a city, its simulator channel, one procedure.
+"""What the bench needs in the database: a city, its simulator channel, its procedures.
 
 Idempotent, so ``make bench`` can run twice against the same database. Called in the
 orchestrator after ``django.setup()`` with the bench settings.
@@ -13,7 +13,9 @@ from django_scopes import scopes_disabled
 from delivery.services import line_channel_bind_simulator
 from govtech.models import Municipality
 from govtech.services import municipality_create
+from procedures.catalog.starters import starter_documents
 from procedures.models import Procedure, Submission
+from procedures.reservations.seed import demo_resources_ensure
 from procedures.services import procedure_create, procedure_publish
 
 CITY_SLUG = "bench-city"
@@ -78,12 +80,24 @@ def world_prepare() -> BenchWorld:
         if not Procedure.objects.filter(municipality=city, key="bench-application").exists():
             procedure = procedure_create(actor=None, municipality=city, document=bench_procedure())
             procedure_publish(actor=None, procedure=procedure)
+        starters_publish(city)
     return BenchWorld(
         channel_id=CHANNEL_ID,
         channel_secret=channel.channel_secret,
         bot_user_id=channel.bot_user_id,
         municipality_id=city.pk,
     )
+
+
+def starters_publish(city: Municipality) -> None:
+    """The starter library published too (once): a city's account offers a dozen
+    procedures, and a resident's text is matched against all of their keywords."""
+    demo_resources_ensure(municipality=city)  # the starters' reservation steps book these
+    published = set(Procedure.objects.filter(municipality=city).values_list("key", flat=True))
+    for document in starter_documents():
+        if document["key"] not in published:
+            procedure = procedure_create(actor=None, municipality=city, document=document)
+            procedure_publish(actor=None, procedure=procedure)
 
 
 def submissions_count(world: BenchWorld) -> int:

@@ -153,6 +153,40 @@ def test_unpublished_procedure_no_longer_answers_its_keyword(procedure, designer
         assert procedure_for_keyword(text="犬の届出") is None
 
 
+def test_a_republished_keyword_is_matched_and_the_old_one_no_longer(procedure, designer, city):
+    first = procedure_publish(actor=designer, procedure=procedure)
+    with tenant_scope(city):
+        assert procedure_for_keyword(text="犬の届出") == procedure  # the index is built
+    renamed = pet_registration(triggers={"keywords": ["犬の変更"]})
+    procedure_save_draft(
+        actor=designer,
+        procedure=procedure,
+        document=renamed,
+        expected_revision=procedure.draft_revision,
+    )
+    procedure_publish(actor=designer, procedure=procedure)
+    with tenant_scope(city):
+        assert procedure_for_keyword(text="犬の届出") is None
+        assert procedure_for_keyword(text="犬の変更") == procedure
+    procedure_rollback(actor=designer, procedure=procedure, version=first)
+    with tenant_scope(city):
+        assert procedure_for_keyword(text="犬の届出") == procedure
+        assert procedure_for_keyword(text="犬の変更") is None
+
+
+def test_a_text_that_is_no_keyword_reads_no_procedure_document(
+    procedure, designer, city, django_assert_num_queries
+):
+    procedure_publish(actor=designer, procedure=procedure)
+    with tenant_scope(city):
+        procedure_for_keyword(text="こんにちは")  # the first text builds the index
+        with django_assert_num_queries(1):  # the live versions' ids, nothing else
+            assert procedure_for_keyword(text="こんにちは") is None
+        with django_assert_num_queries(2):  # … and the procedure typed, with its version
+            found = procedure_for_keyword(text="犬の届出")
+            assert found == procedure and found.live_version.document["key"] == "dog-change"
+
+
 def test_keywords_of_another_town_are_not_matched(procedure, designer, other_town):
     procedure_publish(actor=designer, procedure=procedure)
     with tenant_scope(other_town):

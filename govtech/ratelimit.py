@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 
 WINDOW_SECONDS = 60
@@ -58,13 +59,13 @@ def too_many_requests() -> HttpResponse:
     return response
 
 
-def public_rate_limit(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable]:
+def public_rate_limit(scope: str) -> Callable[[Callable[..., HttpResponseBase]], Callable]:
     """A view decorator: at most ``PUBLIC_REQUESTS_PER_MINUTE`` requests per caller and
     minute in ``scope``, then 429 with Retry-After."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def limited(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
             limit = settings.PUBLIC_REQUESTS_PER_MINUTE
             if over_limit(scope, client_address(request), limit):
                 return too_many_requests()

@@ -28,12 +28,16 @@ def friends_to_residents(apps, schema_editor):
 
 
 def residents_to_friends(apps, schema_editor):
+    # Only the resident's columns this migration knows are read or written: when later
+    # migrations of both apps are undone in one go, Django may describe the resident with
+    # columns a later procedures migration added and has already dropped.
     Friend = apps.get_model("delivery", "Friend")
-    for friend in Friend.objects.select_related("channel", "resident").iterator():
-        friend.attributes = friend.resident.attributes
+    Resident = apps.get_model("procedures", "Resident")
+    for friend in Friend.objects.select_related("channel").iterator():
+        residents = Resident.objects.filter(pk=friend.resident_id)
+        friend.attributes = residents.values_list("attributes", flat=True).first() or {}
         friend.save(update_fields=["attributes"])
-        friend.resident.handle = f"line:{friend.channel.channel_id}:{friend.line_user_id}"
-        friend.resident.save(update_fields=["handle"])
+        residents.update(handle=f"line:{friend.channel.channel_id}:{friend.line_user_id}")
 
 
 class Migration(migrations.Migration):

@@ -4,11 +4,14 @@ Celery worker killed while LINE was accepting the push (and started again)."""
 import os
 import signal
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from delivery.models import OutboundMessage
 from delivery.services import line_channel_bind_simulator
 from delivery.simulator import api as simulator_api
 from govtech.celery import app as celery_app
@@ -94,6 +97,11 @@ def test_a_status_message_is_sent_once_across_a_double_click_and_a_killed_worker
         held.release.set()
         with scopes_disabled():
             assert Notice.objects.get().status == "pending"
+            # The dead worker's lease on its outbound row runs out (CLAIM_LEASE later);
+            # until then nobody else may send the row it was sending.
+            leased = OutboundMessage.objects.filter(claimed_until__isnull=False)
+            assert leased.count() == 1
+            leased.update(claimed_until=timezone.now() - timedelta(seconds=1))
 
         worker = celery_worker_start(live_server_url=live_server.url, queues="default", log=log)
         # What beat does every minute: notices still pending a while later are sent again.
